@@ -1,0 +1,335 @@
+"""Load the original PyTorch checkpoints into the Keras networks.
+
+A reference state_dict maps PyTorch parameter names to arrays in PyTorch layout
+(conv `[out, in, kh, kw]`, conv3d `[out, in, kt, kh, kw]`, transposed conv
+`[in, out, kh, kw]`, linear `[out, in]`). Every network here lists its variables
+under those names (`reference_variables()`), so conversion is a strict
+name-by-name copy: every reference tensor must be consumed and every Keras
+variable assigned, or the conversion fails naming the leftovers.
+
+Command line (writes a TensorFlow checkpoint that loads at any valid size):
+
+    python -m seg2vid_tf.convert --reference=model.pth.tar --output_dir=DIR \
+        --height=128 --width=256
+
+The reference file may be a `.npz` of arrays or the authors' `.pth`/`.pth.tar`
+(read with `torch.load(..., weights_only=True)` when PyTorch is installed).
+"""
+
+import json
+import os
+import re
+import sys
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from seg2vid_tf.models import config as config_lib
+from seg2vid_tf.models import vgg19
+from seg2vid_tf.models.config import Img2VidConfig
+from seg2vid_tf.models.img2vid import Img2Vid
+
+# Parameter-name prefix of the frozen VGG19 inside the img2vid reference checkpoints.
+VGG_PREFIX = "vgg_net.vgg."
+CONFIG_FILENAME = "img2vid_config.json"
+_FEATURES_NAME = re.compile(r"(?:^|\.)features\.(\d+)\.(weight|bias)$")
+
+
+class ConversionError(ValueError):
+    """A reference state_dict does not fit the network it is loaded into."""
+
+
+# --------------------------------------------------------------------------- files
+def load_reference_state_dict(path, flag_name="reference"):
+    """Reads a reference state_dict from `.npz` or a PyTorch checkpoint.
+
+    PyTorch checkpoints may wrap the state_dict (`{"state_dict": ...}`, as the
+    authors' `.pth.tar` files do) and may carry DataParallel's `module.` prefix;
+    both are undone.
+
+    Args:
+        path: `.npz`, `.pth`, `.pth.tar` or `.pt` file.
+        flag_name: Flag that named the file, for error messages.
+
+    Returns:
+        dict from parameter name to `np.ndarray`.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ImportError: A PyTorch file was given but PyTorch is not installed.
+        ConversionError: The file holds no recognizable state_dict.
+    """
+    if not path or not os.path.isfile(path):
+        raise FileNotFoundError(f"Reference weights not found: {path!r} (set --{flag_name}).")
+    if path.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as archive:
+            state = {name: archive[name] for name in archive.files}
+    elif path.endswith((".pth", ".pth.tar", ".pt", ".tar")):
+        try:
+            import torch  # pylint: disable=import-outside-toplevel
+        except ImportError as error:
+            raise ImportError(
+                f"{path} is a PyTorch checkpoint and reading it needs PyTorch "
+                "(`pip install torch`, CPU build is enough). Alternatively convert it to .npz "
+                "on a machine with PyTorch: np.savez(out, **{k: v.numpy() for k, v in "
+                "state_dict.items()}).") from error
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        for key in ("state_dict", "model", "model_state_dict"):
+            if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
+                loaded = loaded[key]
+                break
+        if not isinstance(loaded, dict):
+            raise ConversionError(f"{path}: expected a state_dict, found {type(loaded).__name__}.")
+        state = {name: value.detach().cpu().numpy() for name, value in loaded.items()
+                 if hasattr(value, "detach")}
+    else:
+        raise ConversionError(
+            f"{path}: unknown reference format; expected .npz, .pth, .pth.tar or .pt (--{flag_name}).")
+    if state and all(name.startswith("module.") for name in state):
+        state = {name[len("module."):]: value for name, value in state.items()}
+    if not state:
+        raise ConversionError(f"{path}: no tensors found (--{flag_name}).")
+    return state
+
+
+# --------------------------------------------------------------------------- assignment
+def assign_reference_variables(variables, state_dict, what):
+    """Copies `state_dict` into the variables of `reference_variables()` strictly.
+
+    Args:
+        variables: dict name -> (variable or None, to_keras) of the network.
+        state_dict: dict name -> array (PyTorch layout), exactly the tensors
+            meant for this network.
+        what: Network description for error messages.
+
+    Raises:
+        ConversionError: Listing missing tensors, unused tensors and shape mismatches.
+    """
+    missing = sorted(set(variables) - set(state_dict))
+    unused = sorted(set(state_dict) - set(variables))
+    mismatched = []
+    pending = []
+    for name, (variable, to_keras) in variables.items():
+        if name not in state_dict or variable is None:
+            continue
+        value = to_keras(state_dict[name])
+        if tuple(value.shape) != tuple(variable.shape):
+            mismatched.append(f"{name}: reference {tuple(np.shape(state_dict[name]))} -> "
+                              f"{tuple(value.shape)}, Keras variable {tuple(variable.shape)}")
+            continue
+        pending.append((variable, value))
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} Keras variables have no reference tensor: {missing[:20]}")
+    if unused:
+        problems.append(f"{len(unused)} reference tensors were not used: {unused[:20]}")
+    if mismatched:
+        problems.append(f"{len(mismatched)} shapes differ: {mismatched[:20]}")
+    if problems:
+        raise ConversionError(f"Cannot load the reference {what}: " + "; ".join(problems))
+    for variable, value in pending:
+        variable.assign(value.astype(np.float32))
+
+
+def _shape(state_dict, name):
+    if name not in state_dict:
+        raise ConversionError(f"Not an img2vid state_dict: {name!r} is missing.")
+    return tuple(np.shape(state_dict[name]))
+
+
+def infer_img2vid_config(state_dict, *, height, width):
+    """Reads the img2vid variant and widths off the parameter names and shapes.
+
+    Returns:
+        An `Img2VidConfig` for `height` x `width`.
+    """
+
+    channels = _shape(state_dict, "refine_net.image_decoder.upc6.1.weight")[1]
+    first_width = _shape(state_dict, "encoder.econv1.main.0.weight")[0]
+    frames = _shape(state_dict, "zconv.main.0.weight")[0] // config_lib.CODE_CHANNELS_PER_FRAME
+    if "motion_net_bg.main.0.weight" in state_dict:
+        label_mode = "two_path"
+    else:
+        motion_inputs = _shape(state_dict, "motion_net.main.0.weight")[1]
+        clip_channels = (frames + 1) * channels
+        if motion_inputs == clip_channels:
+            label_mode = "none"
+        elif motion_inputs == clip_channels + config_lib.NUM_CLASSES:
+            label_mode = "one_path"
+        else:
+            raise ConversionError(
+                f"motion_net.main.0.weight has {motion_inputs} input channels; expected "
+                f"{clip_channels} (no labels) or {clip_channels + config_lib.NUM_CLASSES} (one path).")
+    return config_lib.Img2VidConfig(
+        height=height, width=width, label_mode=label_mode, channels=channels,
+        num_predicted_frames=frames, width_multiplier=first_width / 32.0)
+
+
+def img2vid_from_reference(state_dict, *, height, width):
+    """Builds an `Img2Vid` for `height` x `width` and loads a reference state_dict.
+
+    The variant (two-path, one-path, no labels; RGB or grayscale) is recognized
+    from the names and shapes. Entries of the frozen perceptual VGG19
+    (`vgg_net.vgg.*`) belong to `vgg19_from_reference` and are left alone.
+
+    Args:
+        state_dict: dict from PyTorch names to NumPy arrays in PyTorch layout.
+        height, width: Frame size the model will run at.
+
+    Returns:
+        The built `Img2Vid` with every variable assigned.
+
+    Raises:
+        ConversionError: Unused or missing tensors, or shape mismatches.
+        ValueError: An unsupported frame size.
+    """
+
+    state_dict = {name: value for name, value in state_dict.items()
+                  if not name.startswith("vgg_net.")}
+    model = Img2Vid(infer_img2vid_config(state_dict, height=height, width=width))
+    model.build_for_size()
+    assign_reference_variables(model.reference_variables(), state_dict, "img2vid network")
+    return model
+
+
+def vgg19_from_reference(state_dict, *, output_layers=None, pooling="avg"):
+    """The perceptual feature network from torchvision VGG19 `features.*` entries.
+
+    Accepts an img2vid reference state_dict (its `vgg_net.vgg.features.*`
+    entries are used, the rest ignored) or a plain torchvision `vgg19`
+    state_dict (`features.*`; its `classifier.*` head is not needed).
+
+    Args:
+        state_dict: dict from names to arrays in PyTorch layout.
+        output_layers: ReLU outputs to return; seg2vid's relu1_1..relu4_4 by default.
+        pooling: `"avg"` (seg2vid's perceptual loss) or `"max"` (torchvision, pix2pixHD).
+
+    Returns:
+        A built `VGG19Features`.
+
+    Raises:
+        ConversionError: No, incomplete or misshapen VGG19 feature tensors.
+    """
+
+    if any(name.startswith(VGG_PREFIX) for name in state_dict):
+        candidates = {name[len(VGG_PREFIX):]: value for name, value in state_dict.items()
+                      if name.startswith(VGG_PREFIX)}
+    else:
+        candidates = {name: value for name, value in state_dict.items()
+                      if not name.startswith("classifier.")}
+    features = {}
+    for name, value in candidates.items():
+        match = _FEATURES_NAME.search(name)
+        if match is None or not name.startswith("features."):
+            raise ConversionError(f"Unexpected tensor {name!r} among the VGG19 features.")
+        features[f"{match.group(1)}.{match.group(2)}"] = value
+    if not features:
+        raise ConversionError("No VGG19 'features.*' tensors in this state_dict.")
+    network = vgg19.VGG19Features(
+        output_layers=output_layers or vgg19.SEG2VID_PERCEPTUAL_LAYERS, pooling=pooling)
+    network.build((None, None, None, 3))
+    assign_reference_variables(network.reference_variables(), features, "VGG19 features")
+    return network
+
+
+# --------------------------------------------------------------------------- checkpoints
+def save_img2vid(model, output_dir):
+    """Writes `model` as a TensorFlow checkpoint plus its config JSON into `output_dir`.
+
+    Returns:
+        The checkpoint path prefix.
+    """
+
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, CONFIG_FILENAME), "w", encoding="utf-8") as handle:
+        json.dump(model.config.to_dict(), handle, indent=2, sort_keys=True)
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), output_dir, max_to_keep=1)
+    return manager.save()
+
+
+def load_img2vid(checkpoint_dir, *, height=None, width=None, flag_name="checkpoint_dir"):
+    """Rebuilds an `Img2Vid` from a directory written by `save_img2vid` or training.
+
+    Weights do not depend on the frame size, so `height`/`width` may differ
+    from the size the checkpoint was written at.
+
+    Raises:
+        FileNotFoundError: No config or checkpoint in `checkpoint_dir`.
+    """
+
+
+    config_path = os.path.join(checkpoint_dir or "", CONFIG_FILENAME)
+    if not checkpoint_dir or not os.path.isfile(config_path):
+        raise FileNotFoundError(f"No {CONFIG_FILENAME} in {checkpoint_dir!r} (set --{flag_name}).")
+    prefix = tf.train.latest_checkpoint(checkpoint_dir)
+    if prefix is None:
+        raise FileNotFoundError(f"No TensorFlow checkpoint in {checkpoint_dir!r} (set --{flag_name}).")
+    with open(config_path, encoding="utf-8") as handle:
+        config = Img2VidConfig.from_dict(json.load(handle))
+    config = config.replace(height=height or config.height, width=width or config.width)
+    model = Img2Vid(config).build_for_size()
+    status = tf.train.Checkpoint(model=model).restore(prefix)
+    status.expect_partial().assert_existing_objects_matched()
+    return model
+
+
+def save_vgg19(network, path):
+    """Writes a `VGG19Features` as a torchvision-named `.npz` (PyTorch layout)."""
+    arrays = {}
+    for name, (variable, _) in network.reference_variables().items():
+        value = np.asarray(variable.numpy())
+        arrays[f"features.{name}"] = (np.transpose(value, (3, 2, 0, 1)) if value.ndim == 4 else value)
+    np.savez(path, **arrays)
+    return path
+
+
+def load_vgg19(path, *, output_layers=None, pooling="avg", flag_name="vgg19_weights"):
+    """The perceptual network from a local file: a torchvision/img2vid state_dict
+    (`.npz`, `.pth`) or a Keras `VGG19` ImageNet `.h5` weights file.
+
+    Raises:
+        FileNotFoundError: Naming `--flag_name` when the file is missing.
+    """
+
+    if not path or not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"VGG19 weights not found: {path!r}. Set --{flag_name} to a local torchvision vgg19 "
+            "state_dict (.pth or .npz) or a Keras VGG19 ImageNet .h5 file; nothing is "
+            "downloaded at run time.")
+    if path.endswith(".h5"):
+        network = vgg19.VGG19Features(
+            output_layers=output_layers or vgg19.SEG2VID_PERCEPTUAL_LAYERS, pooling=pooling)
+        return vgg19.load_keras_vgg19_weights(network, path, flag_name=flag_name)
+    return vgg19_from_reference(load_reference_state_dict(path, flag_name),
+                                output_layers=output_layers, pooling=pooling)
+
+
+# --------------------------------------------------------------------------- command line
+def main(argv):
+    """Converts a reference checkpoint into a TensorFlow checkpoint directory."""
+    del argv
+    values = flags.FLAGS
+    state_dict = load_reference_state_dict(values.reference, "reference")
+    model = img2vid_from_reference(state_dict, height=values.height, width=values.width)
+    prefix = save_img2vid(model, values.output_dir)
+    print(f"img2vid ({model.config.label_mode}, {model.config.channels} channels, "
+          f"{model.count_params():,} parameters) -> {prefix}")
+    if any(name.startswith(VGG_PREFIX) for name in state_dict):
+        vgg_path = save_vgg19(vgg19_from_reference(state_dict),
+                              os.path.join(values.output_dir, "vgg19.npz"))
+        print(f"perceptual VGG19 -> {vgg_path} (use with --vgg19_weights)")
+    return 0
+
+
+def _define_flags():
+    flags.DEFINE_string("reference", None, "Reference state_dict: .npz or .pth/.pth.tar.")
+    flags.DEFINE_string("output_dir", None, "Directory for the TensorFlow checkpoint.")
+    flags.DEFINE_integer("height", 128, "Frame height the model is built at.")
+    flags.DEFINE_integer("width", 256, "Frame width the model is built at.")
+    flags.mark_flags_as_required(["reference", "output_dir"])
+
+
+if __name__ == "__main__":
+    _define_flags()
+    sys.exit(app.run(main))

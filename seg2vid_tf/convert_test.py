@@ -1,0 +1,197 @@
+"""The reference converter: names, strictness, file formats, checkpoints, CLI."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seg2vid_tf import convert
+from seg2vid_tf.models import vgg19
+from seg2vid_tf.testing.reference_weights import load_manifest, reference_weights
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MANIFEST = os.path.join(REPO, "tests", "data", "img2vid_manifest.json")
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return load_manifest(MANIFEST)
+
+
+@pytest.fixture(scope="module")
+def state_dict(manifest):
+    return reference_weights(manifest, 7)
+
+
+@pytest.fixture(scope="module")
+def model(state_dict):
+    return convert.img2vid_from_reference(state_dict, height=128, width=128)
+
+
+def test_every_manifest_tensor_has_a_variable_of_the_right_shape(manifest, model):
+    expected = {name: tuple(shape) for name, shape in manifest if not name.startswith("vgg_net.")}
+    variables = model.reference_variables()
+    assert set(variables) == set(expected)
+    for name, (variable, to_keras) in variables.items():
+        if variable is not None:
+            assert to_keras(np.zeros(expected[name])).shape == tuple(variable.shape), name
+    assert model.config.label_mode == "two_path" and model.config.width_multiplier == 1.0
+
+
+def test_weights_are_copied_in_keras_layout(state_dict, model):
+    kernel = model.image_encoder.econv1.conv.kernel.numpy()
+    np.testing.assert_array_equal(
+        kernel, np.transpose(state_dict["encoder.econv1.main.0.weight"], (2, 3, 1, 0)))
+    np.testing.assert_array_equal(model.latent_fc.kernel.numpy(), state_dict["fc.weight"].T)
+    np.testing.assert_array_equal(
+        model.refine.expand_norm.moving_variance.numpy(),
+        state_dict["refine_net.image_decoder.upc1.1.running_var"])
+
+
+def test_leftover_missing_and_misshapen_tensors_are_all_named(state_dict):
+    broken = dict(state_dict)
+    broken["decoder.extra.weight"] = np.zeros(3, np.float32)
+    del broken["flownext.main.1.bias"]
+    broken["fc.bias"] = np.zeros(7, np.float32)
+    with pytest.raises(convert.ConversionError) as error:
+        convert.img2vid_from_reference(broken, height=128, width=128)
+    message = str(error.value)
+    assert "decoder.extra.weight" in message and "not used" in message
+    assert "flownext.main.1.bias" in message and "no reference tensor" in message
+    assert "fc.bias" in message and "shapes differ" in message
+
+
+def test_not_an_img2vid_state_dict():
+    with pytest.raises(convert.ConversionError, match="missing"):
+        convert.img2vid_from_reference({"foo": np.zeros(1)}, height=128, width=128)
+
+
+def test_unsupported_size_is_a_value_error(state_dict):
+    with pytest.raises(ValueError, match="multiples of 32"):
+        convert.img2vid_from_reference(state_dict, height=100, width=128)
+
+
+def test_variants_are_recognized_from_names_and_shapes(manifest):
+    shapes = {name: np.zeros(shape, np.float32) for name, shape in manifest
+              if not name.startswith("vgg_net.")}
+    assert convert.infer_img2vid_config(shapes, height=128, width=256).label_mode == "two_path"
+    one_path = {name.replace("motion_net_bg", "motion_net"): value for name, value in shapes.items()
+                if not name.startswith("motion_net_fg")}
+    one_path["motion_net.main.0.weight"] = np.zeros((32, 35, 4, 4), np.float32)
+    assert convert.infer_img2vid_config(one_path, height=128, width=128).label_mode == "one_path"
+    gray = dict(one_path)
+    gray["motion_net.main.0.weight"] = np.zeros((32, 5, 4, 4), np.float32)
+    gray["refine_net.image_decoder.upc6.1.weight"] = np.zeros((64, 1, 3, 3), np.float32)
+    config = convert.infer_img2vid_config(gray, height=128, width=128)
+    assert (config.label_mode, config.channels) == ("none", 1)
+    gray["motion_net.main.0.weight"] = np.zeros((32, 9, 4, 4), np.float32)
+    with pytest.raises(convert.ConversionError, match="input channels"):
+        convert.infer_img2vid_config(gray, height=128, width=128)
+
+
+def test_checkpoint_written_at_one_size_loads_at_another(model, tmp_path):
+    convert.save_img2vid(model, str(tmp_path))
+    loaded = convert.load_img2vid(str(tmp_path), height=128, width=256)
+    assert (loaded.config.height, loaded.config.width) == (128, 256)
+    for (name, (a, _)), (_, (b, _)) in zip(sorted(model.reference_variables().items()),
+                                           sorted(loaded.reference_variables().items())):
+        if a is not None:
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    rng = np.random.default_rng(0)
+    outputs = loaded({"video": rng.uniform(size=(1, 1, 128, 256, 3)).astype(np.float32),
+                      "label_map": rng.integers(0, 20, (1, 128, 256)).astype(np.int32)},
+                     training=False)
+    assert outputs["frames"].shape == (1, 4, 128, 256, 3)
+
+
+def test_load_img2vid_missing_directory_names_the_flag(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--checkpoint_dir"):
+        convert.load_img2vid(str(tmp_path / "nothing"))
+
+
+def test_npz_reader_strips_data_parallel_prefix(tmp_path):
+    path = tmp_path / "weights.npz"
+    np.savez(path, **{"module.fc.weight": np.ones((2, 2)), "module.fc.bias": np.zeros(2)})
+    state = convert.load_reference_state_dict(str(path))
+    assert sorted(state) == ["fc.bias", "fc.weight"]
+
+
+def test_reference_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--reference"):
+        convert.load_reference_state_dict(str(tmp_path / "missing.npz"))
+    odd = tmp_path / "weights.bin"
+    odd.write_bytes(b"123")
+    with pytest.raises(convert.ConversionError, match="unknown reference format"):
+        convert.load_reference_state_dict(str(odd))
+
+
+def test_pytorch_checkpoint_needs_pytorch_or_loads_with_it(tmp_path):
+    path = tmp_path / "model.pth.tar"
+    try:
+        import torch
+    except ImportError:
+        path.write_bytes(b"not read")
+        with pytest.raises(ImportError, match="needs PyTorch"):
+            convert.load_reference_state_dict(str(path))
+        return
+    torch.save({"epoch": 3, "state_dict": {"module.fc.weight": torch.ones(2, 2)}}, str(path))
+    state = convert.load_reference_state_dict(str(path))
+    np.testing.assert_array_equal(state["fc.weight"], np.ones((2, 2)))
+
+
+def test_vgg19_from_img2vid_or_torchvision_names(state_dict):
+    network = convert.vgg19_from_reference(state_dict)
+    np.testing.assert_array_equal(
+        network.convs[2].kernel.numpy(),
+        np.transpose(state_dict["vgg_net.vgg.features.5.weight"], (2, 3, 1, 0)))
+    torchvision = {name[len("vgg_net.vgg."):]: value for name, value in state_dict.items()
+                   if name.startswith("vgg_net.")}
+    torchvision["classifier.0.weight"] = np.zeros((4, 4), np.float32)
+    plain = convert.vgg19_from_reference(torchvision, pooling="max",
+                                         output_layers=vgg19.PIX2PIXHD_PERCEPTUAL_LAYERS)
+    images = np.random.default_rng(0).uniform(size=(1, 32, 32, 3)).astype(np.float32)
+    assert [f.shape[-1] for f in plain(images)] == [64, 128, 256, 512, 512]
+    del torchvision["features.34.bias"]
+    with pytest.raises(convert.ConversionError, match="features.34.bias|34.bias"):
+        convert.vgg19_from_reference(torchvision)
+    with pytest.raises(convert.ConversionError, match="No VGG19"):
+        convert.vgg19_from_reference({"classifier.0.weight": np.zeros(1)})
+
+
+def test_vgg19_file_round_trip_and_missing_file(state_dict, tmp_path):
+    network = convert.vgg19_from_reference(state_dict)
+    path = convert.save_vgg19(network, str(tmp_path / "vgg19.npz"))
+    loaded = convert.load_vgg19(path)
+    images = np.random.default_rng(1).uniform(size=(1, 32, 32, 3)).astype(np.float32)
+    for a, b in zip(network(images), loaded(images)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(FileNotFoundError, match="--vgg19_weights"):
+        convert.load_vgg19(str(tmp_path / "absent.h5"))
+
+
+def test_command_line_writes_a_loadable_checkpoint(state_dict, tmp_path):
+    reference = tmp_path / "reference.npz"
+    np.savez(reference, **state_dict)
+    output_dir = tmp_path / "converted"
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.convert", f"--reference={reference}",
+         f"--output_dir={output_dir}", "--height=128", "--width=256"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "two_path" in result.stdout
+    assert tf.train.latest_checkpoint(str(output_dir)) is not None
+    assert os.path.isfile(output_dir / "vgg19.npz")
+    loaded = convert.load_img2vid(str(output_dir))
+    np.testing.assert_array_equal(loaded.latent_fc.bias.numpy(), state_dict["fc.bias"])
+
+
+def test_command_line_missing_reference_is_a_clear_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.convert", f"--reference={tmp_path}/nope.npz",
+         f"--output_dir={tmp_path}/out"], cwd=REPO, capture_output=True, text=True, timeout=300,
+        check=False)
+    assert result.returncode != 0
+    assert "--reference" in result.stderr

@@ -1,0 +1,114 @@
+"""Batch normalization with the exact semantics of PyTorch's `BatchNorm{1,2,3}d`.
+
+Keras' `BatchNormalization` is close but not identical to PyTorch's:
+
+* PyTorch updates `running_var` with the *unbiased* batch variance
+  (`n / (n - 1)` times the biased one used for normalization); Keras uses the
+  biased one. After many training steps the running statistics (and therefore
+  every inference result) drift apart.
+* The seg2vid refine network is applied to each predicted frame in a separate
+  call, so in training mode its statistics are taken over each frame's batch on
+  its own and the running statistics are updated once per frame, in frame order.
+  Running all frames through the network as one batch (much faster) needs batch
+  statistics per group of rows and the same sequence of running updates, which
+  `num_groups` provides.
+
+Momentum is given in PyTorch terms: `running = (1 - momentum) * running +
+momentum * batch_statistic` (PyTorch's default 0.1 is Keras' 0.9).
+"""
+
+import keras
+import tensorflow as tf
+
+from seg2vid_tf.layers import reference_names
+
+
+class BatchNorm(keras.layers.Layer):
+    """Batch normalization over the last axis with PyTorch semantics.
+
+    Args:
+        epsilon: Added to the variance before the square root (PyTorch 1e-5).
+        momentum: Weight of the new batch statistic in the running average,
+            PyTorch convention (0.1 is PyTorch's default).
+        num_groups: In training mode, split the leading (batch) axis into this
+            many equal consecutive groups and normalize each with its own
+            statistics, updating the running statistics once per group in order.
+            This equals calling a PyTorch batch norm once per group.
+        **kwargs: Passed to `keras.layers.Layer`.
+    """
+
+    def __init__(self, epsilon=1e-5, momentum=0.1, num_groups=1, **kwargs):
+        super().__init__(**kwargs)
+        if num_groups < 1:
+            raise ValueError(f"num_groups must be >= 1, got {num_groups}.")
+        self.epsilon = epsilon
+        self.momentum = momentum
+        self.num_groups = num_groups
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(f"{self.name}: the channel axis must be known, got {input_shape}.")
+        self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
+        self.moving_mean = self.add_weight(
+            name="moving_mean", shape=(channels,), initializer="zeros", trainable=False)
+        self.moving_variance = self.add_weight(
+            name="moving_variance", shape=(channels,), initializer="ones", trainable=False)
+
+    def _normalize(self, x, mean, variance):
+        dtype = x.dtype
+        gamma = tf.cast(self.gamma, dtype)
+        beta = tf.cast(self.beta, dtype)
+        return (x - tf.cast(mean, dtype)) * tf.math.rsqrt(
+            tf.cast(variance, dtype) + tf.cast(self.epsilon, dtype)) * gamma + beta
+
+    def call(self, inputs, training=None):
+        if not training:
+            return self._normalize(inputs, self.moving_mean, self.moving_variance)
+        # Statistics in float32 even under mixed precision.
+        x = tf.cast(inputs, tf.float32)
+        rank = len(inputs.shape)
+        if self.num_groups == 1:
+            mean, variance = tf.nn.moments(x, axes=list(range(rank - 1)))
+            group_means, group_variances = mean[None], variance[None]
+            count = tf.reduce_prod(tf.shape(x)[:-1])
+            outputs = self._normalize(inputs, mean, variance)
+        else:
+            grouped = tf.reshape(
+                x, tf.concat([[self.num_groups, -1], tf.shape(x)[1:]], axis=0))
+            axes = list(range(1, rank))
+            group_means, group_variances = tf.nn.moments(grouped, axes=axes, keepdims=True)
+            count = tf.reduce_prod(tf.shape(grouped)[1:-1])
+            normalized = self._normalize(
+                tf.cast(grouped, inputs.dtype), group_means, group_variances)
+            outputs = tf.reshape(normalized, tf.shape(inputs))
+            flat_shape = [self.num_groups, -1]
+            group_means = tf.reshape(group_means, flat_shape)
+            group_variances = tf.reshape(group_variances, flat_shape)
+        count = tf.cast(count, tf.float32)
+        unbiased = group_variances * count / tf.maximum(count - 1.0, 1.0)
+        running_mean = tf.convert_to_tensor(self.moving_mean)
+        running_variance = tf.convert_to_tensor(self.moving_variance)
+        for group in range(self.num_groups):
+            running_mean = (1.0 - self.momentum) * running_mean + self.momentum * group_means[group]
+            running_variance = ((1.0 - self.momentum) * running_variance
+                                + self.momentum * unbiased[group])
+        self.moving_mean.assign(running_mean)
+        self.moving_variance.assign(running_variance)
+        return outputs
+
+    def reference_variables(self):
+        """PyTorch parameter names of this layer, see `reference_names`."""
+        return {
+            "weight": (self.gamma, reference_names.identity),
+            "bias": (self.beta, reference_names.identity),
+            "running_mean": (self.moving_mean, reference_names.identity),
+            "running_var": (self.moving_variance, reference_names.identity),
+            "num_batches_tracked": (None, None),
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(epsilon=self.epsilon, momentum=self.momentum, num_groups=self.num_groups)
+        return config

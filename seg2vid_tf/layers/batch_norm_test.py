@@ -1,0 +1,99 @@
+"""BatchNorm against a NumPy model of PyTorch's batch norm."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seg2vid_tf.layers.batch_norm import BatchNorm
+
+
+def torch_batch_norm(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
+    """PyTorch BatchNorm in training mode (float64): output and updated running stats."""
+    axes = tuple(range(x.ndim - 1))
+    mean = x.mean(axis=axes)
+    var = x.var(axis=axes)
+    n = x.size // x.shape[-1]
+    out = (x - mean) / np.sqrt(var + eps) * gamma + beta
+    new_mean = (1 - momentum) * running_mean + momentum * mean
+    new_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    return out, new_mean, new_var
+
+
+def _layer(channels, rng, **kwargs):
+    layer = BatchNorm(**kwargs)
+    layer.build((None, channels))
+    layer.gamma.assign(rng.uniform(0.5, 1.5, channels).astype(np.float32))
+    layer.beta.assign(rng.normal(0, 0.3, channels).astype(np.float32))
+    layer.moving_mean.assign(rng.normal(0, 0.5, channels).astype(np.float32))
+    layer.moving_variance.assign(rng.uniform(0.5, 2.0, channels).astype(np.float32))
+    return layer
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (4, 3, 5, 7), (2, 3, 4, 5, 6)])
+def test_training_mode_matches_pytorch_including_unbiased_running_variance(shape):
+    rng = np.random.default_rng(0)
+    x = rng.normal(1.0, 2.0, shape).astype(np.float32)
+    layer = _layer(shape[-1], rng)
+    gamma, beta = layer.gamma.numpy(), layer.beta.numpy()
+    mean0, var0 = layer.moving_mean.numpy(), layer.moving_variance.numpy()
+    out = layer(x, training=True).numpy()
+    expected, mean1, var1 = torch_batch_norm(x.astype(np.float64), gamma, beta, mean0, var0)
+    np.testing.assert_allclose(out, expected, atol=2e-5)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), mean1, atol=1e-6)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), var1, rtol=1e-5)
+    # The biased variance (Keras' choice) would be measurably different here.
+    n = x.size // shape[-1]
+    biased = 0.9 * var0 + 0.1 * x.var(axis=tuple(range(x.ndim - 1)))
+    assert np.abs(layer.moving_variance.numpy() - biased).max() > 1e-3 / n
+
+
+def test_inference_mode_uses_running_statistics_and_updates_nothing():
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 1, (3, 4, 4, 6)).astype(np.float32)
+    layer = _layer(6, rng)
+    mean, var = layer.moving_mean.numpy(), layer.moving_variance.numpy()
+    out = layer(x, training=False).numpy()
+    expected = (x - mean) / np.sqrt(var + 1e-5) * layer.gamma.numpy() + layer.beta.numpy()
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    np.testing.assert_array_equal(layer.moving_mean.numpy(), mean)
+    np.testing.assert_array_equal(layer.moving_variance.numpy(), var)
+
+
+def test_groups_equal_one_call_per_group_in_order():
+    rng = np.random.default_rng(2)
+    groups, batch = 4, 2
+    x = rng.normal(0, 1, (groups * batch, 3, 5, 6)).astype(np.float32)
+    grouped = _layer(6, rng, num_groups=groups)
+    sequential = BatchNorm()
+    sequential.build((None, 6))
+    for a, b in zip(sequential.weights, grouped.weights):
+        a.assign(b.numpy())
+    out = grouped(x, training=True).numpy()
+    expected = np.concatenate([
+        sequential(x[g * batch:(g + 1) * batch], training=True).numpy() for g in range(groups)])
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    np.testing.assert_allclose(grouped.moving_mean.numpy(), sequential.moving_mean.numpy(), atol=1e-6)
+    np.testing.assert_allclose(grouped.moving_variance.numpy(), sequential.moving_variance.numpy(),
+                               rtol=1e-6)
+    # Statistics over the whole batch would give a different result.
+    whole = BatchNorm()
+    whole.build((None, 6))
+    for a, b in zip(whole.weights, sequential.weights):
+        a.assign(b.numpy())
+    assert np.abs(whole(x, training=True).numpy() - out).max() > 1e-2
+
+
+def test_gradients_flow_to_inputs_and_affine_parameters():
+    layer = _layer(3, np.random.default_rng(3))
+    x = tf.constant(np.random.default_rng(4).normal(size=(5, 3)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(layer(x, training=True) * tf.range(3, dtype=tf.float32))
+    grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+    assert all(g is not None for g in grads)
+    assert [v.name for v in layer.trainable_weights] == ["gamma", "beta"]
+
+
+def test_invalid_groups():
+    with pytest.raises(ValueError, match="num_groups"):
+        BatchNorm(num_groups=0)

@@ -1,0 +1,197 @@
+"""Convolutions with PyTorch's explicit padding rules, channels-last.
+
+TensorFlow's `SAME` padding is not PyTorch's `padding=p`: for odd kernels with
+stride 2, TF puts the extra row at the end while PyTorch pads symmetrically,
+and a PyTorch transposed convolution crops `p` from each side of the full
+result (keeping `output_padding` more at the end). These layers pad (or crop)
+exactly as PyTorch does, so ported weights give identical results at any size.
+
+Weights are initialized like PyTorch's defaults (uniform in
+`+-1/sqrt(fan_in)`), so training from scratch starts where the reference does.
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from seg2vid_tf.layers import reference_names
+
+
+def _torch_uniform(fan_in):
+    limit = 1.0 / math.sqrt(max(fan_in, 1))
+    return keras.initializers.RandomUniform(-limit, limit)
+
+
+class _ReferenceWeights(keras.layers.Layer):
+    """Shared kernel/bias handling of the layers below."""
+
+    kernel_to_keras = None
+
+    def _add_kernel_and_bias(self, kernel_shape, fan_in, bias_size):
+        self.kernel = self.add_weight(
+            name="kernel", shape=kernel_shape, initializer=_torch_uniform(fan_in))
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=(bias_size,), initializer=_torch_uniform(fan_in))
+
+    def _add_bias(self, outputs):
+        if self.bias is None:
+            return outputs
+        return tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
+
+    def reference_variables(self):
+        """PyTorch parameter names of this layer, see `reference_names`."""
+        variables = {"weight": (self.kernel, type(self).kernel_to_keras)}
+        if self.use_bias:
+            variables["bias"] = (self.bias, reference_names.identity)
+        return variables
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters, kernel_size=self.kernel_size,
+                      strides=self.strides, padding=self.padding, use_bias=self.use_bias)
+        return config
+
+
+class Conv2D(_ReferenceWeights):
+    """`torch.nn.Conv2d(in, filters, kernel_size, strides, padding, bias=use_bias)`.
+
+    Args:
+        filters: Output channels.
+        kernel_size: Square kernel size.
+        strides: Stride in both spatial dimensions.
+        padding: Zero padding added on every side, PyTorch's `padding`.
+        use_bias: Whether to add a bias.
+        **kwargs: Passed to `keras.layers.Layer`.
+    """
+
+    kernel_to_keras = staticmethod(reference_names.conv2d_kernel)
+
+    def __init__(self, filters, kernel_size, strides=1, padding=0, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.padding = padding
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        k = self.kernel_size
+        self._add_kernel_and_bias((k, k, channels, self.filters), channels * k * k, self.filters)
+
+    def call(self, inputs):
+        p = self.padding
+        if p:
+            inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]])
+        outputs = tf.nn.conv2d(inputs, tf.cast(self.kernel, inputs.dtype),
+                               strides=self.strides, padding="VALID")
+        return self._add_bias(outputs)
+
+
+class Conv2DTranspose(_ReferenceWeights):
+    """`torch.nn.ConvTranspose2d(in, filters, k, strides, padding, output_padding)`.
+
+    The output size is `(n - 1) * strides - 2 * padding + kernel_size +
+    output_padding`.
+    """
+
+    kernel_to_keras = staticmethod(reference_names.conv2d_transpose_kernel)
+
+    def __init__(self, filters, kernel_size, strides=1, padding=0, output_padding=0,
+                 use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        if output_padding > padding:
+            raise ValueError(
+                f"output_padding ({output_padding}) larger than padding ({padding}) is not supported.")
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.padding = padding
+        self.output_padding = output_padding
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        k = self.kernel_size
+        # PyTorch computes the transposed kernel's fan-in from its dim 1 (= filters).
+        self._add_kernel_and_bias((k, k, self.filters, channels), self.filters * k * k, self.filters)
+
+    def call(self, inputs):
+        k, s, p = self.kernel_size, self.strides, self.padding
+        shape = tf.shape(inputs)
+        full_height = (shape[1] - 1) * s + k
+        full_width = (shape[2] - 1) * s + k
+        full = tf.nn.conv2d_transpose(
+            inputs, tf.cast(self.kernel, inputs.dtype),
+            output_shape=tf.stack([shape[0], full_height, full_width, self.filters]),
+            strides=s, padding="VALID")
+        end = p - self.output_padding
+        outputs = full[:, p:full_height - end, p:full_width - end, :]
+        return self._add_bias(outputs)
+
+    def compute_output_shape(self, input_shape):
+        def size(n):
+            if n is None:
+                return None
+            return (n - 1) * self.strides - 2 * self.padding + self.kernel_size + self.output_padding
+        return (input_shape[0], size(input_shape[1]), size(input_shape[2]), self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(output_padding=self.output_padding)
+        return config
+
+
+class Conv3D(_ReferenceWeights):
+    """`torch.nn.Conv3d` with a cubic kernel, stride 1 and zero padding on [B, T, H, W, C]."""
+
+    kernel_to_keras = staticmethod(reference_names.conv3d_kernel)
+
+    def __init__(self, filters, kernel_size, padding=0, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = 1
+        self.padding = padding
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        k = self.kernel_size
+        self._add_kernel_and_bias(
+            (k, k, k, channels, self.filters), channels * k ** 3, self.filters)
+
+    def call(self, inputs):
+        p = self.padding
+        if p:
+            inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [p, p], [0, 0]])
+        outputs = tf.nn.conv3d(inputs, tf.cast(self.kernel, inputs.dtype),
+                               strides=[1, 1, 1, 1, 1], padding="VALID")
+        return self._add_bias(outputs)
+
+
+class Linear(_ReferenceWeights):
+    """`torch.nn.Linear(in, units)` on the last axis."""
+
+    kernel_to_keras = staticmethod(reference_names.linear_kernel)
+
+    def __init__(self, units, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self._add_kernel_and_bias((features, self.units), features, self.units)
+
+    def call(self, inputs):
+        outputs = tf.linalg.matmul(inputs, tf.cast(self.kernel, inputs.dtype))
+        return self._add_bias(outputs)
+
+    def get_config(self):
+        config = keras.layers.Layer.get_config(self)
+        config.update(units=self.units, use_bias=self.use_bias)
+        return config

@@ -1,0 +1,183 @@
+"""The nine training losses of img2vid and their weighted total (SPEC.md, "Losses").
+
+Notation: `G_t = F_t` (t = 1..T) are the ground-truth frames, `P_t` the refined
+frames, `Q_t` the warped start frame before refinement. Flows are in the
+reference's normalized units. All tensors are channels-last:
+video `[B, T+1, H, W, C]`, frames `[B, T, H, W, C]`, flows `[B, T, H, W, 2]`,
+masks `[B, T, H, W]`.
+"""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from seg2vid_tf.ops.warp import warp
+
+tfd = tfp.distributions
+
+LOSS_KEYS = ("flow_smoothness", "recon", "recon_back", "recon_before", "kld",
+             "flow_consistency", "image_similarity", "vgg", "mask")
+
+# The reference's weights: total = flow_smoothness + 2 recon + recon_back + recon_before
+# + 0.1 kld + flow_consistency + image_similarity + vgg + 0.1 mask.
+DEFAULT_WEIGHTS = {
+    "flow_smoothness": 1.0, "recon": 2.0, "recon_back": 1.0, "recon_before": 1.0, "kld": 0.1,
+    "flow_consistency": 1.0, "image_similarity": 1.0, "vgg": 1.0, "mask": 0.1,
+}
+
+_SMOOTHNESS_FLOW_SCALE = 128.0
+_SMOOTHNESS_IMAGE_SCALE = 256.0
+_SSIM_C1 = 0.01 ** 2
+_SSIM_C2 = 0.03 ** 2
+
+
+def _merge_time(x):
+    """`[B, T, ...]` -> `[B*T, ...]`."""
+    shape = tf.shape(x)
+    return tf.reshape(x, tf.concat([[shape[0] * shape[1]], shape[2:]], axis=0))
+
+
+def _sum_of_frame_means(x):
+    """Sum over t of the mean over everything else, for `x` `[B, T, ...]`."""
+    axes = [0] + list(range(2, len(x.shape)))
+    return tf.reduce_sum(tf.reduce_mean(x, axis=axes))
+
+
+def edge_aware_smoothness(flow, image):
+    """`S(f, I)`: 5x5 edge-aware flow smoothness of one flow field.
+
+    Args:
+        flow: `[B, H, W, 2]`.
+        image: `[B, H, W, C]`, the frame whose edges allow flow discontinuities.
+
+    Returns:
+        Scalar: the weighted squared flow differences over the 16 non-centre,
+        non-axis-through-centre offsets of a 5x5 window, divided by `B*H*W`.
+    """
+    flow = flow * _SMOOTHNESS_FLOW_SCALE
+    image = image * _SMOOTHNESS_IMAGE_SCALE
+    shape = tf.shape(flow)
+    height, width = shape[1], shape[2]
+    centre = 2
+
+    def crop(x, i, j):
+        return x[:, i:height - 4 + i, j:width - 4 + j, :]
+
+    flow_centre = crop(flow, centre, centre)
+    image_centre = crop(image, centre, centre)
+    total = 0.0
+    for i in (0, 1, 3, 4):
+        for j in (0, 1, 3, 4):
+            flow_difference = tf.reduce_sum(tf.square(flow_centre - crop(flow, i, j)), axis=-1)
+            image_difference = tf.reduce_sum(tf.square(image_centre - crop(image, i, j)), axis=-1)
+            distance = float((i - centre) ** 2 + (j - centre) ** 2)
+            total += tf.reduce_sum(flow_difference * tf.exp(-image_difference - distance))
+    count = tf.cast(shape[0] * height * width, flow.dtype)
+    return total / count
+
+
+def ssim_dissimilarity(x, y):
+    """`D(x, y) = mean(clip((1 - SSIM(x, y)) / 2, 0, 1))`, SSIM over 3x3 windows, no padding."""
+
+    def pool(t):
+        return tf.nn.avg_pool2d(t, ksize=3, strides=1, padding="VALID")
+
+    mu_x, mu_y = pool(x), pool(y)
+    sigma_x = pool(x * x) - mu_x * mu_x
+    sigma_y = pool(y * y) - mu_y * mu_y
+    sigma_xy = pool(x * y) - mu_x * mu_y
+    ssim = ((2.0 * mu_x * mu_y + _SSIM_C1) * (2.0 * sigma_xy + _SSIM_C2)) / (
+        (mu_x * mu_x + mu_y * mu_y + _SSIM_C1) * (sigma_x + sigma_y + _SSIM_C2))
+    return tf.reduce_mean(tf.clip_by_value((1.0 - ssim) / 2.0, 0.0, 1.0))
+
+
+def perceptual_distance(perceptual, target, prediction):
+    """Sum over the network's features of `mean|phi(target) - phi(prediction)|`.
+
+    Grayscale frames are repeated to three channels first.
+    """
+    if target.shape[-1] == 1:
+        target = tf.repeat(target, 3, axis=-1)
+        prediction = tf.repeat(prediction, 3, axis=-1)
+    total = 0.0
+    for a, b in zip(perceptual(target), perceptual(prediction)):
+        total += tf.reduce_mean(tf.abs(a - b))
+    return total
+
+
+def img2vid_losses(video, outputs, perceptual, weights=None):
+    """The nine img2vid training terms and their weighted total.
+
+    Args:
+        video: float32 `[B, T+1, H, W, C]` ground-truth clip (frame 0 = start frame).
+        outputs: The dict returned by `Img2Vid` in training mode.
+        perceptual: A `VGG19Features` network returning the 12 ReLU outputs
+            relu1_1..relu4_4 (average pooling), or None to leave the perceptual
+            term out (it is then 0).
+        weights: Optional dict overriding entries of `DEFAULT_WEIGHTS`.
+
+    Returns:
+        dict with the keys of `LOSS_KEYS` and `total`, each a float32 scalar.
+
+    Raises:
+        ValueError: On unknown weight names or inconsistent shapes.
+    """
+    weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
+    unknown = set(weights) - set(DEFAULT_WEIGHTS)
+    if unknown:
+        raise ValueError(f"Unknown loss weights {sorted(unknown)}; known: {list(LOSS_KEYS)}.")
+    video = tf.convert_to_tensor(video, tf.float32)
+    frames = outputs["frames"]
+    num_predicted = frames.shape[1]
+    if video.shape.rank != 5 or video.shape[1] != num_predicted + 1:
+        raise ValueError(f"video must be [B, {num_predicted + 1}, H, W, C] for {num_predicted} "
+                         f"predicted frames, got shape {video.shape}.")
+    start, target = video[:, 0], video[:, 1:]
+    warped, flow, flow_back = outputs["warped"], outputs["flow"], outputs["flow_back"]
+    mask_fw = outputs["mask_fw"][..., None]
+    mask_bw = outputs["mask_bw"][..., None]
+
+    losses = {}
+    losses["flow_smoothness"] = 0.01 * (
+        edge_aware_smoothness(flow[:, 0], target[:, 0])
+        + edge_aware_smoothness(flow_back[:, 0], start))
+
+    # Flows warped as 2-channel images by each other.
+    flat_flow, flat_back = _merge_time(flow), _merge_time(flow_back)
+    back_from_forward = tf.reshape(warp(flat_flow, -flat_back), tf.shape(flow))
+    forward_from_back = tf.reshape(warp(flat_back, flat_flow), tf.shape(flow))
+    losses["flow_consistency"] = (
+        _sum_of_frame_means(mask_bw * tf.abs(back_from_forward - flow_back))
+        + _sum_of_frame_means(mask_fw * tf.abs(forward_from_back - flow)))
+
+    posterior = tfd.MultivariateNormalDiag(
+        loc=outputs["mu"], scale_diag=tf.exp(0.5 * outputs["logvar"]))
+    prior = tfd.MultivariateNormalDiag(
+        loc=tf.zeros_like(outputs["mu"]), scale_diag=tf.ones_like(outputs["mu"]))
+    losses["kld"] = tf.reduce_sum(tfd.kl_divergence(posterior, prior)) / 1000.0
+
+    similarity = 0.0
+    for t in range(num_predicted):
+        similarity += (0.85 * ssim_dissimilarity(frames[:, t], target[:, t])
+                       + 0.15 * tf.reduce_mean(tf.abs(frames[:, t] - target[:, t])))
+    losses["image_similarity"] = similarity
+
+    losses["recon"] = tf.reduce_mean(tf.abs(frames - target))
+
+    # Each later frame warped back to the start frame by the masked backward flow.
+    start_from_later = warp(_merge_time(target), _merge_time(-flow_back * mask_bw))
+    start_from_later = tf.reshape(start_from_later, tf.shape(target))
+    losses["recon_back"] = tf.reduce_mean(tf.abs((start_from_later - start[:, None]) * mask_bw))
+
+    losses["recon_before"] = tf.reduce_mean(tf.abs((warped - target) * mask_fw))
+
+    if perceptual is None:
+        losses["vgg"] = tf.constant(0.0)
+    else:
+        losses["vgg"] = perceptual_distance(perceptual, _merge_time(target), _merge_time(warped))
+
+    losses["mask"] = (tf.reduce_mean(1.0 - outputs["mask_bw"])
+                      + tf.reduce_mean(1.0 - outputs["mask_fw"]))
+
+    losses = {key: tf.cast(value, tf.float32) for key, value in losses.items()}
+    losses["total"] = tf.add_n([weights[key] * losses[key] for key in LOSS_KEYS])
+    return {key: losses[key] for key in LOSS_KEYS + ("total",)}

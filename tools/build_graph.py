@@ -1,0 +1,183 @@
+"""Reads the Bazel BUILD file and the import graph of the sources.
+
+Bazel itself cannot run on the project's machines (no Bazel, no network beyond
+the package registry), so `tests/build_test.py` checks the BUILD file against
+the sources with this module instead, and `python tools/build_graph.py --write`
+regenerates BUILD from the imports.
+
+Layout: one root BUILD; a `py_library` per module (`seg2vid_tf/a/b.py` ->
+`a_b`, the package's `__init__.py` files in `seg2vid_tf`), a `py_test` per test
+file (`..._test.py` -> `..._test`), third-party packages through rules_python's
+`requirement("name")`.
+"""
+
+import ast
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = "seg2vid_tf"
+SOURCE_DIRS = (PACKAGE, "tests", "export", "tools")
+
+# Top-level import name -> PyPI distribution; None: optional, never a hard dependency.
+THIRD_PARTY = {
+    "tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy", "absl": "absl-py",
+    "PIL": "pillow", "imageio": "imageio", "tqdm": "tqdm", "scipy": "scipy", "pytest": "pytest",
+    "tensorflow_probability": "tensorflow-probability", "tf_keras_vis": "tf-keras-vis",
+    "tf_keras": "tf-keras", "torch": None, "imageio_ffmpeg": None, "requests": None,
+    "grpc": None, "tensorflow_serving": None,
+}
+STANDARD_LIBRARY = set(sys.stdlib_module_names)
+
+
+def python_files():
+    """Repository-relative paths of every Python source the BUILD must cover."""
+    found = []
+    for directory in SOURCE_DIRS:
+        for parent, dirs, files in os.walk(os.path.join(ROOT, directory)):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and d != "data")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    found.append(os.path.relpath(os.path.join(parent, name), ROOT))
+    return found
+
+
+def is_test(path):
+    return path.endswith("_test.py")
+
+
+def target_name(path):
+    """`seg2vid_tf/models/img2vid.py` -> `models_img2vid`; `__init__.py` files -> `package`."""
+    if path.endswith("__init__.py"):
+        return "package"
+    stem = path[:-3]
+    if stem.startswith(PACKAGE + "/"):
+        stem = stem[len(PACKAGE) + 1:]
+    return stem.replace("/", "_")
+
+
+def module_of(path):
+    return path[:-3].replace("/", ".").removesuffix(".__init__")
+
+
+def imports(path):
+    """(project modules, third-party top-level names) imported by a file."""
+    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), path)
+    project, external = set(), set()
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            top = name.split(".")[0]
+            if top == PACKAGE:
+                project.add(name)
+            elif top not in STANDARD_LIBRARY and top not in ("tools",):
+                external.add(top)
+    return project, external
+
+
+def project_targets(modules, module_to_target):
+    """Targets of imported project modules (`from pkg import mod` names a module or a symbol)."""
+    targets = set()
+    for name in modules:
+        while name and name not in module_to_target:
+            name = name.rpartition(".")[0]
+        if name:
+            targets.add(module_to_target[name])
+    return targets
+
+
+def expected_graph():
+    """{target: {"rule", "srcs", "deps", "requirements"}} derived from the sources."""
+    files = python_files()
+    library_files = [f for f in files if not is_test(f) and f.startswith(PACKAGE + "/")]
+    module_to_target = {module_of(f): target_name(f) for f in library_files}
+    graph = {}
+    for path in files:
+        if path.startswith(("tools/", "export/")) and not is_test(path):
+            rule = "py_binary"
+        else:
+            rule = "py_test" if is_test(path) else "py_library"
+        name = target_name(path)
+        project, external = imports(path)
+        deps = project_targets(project, module_to_target) - {name}
+        if name != "package" and path.startswith(PACKAGE + "/"):
+            deps.add("package")
+        requirements = {THIRD_PARTY[top] for top in external if THIRD_PARTY.get(top)}
+        unknown = sorted(top for top in external if top not in THIRD_PARTY)
+        if unknown:
+            raise ValueError(f"{path} imports {unknown}: add them to THIRD_PARTY in tools/build_graph.py.")
+        entry = graph.setdefault(name, {"rule": rule, "srcs": [], "deps": set(), "requirements": set()})
+        entry["srcs"].append(path)
+        entry["deps"] |= deps
+        entry["requirements"] |= requirements
+    return graph
+
+
+def parse_build(path=os.path.join(ROOT, "BUILD")):
+    """{target: {"rule", "srcs", "deps", "requirements", "data"}} from a BUILD file."""
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), "BUILD")
+    targets = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("py_library", "py_test", "py_binary")):
+            continue
+        fields = {"rule": node.func.id, "srcs": [], "deps": set(), "requirements": set(), "data": []}
+        for keyword in node.keywords:
+            if keyword.arg == "name":
+                name = ast.literal_eval(keyword.value)
+            elif keyword.arg in ("srcs", "data"):
+                fields[keyword.arg] = _strings(keyword.value)
+            elif keyword.arg == "deps":
+                for element in keyword.value.elts:
+                    if isinstance(element, ast.Call) and getattr(element.func, "id", "") == "requirement":
+                        fields["requirements"].add(ast.literal_eval(element.args[0]))
+                    else:
+                        fields["deps"].add(ast.literal_eval(element).lstrip(":"))
+        if name in targets:
+            raise ValueError(f"BUILD defines {name!r} twice.")
+        targets[name] = fields
+    return targets
+
+
+def _strings(node):
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "glob":
+        return [f"glob:{pattern}" for pattern in ast.literal_eval(node.args[0])]
+    return list(ast.literal_eval(node))
+
+
+def render(graph):
+    lines = ['# Generated by `python tools/build_graph.py --write`; checked by tests/build_test.py.',
+             '# Bazel cannot run on the project machines; see README ("Bazel").',
+             'load("@rules_python//python:defs.bzl", "py_binary", "py_library", "py_test")',
+             'load("@pypi//:requirements.bzl", "requirement")', "",
+             'package(default_visibility = ["//visibility:public"])', ""]
+    for name in sorted(graph, key=lambda n: (graph[n]["rule"] != "py_library", n)):
+        entry = graph[name]
+        deps = [f'":{d}"' for d in sorted(entry["deps"])]
+        deps += [f'requirement("{r}")' for r in sorted(entry["requirements"])]
+        lines.append(f'{entry["rule"]}(')
+        lines.append(f'    name = "{name}",')
+        lines.append("    srcs = [" + ", ".join(f'"{s}"' for s in sorted(entry["srcs"])) + "],")
+        if entry["rule"] == "py_test":
+            lines.append('    data = glob(["tests/data/**"]),')
+            lines.append('    size = "large",' if name.startswith("tests_") else '    size = "medium",')
+        if entry["rule"] == "py_binary":
+            lines.append(f'    main = "{entry["srcs"][0]}",')
+        lines.append("    deps = [" + ", ".join(deps) + "],")
+        lines.append(")")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python tools/build_graph.py --write")
+    with open(os.path.join(ROOT, "BUILD"), "w", encoding="utf-8") as out:
+        out.write(render(expected_graph()))
+    print("BUILD written")
