@@ -25,7 +25,7 @@ THIRD_PARTY = {
     "PIL": "pillow", "imageio": "imageio", "tqdm": "tqdm", "scipy": "scipy", "pytest": "pytest",
     "tensorflow_probability": "tensorflow-probability", "tf_keras_vis": "tf-keras-vis",
     "tf_keras": "tf-keras", "torch": None, "imageio_ffmpeg": None, "requests": None,
-    "grpc": None, "tensorflow_serving": None,
+    "grpc": None, "tensorflow_serving": None, "av": None,
 }
 STANDARD_LIBRARY = set(sys.stdlib_module_names)
 
@@ -35,7 +35,8 @@ def python_files():
     found = []
     for directory in SOURCE_DIRS:
         for parent, dirs, files in os.walk(os.path.join(ROOT, directory)):
-            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and d != "data")
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__"))
+                             and os.path.relpath(os.path.join(parent, d), ROOT) != "tests/data")
             for name in sorted(files):
                 if name.endswith(".py"):
                     found.append(os.path.relpath(os.path.join(parent, name), ROOT))

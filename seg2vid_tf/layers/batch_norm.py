@@ -37,13 +37,14 @@ class BatchNorm(keras.layers.Layer):
         **kwargs: Passed to `keras.layers.Layer`.
     """
 
-    def __init__(self, epsilon=1e-5, momentum=0.1, num_groups=1, **kwargs):
+    def __init__(self, epsilon=1e-5, momentum=0.1, num_groups=1, synchronized=False, **kwargs):
         super().__init__(**kwargs)
         if num_groups < 1:
             raise ValueError(f"num_groups must be >= 1, got {num_groups}.")
         self.epsilon = epsilon
         self.momentum = momentum
         self.num_groups = num_groups
+        self.synchronized = synchronized
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -52,9 +53,11 @@ class BatchNorm(keras.layers.Layer):
         self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
         self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
         self.moving_mean = self.add_weight(
-            name="moving_mean", shape=(channels,), initializer="zeros", trainable=False)
+            name="moving_mean", shape=(channels,), initializer="zeros", trainable=False,
+            aggregation="mean")
         self.moving_variance = self.add_weight(
-            name="moving_variance", shape=(channels,), initializer="ones", trainable=False)
+            name="moving_variance", shape=(channels,), initializer="ones", trainable=False,
+            aggregation="mean")
 
     def _normalize(self, x, mean, variance):
         dtype = x.dtype
@@ -69,14 +72,16 @@ class BatchNorm(keras.layers.Layer):
         # Statistics in float32 even under mixed precision.
         x = tf.cast(inputs, tf.float32)
         rank = len(inputs.shape)
+        replica = tf.distribute.get_replica_context()
+        if self.synchronized and replica is not None and replica.num_replicas_in_sync > 1:
+            return self._synchronized_call(inputs, x, replica)
         if self.num_groups == 1:
             mean, variance = tf.nn.moments(x, axes=list(range(rank - 1)))
             group_means, group_variances = mean[None], variance[None]
             count = tf.reduce_prod(tf.shape(x)[:-1])
             outputs = self._normalize(inputs, mean, variance)
         else:
-            grouped = tf.reshape(
-                x, tf.concat([[self.num_groups, -1], tf.shape(x)[1:]], axis=0))
+            grouped = self._grouped(x)
             axes = list(range(1, rank))
             group_means, group_variances = tf.nn.moments(grouped, axes=axes, keepdims=True)
             count = tf.reduce_prod(tf.shape(grouped)[1:-1])
@@ -86,7 +91,32 @@ class BatchNorm(keras.layers.Layer):
             flat_shape = [self.num_groups, -1]
             group_means = tf.reshape(group_means, flat_shape)
             group_variances = tf.reshape(group_variances, flat_shape)
-        count = tf.cast(count, tf.float32)
+        self._update_running(group_means, group_variances, tf.cast(count, tf.float32))
+        return outputs
+
+    def _grouped(self, x):
+        """`[N, ..., C]` -> `[G, N/G, ..., C]`."""
+        return tf.reshape(x, tf.concat([[self.num_groups, -1], tf.shape(x)[1:]], axis=0))
+
+    def _synchronized_call(self, inputs, x, replica):
+        """Training mode with statistics over the whole global batch (all replicas)."""
+        grouped = self._grouped(x)
+        axes = list(range(1, len(grouped.shape) - 1))
+        count = tf.cast(tf.reduce_prod(tf.shape(grouped)[1:-1]), tf.float32)
+        sums = tf.reduce_sum(grouped, axis=axes)
+        squares = tf.reduce_sum(tf.square(grouped), axis=axes)
+        sums, squares, count = replica.all_reduce(
+            tf.distribute.ReduceOp.SUM, [sums, squares, count])
+        means = sums / count
+        variances = tf.maximum(squares / count - tf.square(means), 0.0)
+        shape = [self.num_groups] + [1] * len(axes) + [-1]
+        normalized = self._normalize(tf.cast(self._grouped(inputs), inputs.dtype),
+                                     tf.reshape(means, shape), tf.reshape(variances, shape))
+        self._update_running(means, variances, count)
+        return tf.reshape(normalized, tf.shape(inputs))
+
+    def _update_running(self, group_means, group_variances, count):
+        """PyTorch's running update, once per group in order, unbiased variance."""
         unbiased = group_variances * count / tf.maximum(count - 1.0, 1.0)
         running_mean = tf.convert_to_tensor(self.moving_mean)
         running_variance = tf.convert_to_tensor(self.moving_variance)
@@ -96,7 +126,6 @@ class BatchNorm(keras.layers.Layer):
                                 + self.momentum * unbiased[group])
         self.moving_mean.assign(running_mean)
         self.moving_variance.assign(running_variance)
-        return outputs
 
     def reference_variables(self):
         """PyTorch parameter names of this layer, see `reference_names`."""
@@ -110,5 +139,14 @@ class BatchNorm(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(epsilon=self.epsilon, momentum=self.momentum, num_groups=self.num_groups)
+        config.update(epsilon=self.epsilon, momentum=self.momentum, num_groups=self.num_groups,
+                      synchronized=self.synchronized)
         return config
+
+
+def set_synchronized(model, synchronized=True):
+    """Switches every `BatchNorm` inside `model` to (or from) cross-replica statistics."""
+    for layer in model._flatten_layers(include_self=True, recursive=True):  # pylint: disable=protected-access
+        if isinstance(layer, BatchNorm):
+            layer.synchronized = synchronized
+    return model

@@ -1,0 +1,179 @@
+"""KTH human actions: grayscale videos of people, no label maps.
+
+Official KTH ships one ``.avi`` per (person, action, scenario), e.g.
+``walking/person01_walking_d1_uncomp.avi``. Accepted layouts::
+
+    ROOT/<action>/<video_name>/<frame images>      (pre-extracted, preferred)
+    ROOT/<action>/<video_name>.avi                 (decoded with imageio)
+
+e.g. ``ROOT/walking/person01_walking_d1/image-0001.png``. Frames are PNG or
+JPEG files sorted by name (natural order, so ``img2`` < ``img10``). The
+actions are boxing, handclapping, handwaving, jogging, running and walking,
+but any subfolder names are accepted. ``.avi`` files need an imageio video
+backend (imageio-ffmpeg or PyAV); their frames are extracted once into
+``video_cache_dir`` as PNGs. Without a backend a clear error asks to extract
+the frames or install imageio-ffmpeg.
+
+Split (the video-prediction standard): persons 1-16 train, persons 17-25
+test (``split="train"`` / ``"test"``), the person id parsed from the
+``personNN_`` prefix; videos whose name has no such prefix all go to train.
+A ``split_file`` (one video name per line, with or without ``_uncomp`` and
+``.avi``) overrides the rule: the split is then exactly the listed videos.
+
+Elements of :func:`make_dataset` (batched, channels-last)::
+
+    video:    float32 [B, T, H, W, 1] in [0, 1]
+    clip_id:  string  [B], "<video_name>/<start frame stem>"
+"""
+
+import os
+import re
+
+from absl import logging
+
+from seg2vid_tf.data import pipeline
+from seg2vid_tf.data.pipeline import Clip
+
+__all__ = [
+    "ACTIONS", "Clip", "TEST_PERSONS", "TRAIN_PERSONS", "find_clips", "make_dataset", "split_of",
+]
+
+ACTIONS = ("boxing", "handclapping", "handwaving", "jogging", "running", "walking")
+TRAIN_PERSONS = tuple(range(1, 17))
+TEST_PERSONS = tuple(range(17, 26))
+SPLITS = ("train", "test")
+
+_PERSON_RE = re.compile(r"^person(\d+)_", re.IGNORECASE)
+
+
+def split_of(video_name):
+    """"train" or "test" for a video name by the person-id rule."""
+    match = _PERSON_RE.match(video_name)
+    if match and int(match.group(1)) in TEST_PERSONS:
+        return "test"
+    return "train"
+
+
+def _base_name(name):
+    """Video name without KTH's ``_uncomp`` file suffix."""
+    return name[: -len("_uncomp")] if name.endswith("_uncomp") else name
+
+
+def find_clips(
+    data_dir,
+    split,
+    num_frames=5,
+    frame_stride=1,
+    *,
+    split_file=None,
+    actions=None,
+    video_cache_dir=None,
+    on_error="raise",
+):
+    """Finds every clip of a KTH split.
+
+    Args:
+        data_dir: KTH root (``<action>/`` folders).
+        split: "train" (persons 1-16) or "test" (persons 17-25); with a
+            ``split_file`` only a name used in messages.
+        num_frames: Frames per clip.
+        frame_stride: Step between the frames of a clip (every start frame is
+            used).
+        split_file: Optional text file listing the videos of the split.
+        actions: Optional action folders to keep (all by default).
+        video_cache_dir: Where frames of ``.avi`` files are extracted; a
+            folder in the temp dir by default.
+        on_error: "raise" on a missing or empty file, or "skip" the clip.
+
+    Returns:
+        List of :class:`Clip`, sorted by action, video and start frame.
+
+    Raises:
+        FileNotFoundError: data_dir, an action or the split file is missing.
+        ValueError: Unknown split, no videos in the split, no clip long enough.
+        RuntimeError: ``.avi`` files but no imageio video backend.
+    """
+    pipeline.check_on_error(on_error)
+    videos = pipeline.find_videos(data_dir, actions, "KTH")
+    if split_file is not None:
+        names = pipeline.read_split_file(split_file)
+        bases = {_base_name(n) for n in names}
+        selected = [v for v in videos if _base_name(v.name) in bases]
+        rule = f"the videos listed in {os.fspath(split_file)}"
+    else:
+        if split not in SPLITS:
+            raise ValueError(
+                f"KTH split must be one of {SPLITS} (persons 1-16 / 17-25) or a split_file "
+                f"must be given, got {split!r}."
+            )
+        selected = [v for v in videos if split_of(v.name) == split]
+        rule = "persons 1-16 train, 17-25 test (personNN_ prefix)"
+    if not selected:
+        raise ValueError(
+            f"No KTH videos of split {split!r} among the {len(videos)} videos in "
+            f"{os.fspath(data_dir)} (split rule: {rule})."
+        )
+    cache = video_cache_dir or pipeline.default_video_cache_dir(data_dir)
+    selected = pipeline.materialize_videos(selected, cache, grayscale=True, description="KTH")
+    clips = pipeline.video_clips(selected, num_frames, frame_stride)
+    if not clips:
+        longest = max(len(v.frame_paths) for v in selected)
+        raise ValueError(
+            f"No KTH clips of split {split!r}: a clip of {num_frames} frames with stride "
+            f"{frame_stride} spans {(num_frames - 1) * frame_stride + 1} frames but the "
+            f"longest of the {len(selected)} videos has {longest}."
+        )
+    clips = pipeline.check_clip_files(clips, on_error, "KTH clip")
+    if not clips:
+        raise ValueError(f"No KTH clips of split {split!r} left after skipping broken files.")
+    logging.info("KTH %s: %d clips from %d videos.", split, len(clips), len(selected))
+    return clips
+
+
+def make_dataset(
+    clips,
+    *,
+    height,
+    width,
+    batch_size,
+    shuffle=False,
+    seed=None,
+    repeat=False,
+    deterministic=True,
+    drop_remainder=False,
+    on_error="raise",
+    skip_counter=None,
+):
+    """Builds the batched KTH dataset (grayscale, ``channels=1``).
+
+    Args:
+        clips: Clips from :func:`find_clips`.
+        height: Output height (frames are resized bilinearly, antialiased).
+        width: Output width.
+        batch_size: Clips per batch.
+        shuffle: Shuffle the clips (reshuffled every epoch).
+        seed: Shuffle seed.
+        repeat: Repeat forever.
+        deterministic: Keep the order of the parallel decoding.
+        drop_remainder: Drop a final partial batch.
+        on_error: "raise", or "skip" broken clips (counted and logged).
+        skip_counter: Optional :class:`pipeline.SkipCounter`.
+
+    Returns:
+        ``tf.data.Dataset`` of dicts (see the module docstring).
+    """
+    return pipeline.make_frames_dataset(
+        clips,
+        channels=1,
+        height=height,
+        width=width,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        repeat=repeat,
+        deterministic=deterministic,
+        drop_remainder=drop_remainder,
+        on_error=on_error,
+        skip_counter=skip_counter,
+        description="KTH clip",
+    )

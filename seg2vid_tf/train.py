@@ -1,0 +1,32 @@
+"""Train img2vid: `python -m seg2vid_tf.train --flagfile=configs/synthetic.cfg
+--data_dir=DIR --model_dir=DIR [--train_steps=N]`.
+
+A thin entry point: flags -> `TrainConfig` -> `train_and_evaluate(config, workdir)`.
+Flags given after `--flagfile` override it. Interrupt with Ctrl-C (or SIGTERM):
+a checkpoint is written, and the same command resumes.
+"""
+
+import json
+import sys
+
+from absl import app, flags
+
+from seg2vid_tf.training import config as config_lib
+
+
+def main(argv):
+    del argv
+    values = flags.FLAGS
+    for name in ("data_dir", "model_dir"):
+        if not getattr(values, name):
+            raise app.UsageError(f"--{name} is required.")
+    from seg2vid_tf.training import trainer  # pylint: disable=import-outside-toplevel
+
+    result = trainer.train_and_evaluate(config_lib.config_from_flags(), values.model_dir)
+    print(json.dumps(result, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    config_lib.define_flags()
+    sys.exit(app.run(main))

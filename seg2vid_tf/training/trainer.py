@@ -1,0 +1,277 @@
+"""The distributed custom training loop: `train_and_evaluate(config, workdir)`.
+
+* Strategy: `MultiWorkerMirroredStrategy` when `TF_CONFIG` names several
+  workers, else `MirroredStrategy` over the local GPUs (or the CPU).
+* The loss is scaled by the global batch: each replica's objective is its share
+  of the global loss (mean-type terms times local/global batch, the summed KL as
+  is), and Keras 3 optimizers all-reduce (sum) the gradients inside
+  `strategy.run`, so the update equals the one-device update on the global batch.
+* The VAE's reparameterization noise and the refine fill noise come from the
+  input pipeline (stateless, keyed by seed and batch index), so they split with
+  the batch across replicas and a resumed run sees the same noise.
+* A step whose loss is not finite is skipped (no update); after
+  `max_nonfinite_steps` in a row training stops with a clear error.
+* `tf.train.CheckpointManager` keeps model, optimizer, step and the data
+  iterator; a run resumes where it stopped, and SIGTERM/SIGINT save first.
+"""
+
+import json
+import math
+import os
+import signal
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from tqdm import tqdm
+
+import keras
+
+from seg2vid_tf import convert, losses, visualization
+from seg2vid_tf.data import cityscapes
+from seg2vid_tf.layers.batch_norm import set_synchronized
+from seg2vid_tf.models import config as model_config
+from seg2vid_tf.models.img2vid import Img2Vid
+from seg2vid_tf.training import summaries
+
+# Terms averaged over the batch (scaled by local/global batch); the others are sums.
+_SUMMED_TERMS = {"kld"}
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced non-finite losses too many steps in a row."""
+
+
+def make_strategy():
+    """The distribution strategy for this process (see module docstring)."""
+    cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    if len(cluster.get("worker", [])) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if tf.config.list_logical_devices("GPU"):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def add_noise(batch, model_cfg, seed):
+    """Adds `noise` (refine fill) and `eps` (posterior sample) keyed by (seed, batch index)."""
+    index, batch = batch
+    size = tf.shape(batch["video"])[0]
+    key = tf.stack([tf.cast(seed, tf.int64), index])
+    batch = dict(batch)
+    batch["noise"] = tf.random.stateless_normal(
+        tf.stack([size, model_cfg.height, model_cfg.width, model_cfg.channels]), seed=key)
+    batch["eps"] = tf.random.stateless_normal(
+        tf.stack([size, model_cfg.latent_rows, model_config.LATENT_ROW]), seed=key + 1)
+    return batch
+
+
+def train_dataset(config, split="train", repeat=True, shuffle=True):
+    """Batched clips (global batch) with their per-batch noise."""
+    clips = cityscapes.find_clips(config.data_dir, split, num_frames=config.model.num_frames)
+    dataset = cityscapes.make_dataset(
+        clips, height=config.model.height, width=config.model.width,
+        batch_size=config.batch_size, shuffle=shuffle, seed=config.seed, repeat=repeat,
+        drop_remainder=repeat, with_flow=False)
+    dataset = dataset.enumerate().map(lambda i, b: add_noise((i, b), config.model, config.seed))
+    return dataset
+
+
+def model_inputs(batch):
+    inputs = {"video": batch["video"], "noise": batch["noise"]}
+    if "label_map" in batch:
+        inputs["label_map"] = batch["label_map"]
+    return inputs
+
+
+class Trainer:
+    """Owns the model, optimizer, checkpoints and the two step functions."""
+
+    def __init__(self, config, workdir, strategy=None):
+        self.config = config
+        self.workdir = workdir
+        self.strategy = strategy or make_strategy()
+        keras.utils.set_random_seed(config.seed)
+        with self.strategy.scope():
+            self.model = Img2Vid(config.model, seed=config.seed)
+            self.model.build_for_size()
+            if config.sync_batch_norm:
+                set_synchronized(self.model)
+            self.optimizer = keras.optimizers.Adam(
+                learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+            self.optimizer.build(self.model.trainable_variables)
+            self.perceptual = None
+            if config.weights.get("vgg", 0.0) > 0:
+                self.perceptual = convert.load_vgg19(config.vgg19_weights)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.dataset = self.strategy.experimental_distribute_dataset(train_dataset(config))
+        self.iterator = iter(self.dataset)
+        state = dict(model=self.model, optimizer=self.optimizer, step=self.step)
+        if self.strategy.num_replicas_in_sync == 1:
+            # Distributed iterators are not checkpointable in TF 2.21: with several replicas a
+            # resumed run restarts the (seeded) data order instead.
+            state["iterator"] = self.iterator
+        self.checkpoint = tf.train.Checkpoint(**state)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, workdir, max_to_keep=config.keep_checkpoints)
+        os.makedirs(workdir, exist_ok=True)
+        with open(os.path.join(workdir, convert.CONFIG_FILENAME), "w", encoding="utf-8") as handle:
+            json.dump(config.model.to_dict(), handle, indent=2, sort_keys=True)
+        self._compute = tf.function(self._compute_step)
+        self._apply = tf.function(self._apply_step)
+
+    # ------------------------------------------------------------------ steps
+    def _replica_objective(self, batch):
+        global_batch = float(self.config.batch_size)
+        local_batch = tf.cast(tf.shape(batch["video"])[0], tf.float32)
+        model = self.model
+        mu, logvar = model.encode_motion(batch["video"], batch.get("label_map"), training=True)
+        z = mu + tf.exp(0.5 * logvar) * batch["eps"]  # reparameterized posterior sample
+        inputs = model_inputs(batch)
+        inputs["video"] = batch["video"][:, :1]
+        inputs["z"] = z
+        outputs = dict(model(inputs, training=True), mu=mu, logvar=logvar)
+        terms = losses.img2vid_losses(batch["video"], outputs, self.perceptual, self.config.weights)
+        scaled = {key: value * (1.0 if key in _SUMMED_TERMS else local_batch / global_batch)
+                  for key, value in terms.items() if key != "total"}
+        weights = self.config.weights
+        objective = tf.add_n([weights[key] * scaled[key] for key in losses.LOSS_KEYS])
+        return objective, scaled, outputs
+
+    def _compute_step(self, iterator):
+        batch = next(iterator)
+
+        def replica_fn(batch):
+            with tf.GradientTape() as tape:
+                objective, scaled, _ = self._replica_objective(batch)
+            grads = tape.gradient(objective, self.model.trainable_variables)
+            return grads, dict(scaled, total=objective)
+
+        grads, terms = self.strategy.run(replica_fn, args=(batch,))
+        terms = {key: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                 for key, value in terms.items()}
+        return grads, terms
+
+    def _apply_step(self, grads):
+        def replica_fn(grads):
+            self.optimizer.apply(grads, self.model.trainable_variables)
+
+        self.strategy.run(replica_fn, args=(grads,))
+        self.step.assign_add(1)
+
+    def train_step(self):
+        """One step; returns the loss terms (floats) and whether it was applied."""
+        grads, terms = self._compute(self.iterator)
+        terms = {key: float(value) for key, value in terms.items()}
+        finite = all(math.isfinite(value) for value in terms.values())
+        if finite:
+            self._apply(grads)
+        return terms, finite
+
+    # ------------------------------------------------------------------ loop
+    def restore(self):
+        latest = self.manager.latest_checkpoint
+        if latest:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
+        return latest
+
+    def save(self):
+        return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    def fit(self, progress=True):
+        """Trains until `train_steps`; returns the last loss terms."""
+        config = self.config
+        writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
+        interrupted = []
+
+        def on_signal(signum, frame):  # pylint: disable=unused-argument
+            interrupted.append(signum)
+
+        previous = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                previous[signum] = signal.signal(signum, on_signal)
+            except ValueError:  # not the main thread
+                pass
+        nonfinite_in_a_row = 0
+        terms = {}
+        start_step = int(self.step.numpy())
+        bar = tqdm(total=config.train_steps, initial=start_step, disable=not progress,
+                   desc="train", unit="step", dynamic_ncols=True)
+        last_time, last_step = time.time(), start_step
+        try:
+            while int(self.step.numpy()) < config.train_steps and not interrupted:
+                terms, applied = self.train_step()
+                if not applied:
+                    nonfinite_in_a_row += 1
+                    logging.warning("Non-finite loss at step %d, step skipped: %s",
+                                    int(self.step.numpy()), terms)
+                    if nonfinite_in_a_row >= config.max_nonfinite_steps:
+                        raise NonFiniteLossError(
+                            f"{nonfinite_in_a_row} non-finite losses in a row at step "
+                            f"{int(self.step.numpy())} (last: {terms}). Lower --learning_rate or check "
+                            "the data; the last good checkpoint is in " + self.workdir)
+                    continue
+                nonfinite_in_a_row = 0
+                step = int(self.step.numpy())
+                bar.update(1)
+                bar.set_postfix(loss=f"{terms['total']:.4f}")
+                if step % config.summary_every == 0 or step == config.train_steps:
+                    now = time.time()
+                    rate = (step - last_step) * config.batch_size / max(now - last_time, 1e-9)
+                    last_time, last_step = now, step
+                    with writer.as_default(step=step):
+                        for key, value in terms.items():
+                            tf.summary.scalar(f"loss/{key}", value)
+                        tf.summary.scalar("learning_rate", config.learning_rate)
+                        tf.summary.scalar("clips_per_second", rate)
+                if step % config.image_summary_every == 0 or step == config.train_steps:
+                    self.write_samples(writer, step)
+                if step % config.checkpoint_every == 0:
+                    self.save()
+        finally:
+            bar.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            writer.flush()
+        self.save()
+        if interrupted:
+            logging.warning("Stopped by signal %d at step %d; checkpoint saved.",
+                            interrupted[0], int(self.step.numpy()))
+        return terms
+
+    def write_samples(self, writer, step):
+        """Start frame, predictions, ground truth, flow and masks to TensorBoard."""
+        batch = next(iter(train_dataset(self.config, repeat=False, shuffle=False).take(1)))
+        inputs = model_inputs(batch)
+        mu, _ = self.model.encode_motion(batch["video"], batch.get("label_map"), training=False)
+        outputs = self.model(dict(inputs, video=batch["video"][:, :1], z=mu), training=False)
+        grid = summaries.sample_grid(batch["video"].numpy(), outputs)
+        with writer.as_default(step=step):
+            tf.summary.image("samples", grid[None], max_outputs=1)
+        visualization.write_gif(os.path.join(self.workdir, "samples", f"step_{step:06d}.gif"),
+                            summaries.sample_frames(batch["video"].numpy(), outputs))
+
+
+def train_and_evaluate(config, workdir, strategy=None, progress=True):
+    """Trains `config` in `workdir` (resuming if a checkpoint is there), then evaluates.
+
+    Returns:
+        dict with the final training loss terms and the evaluation metrics.
+    """
+    trainer = Trainer(config, workdir, strategy=strategy)
+    trainer.restore()
+    terms = trainer.fit(progress=progress)
+    from seg2vid_tf import evaluate  # pylint: disable=import-outside-toplevel
+
+    metrics = evaluate.evaluate_model(trainer.model, config, split="val",
+                                      max_batches=config.eval_batches)
+    with open(os.path.join(workdir, "metrics.json"), "w", encoding="utf-8") as handle:
+        json.dump({"train": terms, "eval": metrics}, handle, indent=2, sort_keys=True)
+    return {"train": terms, "eval": metrics}
+
+
+def trainable_weights_numpy(model):
+    """All trainable weights as NumPy arrays (for comparisons in tests)."""
+    return [np.asarray(v.numpy()) for v in model.trainable_variables]

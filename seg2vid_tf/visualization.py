@@ -1,0 +1,80 @@
+"""Pictures people look at: flow in the Middlebury colour wheel, masks, GIFs.
+
+`flow_to_color` follows the standard Middlebury colour coding (Baker et al.):
+hue is the flow direction, saturation its magnitude relative to the largest
+displayed motion; a legend (`color_wheel_legend`) shows the mapping.
+"""
+
+import os
+
+import imageio.v2 as imageio
+import numpy as np
+
+_SEGMENTS = ((15, (255, 0, 0), (255, 255, 0)),  # red -> yellow
+             (6, (255, 255, 0), (0, 255, 0)),  # yellow -> green
+             (4, (0, 255, 0), (0, 255, 255)),  # green -> cyan
+             (11, (0, 255, 255), (0, 0, 255)),  # cyan -> blue
+             (13, (0, 0, 255), (255, 0, 255)),  # blue -> magenta
+             (6, (255, 0, 255), (255, 0, 0)))  # magenta -> red
+
+
+def _wheel():
+    colors = []
+    for steps, start, end in _SEGMENTS:
+        for i in range(steps):
+            colors.append(np.array(start) + (np.array(end) - np.array(start)) * i / steps)
+    return np.array(colors, np.float64) / 255.0  # [55, 3]
+
+
+_WHEEL = _wheel()
+
+
+def flow_to_color(flow, max_magnitude=None):
+    """`[H, W, 2]` flow (channel 0 = dx, channel 1 = dy, any unit) -> uint8 RGB `[H, W, 3]`.
+
+    Args:
+        flow: Flow field, x first.
+        max_magnitude: Magnitude shown at full saturation; the field's maximum when None.
+    """
+    flow = np.nan_to_num(np.asarray(flow, np.float64))
+    dx, dy = flow[..., 0], flow[..., 1]
+    magnitude = np.hypot(dx, dy)
+    scale = max_magnitude if max_magnitude else max(magnitude.max(), 1e-9)
+    radius = np.clip(magnitude / scale, 0.0, 1.0)
+    angle = np.arctan2(-dy, -dx) / np.pi  # -1..1
+    position = (angle + 1.0) / 2.0 * (len(_WHEEL) - 1)
+    low = np.floor(position).astype(int)
+    high = (low + 1) % len(_WHEEL)
+    fraction = (position - low)[..., None]
+    color = (1 - fraction) * _WHEEL[low] + fraction * _WHEEL[high]
+    color = 1.0 - radius[..., None] * (1.0 - color)
+    return (color * 255.0 + 0.5).astype(np.uint8)
+
+
+def color_wheel_legend(size=64):
+    """A `[size, size, 3]` picture of the colour coding (centre = no motion)."""
+    coordinates = np.linspace(-1.0, 1.0, size)
+    dx, dy = np.meshgrid(coordinates, coordinates)
+    legend = flow_to_color(np.stack([dx, dy], axis=-1), max_magnitude=1.0)
+    legend[np.hypot(dx, dy) > 1.0] = 255
+    return legend
+
+
+def to_uint8(images):
+    """Float images in [0, 1] (any shape, 1 or 3 channels) -> uint8 RGB."""
+    images = np.clip(np.asarray(images, np.float64), 0.0, 1.0)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    return (images * 255.0 + 0.5).astype(np.uint8)
+
+
+def mask_to_image(mask):
+    """`[H, W]` mask in [0, 1] -> grey uint8 RGB."""
+    return to_uint8(np.asarray(mask)[..., None])
+
+
+def write_gif(path, frames, fps=4):
+    """Writes uint8 `[T, H, W, 3]` frames as a looping GIF; returns the path."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    imageio.mimsave(path, list(np.asarray(frames, np.uint8)), duration=1.0 / fps, loop=0)
+    return path
