@@ -10,6 +10,7 @@ posterior | ground truth | flow | occlusion mask, per held-out clip) and
 `output_dir/generated.gif` (videos sampled from the prior).
 """
 
+import dataclasses
 import json
 import os
 import sys
@@ -31,7 +32,7 @@ def write_videos(model, config, output_dir, num_clips=4):
     from seg2vid_tf import evaluate, visualization  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.training import summaries  # pylint: disable=import-outside-toplevel
 
-    batch = next(iter(evaluate.eval_dataset(config.replace(batch_size=num_clips))))
+    batch = next(iter(evaluate.eval_dataset(dataclasses.replace(config, batch_size=num_clips))))
     video, label_map = batch["video"], batch.get("label_map")
     base = {"video": video[:, :1], "noise": tf.zeros_like(video[:, 0])}
     if label_map is not None:
