@@ -25,3 +25,9 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info
+
+.PHONY: demo-pipeline
+
+# Stage 1 (pix2pixHD) on the demo data, then label map -> video end to end (needs `make demo` first).
+demo-pipeline: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m seg2vid_tf.demo_pipeline --output_dir=$(DEMO_DIR)

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from seg2vid_tf import convert
-from seg2vid_tf.models import vgg19
+from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.testing.reference_weights import load_manifest, reference_weights
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -195,3 +195,22 @@ def test_command_line_missing_reference_is_a_clear_error(tmp_path):
         check=False)
     assert result.returncode != 0
     assert "--reference" in result.stderr
+
+
+def test_command_line_converts_a_pix2pixhd_generator_alone(tmp_path):
+    config = pix2pixhd.Pix2PixHDConfig(input_channels=4, ngf=2, n_downsampling=1, n_blocks=1,
+                                       n_local_enhancers=1, n_blocks_local=1)
+    state = pix2pixhd.random_reference_state_dict(
+        pix2pixhd.build_generator(config).build_for_size(), seed=5)
+    reference = tmp_path / "latest_net_G.npz"
+    np.savez(reference, **{f"module.{name}": value for name, value in state.items()})
+    output_dir = tmp_path / "converted"
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.convert", f"--label2image_reference={reference}",
+         f"--output_dir={output_dir}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "LocalEnhancer" in result.stdout
+    loaded = convert.load_label2image(str(output_dir / "label2image"))
+    assert loaded.config == config
+    np.testing.assert_array_equal(loaded.model1_1.module_1.bias.numpy(), state["model1_1.1.bias"])

@@ -50,6 +50,25 @@ def write_videos(model, config, output_dir, num_clips=4):
     return paths
 
 
+def _check_existing_data(data_dir, values):
+    """Refuses to train on synthetic data generated with other settings than the config's."""
+    with open(os.path.join(data_dir, "synthetic.json"), encoding="utf-8") as handle:
+        settings = json.load(handle).get("settings", {})
+    expected = {"num_sequences": values.num_sequences, "num_frames": values.num_frames,
+                "height": values.height, "width": values.width, "seed": values.seed,
+                "val_fraction": values.val_fraction, "city": values.city,
+                "motion_scale": values.motion_scale}
+    different = {key: (settings.get(key, 1.0 if key == "motion_scale" else None), value)
+                 for key, value in expected.items()
+                 if settings.get(key, 1.0 if key == "motion_scale" else None) != value}
+    if different:
+        details = ", ".join(f"{key}: {old!r} there, {new!r} in the config"
+                            for key, (old, new) in sorted(different.items()))
+        raise app.UsageError(
+            f"{data_dir} holds synthetic data generated with other settings ({details}). "
+            "Move it away or pass another --output_dir (or --data_dir); nothing was deleted.")
+
+
 def main(argv):
     del argv
     values = flags.FLAGS
@@ -64,8 +83,10 @@ def main(argv):
         print(f"[1/3] Generating {values.num_sequences} synthetic sequences in {data_dir}")
         synthetic.generate_dataset(data_dir, values.num_sequences, values.num_frames, values.height,
                                    values.width, values.seed, val_fraction=values.val_fraction,
-                                   city=values.city, progress=True)
+                                   city=values.city, progress=True,
+                                   motion_scale=values.motion_scale)
     else:
+        _check_existing_data(data_dir, values)
         print(f"[1/3] Using the synthetic data in {data_dir}")
     values.data_dir = data_dir
     config = config_lib.config_from_flags()

@@ -13,7 +13,10 @@ zero. Reported, averaged over the val split:
   that repeats the start frame;
 * `flow_epe` (where the data has ground-truth flow, e.g. synthetic): mean
   endpoint error in pixels of the first predicted forward flow against the
-  ground-truth flow from the start frame to frame 1, over valid pixels;
+  ground-truth flow from the start frame to frame 1, over the valid
+  (non-occluded, in-image) pixels. The model's forward flow lives on the
+  predicted frame's pixels, so it is read where the ground truth says each
+  start-frame pixel goes (`predicted_forward_flow`);
   `flow_epe_zero`: the same for the zero-flow baseline.
 """
 
@@ -26,15 +29,24 @@ import tensorflow as tf
 from absl import app, flags
 
 from seg2vid_tf import convert
-from seg2vid_tf.data import cityscapes
-from seg2vid_tf.ops.warp import normalized_to_pixel_flow
+from seg2vid_tf.data import registry
+from seg2vid_tf.ops.warp import dense_image_warp, normalized_to_pixel_flow
 from seg2vid_tf.training import config as config_lib
 
 
 def eval_dataset(config, split="val"):
-    clips = cityscapes.find_clips(config.data_dir, split, num_frames=config.model.num_frames)
-    return cityscapes.make_dataset(clips, height=config.model.height, width=config.model.width,
-                                   batch_size=config.batch_size, shuffle=False)
+    """Held-out clips of `config.dataset` in a fixed order, with flows where the data has them.
+
+    Args:
+        config: A `TrainConfig` (`dataset`, `data_dir`, `model`, `batch_size`, ...).
+        split: "val"; KTH and UCF101 read their test split for it (see
+            `seg2vid_tf.data.registry`).
+
+    Returns:
+        A `tf.data.Dataset` of dicts: `video`, `clip_id`, `label_map` for
+        label-conditioned models, `flow`/`flow_valid` where available.
+    """
+    return registry.make_dataset(config, split, shuffle=False, with_flow="auto")
 
 
 def _frame_metrics(prediction, truth):
@@ -43,6 +55,29 @@ def _frame_metrics(prediction, truth):
     truth = tf.reshape(truth, tf.concat([[-1], tf.shape(truth)[2:]], axis=0))
     return (tf.image.psnr(prediction, truth, max_val=1.0).numpy(),
             tf.image.ssim(prediction, truth, max_val=1.0).numpy())
+
+
+def predicted_forward_flow(flow, truth_flow):
+    """The model's forward flow at the start-frame pixels of the ground truth, in pixels.
+
+    The reference's forward flow `flow[t]` lives on the pixels of the predicted frame:
+    `frame_t(p) = start(p - flow(p))`, so it is the displacement `p_t - p_0` of the
+    point seen at `p_t`. The ground truth `F` lives on the start frame's pixels and
+    sends `p_0` to `p_0 + F(p_0)`. The comparable prediction is therefore the model's
+    flow read (bilinearly, clamped at the border) at `p_0 + F(p_0)`.
+
+    Args:
+        flow: `[B, H, W, 2]` predicted forward flow in normalized units (x first).
+        truth_flow: `[B, H, W, 2]` ground-truth forward flow in pixels (dx, dy).
+
+    Returns:
+        `[B, H, W, 2]` NumPy array in pixels (dx, dy).
+    """
+    pixels = normalized_to_pixel_flow(flow)  # (dy, dx)
+    truth = tf.convert_to_tensor(truth_flow, tf.float32)[..., ::-1]  # (dy, dx)
+    # dense_image_warp samples at p - offset, so -F reads the flow at p + F(p).
+    sampled = dense_image_warp(pixels, -truth, padding="border")
+    return sampled.numpy()[..., ::-1]
 
 
 def evaluate_model(model, config, split="val", max_batches=None):
@@ -72,9 +107,9 @@ def evaluate_model(model, config, split="val", max_batches=None):
         add("psnr_copy_first_frame", psnr)
         add("ssim_copy_first_frame", ssim)
         if "flow" in batch:
-            predicted = normalized_to_pixel_flow(outputs["flow"][:, 0]).numpy()[..., ::-1]
             truth_flow = batch["flow"][:, 0].numpy()
             valid = batch["flow_valid"][:, 0].numpy()
+            predicted = predicted_forward_flow(outputs["flow"][:, 0], truth_flow)
             add("flow_epe", np.linalg.norm(predicted - truth_flow, axis=-1)[valid])
             add("flow_epe_zero", np.linalg.norm(truth_flow, axis=-1)[valid])
     if not sums:

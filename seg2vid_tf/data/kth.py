@@ -26,10 +26,7 @@ Elements of :func:`make_dataset` (batched, channels-last)::
     clip_id:  string  [B], "<video_name>/<start frame stem>"
 """
 
-import os
 import re
-
-from absl import logging
 
 from seg2vid_tf.data import pipeline
 from seg2vid_tf.data.pipeline import Clip
@@ -93,87 +90,28 @@ def find_clips(
         ValueError: Unknown split, no videos in the split, no clip long enough.
         RuntimeError: ``.avi`` files but no imageio video backend.
     """
-    pipeline.check_on_error(on_error)
-    videos = pipeline.find_videos(data_dir, actions, "KTH")
-    if split_file is not None:
-        names = pipeline.read_split_file(split_file)
-        bases = {_base_name(n) for n in names}
-        selected = [v for v in videos if _base_name(v.name) in bases]
-        rule = f"the videos listed in {os.fspath(split_file)}"
-    else:
-        if split not in SPLITS:
-            raise ValueError(
-                f"KTH split must be one of {SPLITS} (persons 1-16 / 17-25) or a split_file "
-                f"must be given, got {split!r}."
-            )
-        selected = [v for v in videos if split_of(v.name) == split]
-        rule = "persons 1-16 train, 17-25 test (personNN_ prefix)"
-    if not selected:
-        raise ValueError(
-            f"No KTH videos of split {split!r} among the {len(videos)} videos in "
-            f"{os.fspath(data_dir)} (split rule: {rule})."
-        )
-    cache = video_cache_dir or pipeline.default_video_cache_dir(data_dir)
-    selected = pipeline.materialize_videos(selected, cache, grayscale=True, description="KTH")
-    clips = pipeline.video_clips(selected, num_frames, frame_stride)
-    if not clips:
-        longest = max(len(v.frame_paths) for v in selected)
-        raise ValueError(
-            f"No KTH clips of split {split!r}: a clip of {num_frames} frames with stride "
-            f"{frame_stride} spans {(num_frames - 1) * frame_stride + 1} frames but the "
-            f"longest of the {len(selected)} videos has {longest}."
-        )
-    clips = pipeline.check_clip_files(clips, on_error, "KTH clip")
-    if not clips:
-        raise ValueError(f"No KTH clips of split {split!r} left after skipping broken files.")
-    logging.info("KTH %s: %d clips from %d videos.", split, len(clips), len(selected))
-    return clips
-
-
-def make_dataset(
-    clips,
-    *,
-    height,
-    width,
-    batch_size,
-    shuffle=False,
-    seed=None,
-    repeat=False,
-    deterministic=True,
-    drop_remainder=False,
-    on_error="raise",
-    skip_counter=None,
-):
-    """Builds the batched KTH dataset (grayscale, ``channels=1``).
-
-    Args:
-        clips: Clips from :func:`find_clips`.
-        height: Output height (frames are resized bilinearly, antialiased).
-        width: Output width.
-        batch_size: Clips per batch.
-        shuffle: Shuffle the clips (reshuffled every epoch).
-        seed: Shuffle seed.
-        repeat: Repeat forever.
-        deterministic: Keep the order of the parallel decoding.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise", or "skip" broken clips (counted and logged).
-        skip_counter: Optional :class:`pipeline.SkipCounter`.
-
-    Returns:
-        ``tf.data.Dataset`` of dicts (see the module docstring).
-    """
-    return pipeline.make_frames_dataset(
-        clips,
-        channels=1,
-        height=height,
-        width=width,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        repeat=repeat,
-        deterministic=deterministic,
-        drop_remainder=drop_remainder,
+    return pipeline.find_video_clips(
+        data_dir,
+        split,
+        num_frames,
+        frame_stride,
+        split_file=split_file,
+        categories=actions,
+        video_cache_dir=video_cache_dir,
         on_error=on_error,
-        skip_counter=skip_counter,
-        description="KTH clip",
+        grayscale=True,
+        description="KTH",
+        split_of=split_of,
+        splits=SPLITS,
+        split_help="persons 1-16 / 17-25",
+        split_rule="persons 1-16 train, 17-25 test (personNN_ prefix)",
+        name_key=_base_name,
     )
+
+
+make_dataset = pipeline.make_frames_dataset_function(
+    channels=1,
+    description="KTH clip",
+    summary='Builds the batched KTH dataset (grayscale, ``channels=1``).',
+    module=__name__,
+)

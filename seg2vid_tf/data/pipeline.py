@@ -55,6 +55,7 @@ __all__ = [
     "check_size",
     "default_video_cache_dir",
     "extract_video_frames",
+    "find_video_clips",
     "find_videos",
     "list_frame_files",
     "load_frames",
@@ -63,6 +64,7 @@ __all__ = [
     "load_label",
     "make_clip_dataset",
     "make_frames_dataset",
+    "make_frames_dataset_function",
     "materialize_videos",
     "natural_key",
     "read_split_file",
@@ -783,6 +785,82 @@ def make_frames_dataset(
     )
 
 
+_FRAMES_DATASET_DOC = """{summary}
+
+    Args:
+        clips: Clips from :func:`find_clips`.
+        height: Output height (frames are resized bilinearly, antialiased).
+        width: Output width.
+        batch_size: Clips per batch.
+        shuffle: Shuffle the clips (reshuffled every epoch).
+        seed: Shuffle seed.
+        repeat: Repeat forever.
+        deterministic: Keep the order of the parallel decoding.
+        drop_remainder: Drop a final partial batch.
+        on_error: "raise", or "skip" broken clips (counted and logged).
+        skip_counter: Optional :class:`pipeline.SkipCounter`.
+
+    Returns:
+        ``tf.data.Dataset`` of dicts (see the module docstring).
+    """
+
+
+def make_frames_dataset_function(*, channels, description, summary, module):
+    """The ``make_dataset`` of a reader whose clips are frames only (KTH, UCF101).
+
+    Every such reader exposes the same public function; this builds it once:
+    ``make_dataset(clips, *, height, width, batch_size, shuffle=False,
+    seed=None, repeat=False, deterministic=True, drop_remainder=False,
+    on_error="raise", skip_counter=None)``, which calls
+    :func:`make_frames_dataset` with the reader's ``channels`` and
+    ``description``.
+
+    Args:
+        channels: Frame channels of the reader (1 grayscale, 3 RGB).
+        description: Word used in messages ("KTH clip", ...).
+        summary: First line of the function's docstring.
+        module: ``__name__`` of the reader (shown by ``help`` and in tracebacks).
+
+    Returns:
+        The ``make_dataset`` function.
+    """
+
+    def make_dataset(
+        clips,
+        *,
+        height,
+        width,
+        batch_size,
+        shuffle=False,
+        seed=None,
+        repeat=False,
+        deterministic=True,
+        drop_remainder=False,
+        on_error="raise",
+        skip_counter=None,
+    ):
+        return make_frames_dataset(
+            clips,
+            channels=channels,
+            height=height,
+            width=width,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            repeat=repeat,
+            deterministic=deterministic,
+            drop_remainder=drop_remainder,
+            on_error=on_error,
+            skip_counter=skip_counter,
+            description=description,
+        )
+
+    make_dataset.__doc__ = _FRAMES_DATASET_DOC.format(summary=summary)
+    make_dataset.__module__ = module
+    make_dataset.__qualname__ = "make_dataset"
+    return make_dataset
+
+
 # ---------------------------------------------------------------------------
 # Folder-of-videos discovery (KTH, UCF101).
 # ---------------------------------------------------------------------------
@@ -1075,4 +1153,98 @@ def video_clips(videos, num_frames, frame_stride=1):
             paths = frames[start:start + span:frame_stride]
             stem = os.path.splitext(os.path.basename(paths[0]))[0]
             clips.append(Clip(frame_paths=paths, clip_id=f"{video.name}/{stem}"))
+    return clips
+
+
+def find_video_clips(
+    data_dir,
+    split,
+    num_frames,
+    frame_stride,
+    *,
+    split_file,
+    categories,
+    video_cache_dir,
+    on_error,
+    grayscale,
+    description,
+    split_of,
+    splits,
+    split_help,
+    split_rule,
+    name_key=None,
+):
+    """Every clip of one split of a ``ROOT/<category>/<video>`` dataset (KTH, UCF101).
+
+    Lists the videos (:func:`find_videos`), selects the split (the names in
+    ``split_file``, else ``split_of(name) == split``), extracts the frames of
+    video files into ``video_cache_dir`` (:func:`materialize_videos`), cuts
+    the clips (:func:`video_clips`) and checks their files
+    (:func:`check_clip_files`).
+
+    Args:
+        data_dir: The dataset root.
+        split: A name in ``splits``; with a ``split_file`` only a name used in
+            messages.
+        num_frames: Frames per clip.
+        frame_stride: Step between the frames of a clip.
+        split_file: Optional text file listing the videos of the split
+            (:func:`read_split_file`), or None.
+        categories: Optional category folders to keep, or None for all.
+        video_cache_dir: Where frames of video files are extracted; None: the
+            :func:`default_video_cache_dir` of ``data_dir``.
+        on_error: "raise" on a missing or empty file, or "skip" the clip.
+        grayscale: Extract single-channel frames.
+        description: Dataset name used in messages ("KTH").
+        split_of: Maps a video name to its split by the dataset's rule.
+        splits: The split names the rule knows.
+        split_help: What the splits mean, for the error on an unknown split
+            ("persons 1-16 / 17-25").
+        split_rule: The rule in words, for the error on an empty split.
+        name_key: Optional normalization applied to the names of both the
+            videos and the split file before comparing them.
+
+    Returns:
+        List of :class:`Clip`, sorted by category, video and start frame.
+
+    Raises:
+        FileNotFoundError: data_dir, a category or the split file is missing.
+        ValueError: Unknown split, no videos in the split, no clip long enough.
+        RuntimeError: Video files but no imageio video backend.
+    """
+    check_on_error(on_error)
+    videos = find_videos(data_dir, categories, description)
+    if split_file is not None:
+        key = name_key or (lambda name: name)
+        names = {key(n) for n in read_split_file(split_file)}
+        selected = [v for v in videos if key(v.name) in names]
+        rule = f"the videos listed in {os.fspath(split_file)}"
+    else:
+        if split not in splits:
+            raise ValueError(
+                f"{description} split must be one of {splits} ({split_help}) or a split_file "
+                f"must be given, got {split!r}."
+            )
+        selected = [v for v in videos if split_of(v.name) == split]
+        rule = split_rule
+    if not selected:
+        raise ValueError(
+            f"No {description} videos of split {split!r} among the {len(videos)} videos in "
+            f"{os.fspath(data_dir)} (split rule: {rule})."
+        )
+    cache = video_cache_dir or default_video_cache_dir(data_dir)
+    selected = materialize_videos(selected, cache, grayscale=grayscale, description=description)
+    clips = video_clips(selected, num_frames, frame_stride)
+    if not clips:
+        longest = max(len(v.frame_paths) for v in selected)
+        raise ValueError(
+            f"No {description} clips of split {split!r}: a clip of {num_frames} frames with "
+            f"stride {frame_stride} spans {(num_frames - 1) * frame_stride + 1} frames but the "
+            f"longest of the {len(selected)} videos has {longest}."
+        )
+    clips = check_clip_files(clips, on_error, f"{description} clip")
+    if not clips:
+        raise ValueError(
+            f"No {description} clips of split {split!r} left after skipping broken files.")
+    logging.info("%s %s: %d clips from %d videos.", description, split, len(clips), len(selected))
     return clips

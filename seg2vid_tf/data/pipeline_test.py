@@ -236,6 +236,21 @@ def test_batches_keep_frame_order(tmp_path):
     assert [b["video"].shape[0] for b in ds] == [3]
 
 
+def test_frames_dataset_function_is_a_reader_make_dataset(tmp_path):
+    make_dataset = pipeline.make_frames_dataset_function(
+        channels=1, description="Test clip", summary="Builds the test dataset.", module="mod")
+    assert make_dataset.__module__ == "mod" and make_dataset.__qualname__ == "make_dataset"
+    assert make_dataset.__doc__.startswith("Builds the test dataset.")
+    paths = make_frames(tmp_path, 4)
+    clips = frame_clips([paths[i:i + 2] for i in range(3)])
+    (batch,) = make_dataset(clips, height=8, width=12, batch_size=4)
+    assert batch["video"].shape == (3, 2, 8, 12, 1)
+    expected = pipeline.make_frames_dataset(clips, channels=1, height=8, width=12, batch_size=4)
+    np.testing.assert_array_equal(batch["video"].numpy(), next(iter(expected))["video"].numpy())
+    with pytest.raises(ValueError, match="No Test clips"):
+        make_dataset([], height=8, width=12, batch_size=1)
+
+
 def test_shuffle_is_seeded_and_reshuffles(tmp_path):
     paths = make_frames(tmp_path, 1)
     clips = frame_clips([paths] * 10)

@@ -364,7 +364,10 @@ def _shade_ground(scene, X, Z):
     lab[road] = ROAD
     Xr = X[road]
     Zr = Z[road]
-    c = scene.road_color + (fine[road] * 12 + coarse[road] * 14)[:, None]
+    # Asphalt: fine grain, metre-scale patches and slow wear, so that its motion is visible.
+    patches = _noise(X[road] * 0.8, Z[road] * 0.8, s + 104) - 0.5
+    stains = _noise(X[road] * 1.7, Z[road] * 1.7, s + 105) - 0.5
+    c = scene.road_color + (fine[road] * 5 + stains * 28 + patches * 24 + coarse[road] * 14)[:, None]
     white = _rgb(208, 208, 200)
     yellow = _rgb(214, 176, 62)
     lw = 0.17  # marking width (metres)
@@ -862,8 +865,13 @@ def _add_vehicle(sprites, rng, x, z, vx, vz, front, allow_big=True, tram=False):
     sprites.append(_Sprite("vehicle", x, z, vx, vz, -w / 2, w / 2, h, _sprite_car, p))
 
 
-def _sample_scene(rng, num_frames, height, width):
-    """Draws a random street scene (camera, layout, objects)."""
+def _sample_scene(rng, num_frames, height, width, motion_scale=1.0):
+    """Draws a random street scene (camera, layout, objects).
+
+    ``motion_scale`` multiplies every velocity (camera and objects) after all
+    random draws, like a higher (< 1) or lower (> 1) frame rate: the scene
+    layout does not depend on it.
+    """
     seed = int(rng.integers(1 << 30))
     f = width * rng.uniform(0.68, 0.86)
     cx = (width - 1) / 2.0 + rng.uniform(-0.04, 0.04) * width
@@ -1034,6 +1042,10 @@ def _sample_scene(rng, num_frames, height, width):
         sky_top = np.array([grey - 30, grey - 22, grey - 12])
         sky_horizon = np.array([grey + 18, grey + 20, grey + 24])
     hood_rows = int(round(height * rng.uniform(0.06, 0.1))) if rng.random() < 0.3 else 0
+    if motion_scale != 1.0:
+        cam_z = cam_z * motion_scale
+        sprites = [dataclasses.replace(sprite, vx=sprite.vx * motion_scale,
+                                       vz=sprite.vz * motion_scale) for sprite in sprites]
     return _Scene(
         height=height, width=width, num_frames=num_frames, f=f, cx=cx, cy=cy, cam_h=cam_h,
         cam_z=cam_z, seed=seed, gain=rng.uniform(0.88, 1.08) * rng.uniform(0.96, 1.04, 3),
@@ -1249,10 +1261,17 @@ def _check_sizes(num_frames, height, width):
             raise ValueError(f"{name} must be a multiple of 16 and >= 32, got {value}.")
 
 
-def _render_sequence_full(rng_or_seed, num_frames, height, width):
+def _check_motion_scale(motion_scale):
+    if isinstance(motion_scale, bool) or not isinstance(motion_scale, (int, float, np.floating)) \
+            or not 0.0 < float(motion_scale) <= 4.0:
+        raise ValueError(f"motion_scale must be a number in (0, 4], got {motion_scale!r}.")
+
+
+def _render_sequence_full(rng_or_seed, num_frames, height, width, motion_scale=1.0):
     _check_sizes(num_frames, height, width)
+    _check_motion_scale(motion_scale)
     rng = _as_rng(rng_or_seed)
-    scene = _sample_scene(rng, int(num_frames), int(height), int(width))
+    scene = _sample_scene(rng, int(num_frames), int(height), int(width), float(motion_scale))
     frames_info = [_render_frame(scene, t) for t in range(num_frames)]
     frames = np.stack([_to_uint8(fr.rgb) for fr in frames_info])
     labels = np.stack([fr.label for fr in frames_info])
@@ -1264,7 +1283,7 @@ def _render_sequence_full(rng_or_seed, num_frames, height, width):
     return frames, labels, np.stack(flows), np.stack(valid), scene
 
 
-def render_sequence(rng_or_seed, num_frames, height, width):
+def render_sequence(rng_or_seed, num_frames, height, width, motion_scale=1.0):
     """Renders one synthetic driving sequence with exact forward flow.
 
     Args:
@@ -1273,6 +1292,10 @@ def render_sequence(rng_or_seed, num_frames, height, width):
         num_frames: Number of frames F (>= 2).
         height: Frame height (multiple of 16, >= 32).
         width: Frame width (multiple of 16, >= 32).
+        motion_scale: Multiplies all velocities (camera and objects), in
+            (0, 4]; 1 is urban driving at about 17 frames per second, 0.5
+            the same scenes at twice the frame rate. The scene layout does
+            not depend on it.
 
     Returns:
         A tuple ``(frames, labels, flows, valid)``:
@@ -1286,7 +1309,8 @@ def render_sequence(rng_or_seed, num_frames, height, width):
     Raises:
         ValueError: For invalid sizes.
     """
-    frames, labels, flows, valid, _ = _render_sequence_full(rng_or_seed, num_frames, height, width)
+    frames, labels, flows, valid, _ = _render_sequence_full(rng_or_seed, num_frames, height, width,
+                                                            motion_scale)
     return frames, labels, flows, valid
 
 
@@ -1485,7 +1509,9 @@ def read_kitti_flow(path):
 # ---------------------------------------------------------------------------
 # Dataset writer.
 # ---------------------------------------------------------------------------
-def _validate(output_dir, num_sequences, num_frames, height, width, seed, val_fraction, city):
+def _validate(output_dir, num_sequences, num_frames, height, width, seed, val_fraction, city,
+              motion_scale=1.0):
+    _check_motion_scale(motion_scale)
     if not output_dir:
         raise ValueError("output_dir must be given (--output_dir=DIR).")
     if not isinstance(num_sequences, (int, np.integer)) or num_sequences < 1:
@@ -1535,7 +1561,7 @@ def sequence_paths(output_dir, split, city, seq, num_frames):
 
 
 def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
-                     val_fraction=0.25, city="synth", progress=False):
+                     val_fraction=0.25, city="synth", progress=False, motion_scale=1.0):
     """Generates the synthetic dataset in the Cityscapes sequence layout.
 
     Existing files with the same names are overwritten; other files in
@@ -1551,6 +1577,8 @@ def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
         val_fraction: Fraction of sequences in the val split, in [0, 1).
         city: City name used in directory and file names.
         progress: Show a tqdm progress bar.
+        motion_scale: Multiplies all velocities, in (0, 4] (see
+            :func:`render_sequence`).
 
     Returns:
         Summary dict: ``output_dir``, ``num_train``, ``num_val``,
@@ -1559,7 +1587,8 @@ def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
     Raises:
         ValueError: For invalid arguments.
     """
-    _validate(output_dir, num_sequences, num_frames, height, width, seed, val_fraction, city)
+    _validate(output_dir, num_sequences, num_frames, height, width, seed, val_fraction, city,
+              motion_scale)
     start = time.time()
     n_train, n_val = split_counts(num_sequences, val_fraction)
     splits = {"train": [], "val": []}
@@ -1571,7 +1600,7 @@ def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
     for k in iterator:
         split = "train" if k < n_train else "val"
         frames, labels, flows, valid, scene = _render_sequence_full(
-            sequence_rng(seed, k), num_frames, height, width)
+            sequence_rng(seed, k), num_frames, height, width, motion_scale)
         paths = sequence_paths(output_dir, split, city, k, num_frames)
         for key in ("frames", "labels", "flows"):
             os.makedirs(os.path.dirname(paths[key][0]), exist_ok=True)
@@ -1592,7 +1621,8 @@ def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
         })
     settings = dict(num_sequences=int(num_sequences), num_frames=int(num_frames),
                     height=int(height), width=int(width), seed=int(seed),
-                    val_fraction=float(val_fraction), city=city)
+                    val_fraction=float(val_fraction), city=city,
+                    motion_scale=float(motion_scale))
     meta = {
         "generator": "seg2vid_tf.data.synthetic",
         "format_version": FORMAT_VERSION,
@@ -1635,6 +1665,7 @@ def _define_flags():
     flags.DEFINE_integer("seed", 0, "Random seed (>= 0).")
     flags.DEFINE_float("val_fraction", 0.25, "Fraction of sequences in the val split, in [0, 1).")
     flags.DEFINE_string("city", "synth", "City name used in directory and file names.")
+    flags.DEFINE_float("motion_scale", 1.0, "Multiplies all velocities (like 1/frame rate), in (0, 4].")
 
 
 def _parse_flags(argv):
@@ -1657,13 +1688,13 @@ def main(argv):
         logging.info("Ignoring flags of other programs: %s", " ".join(unknown))
     try:
         _validate(FLAGS.output_dir, FLAGS.num_sequences, FLAGS.num_frames, FLAGS.height,
-                  FLAGS.width, FLAGS.seed, FLAGS.val_fraction, FLAGS.city)
+                  FLAGS.width, FLAGS.seed, FLAGS.val_fraction, FLAGS.city, FLAGS.motion_scale)
     except ValueError as exc:
         raise app.UsageError(str(exc)) from None
     summary = generate_dataset(FLAGS.output_dir, FLAGS.num_sequences, FLAGS.num_frames,
                                FLAGS.height, FLAGS.width, FLAGS.seed,
                                val_fraction=FLAGS.val_fraction, city=FLAGS.city,
-                               progress=True)
+                               progress=True, motion_scale=FLAGS.motion_scale)
     print(f"Wrote {summary['num_train']} train + {summary['num_val']} val sequences of "
           f"{FLAGS.num_frames} frames ({FLAGS.height}x{FLAGS.width}), "
           f"{summary['num_files']} files, in {summary['seconds']:.1f} s to {summary['output_dir']}")

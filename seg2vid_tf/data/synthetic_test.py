@@ -289,6 +289,25 @@ def test_api_validation():
         synthetic.generate_dataset("/nonexistent/x", 2, 2, 32, 32, 0, val_fraction=-0.1)
 
 
+def test_motion_scale_keeps_the_scene_and_scales_its_motion():
+    frames, labels, flows, valid = synthetic.render_sequence(5, 3, 64, 96)
+    slow_frames, slow_labels, slow_flows, slow_valid = synthetic.render_sequence(
+        5, 3, 64, 96, motion_scale=0.5)
+    # Same layout and start frame; the later frames differ.
+    np.testing.assert_array_equal(slow_frames[0], frames[0])
+    np.testing.assert_array_equal(slow_labels[0], labels[0])
+    assert np.abs(slow_frames[2].astype(int) - frames[2]).mean() > 0.5
+    both = valid[0] & slow_valid[0]
+    fast = np.hypot(*np.moveaxis(flows[0][both], -1, 0)).mean()
+    slow = np.hypot(*np.moveaxis(slow_flows[0][both], -1, 0)).mean()
+    # Under perspective the flow is not exactly linear in the speed, but close to it.
+    assert 0.4 < slow / fast < 0.6
+    with pytest.raises(ValueError, match="motion_scale"):
+        synthetic.render_sequence(5, 3, 64, 96, motion_scale=0.0)
+    with pytest.raises(ValueError, match="motion_scale"):
+        synthetic.generate_dataset("/nonexistent/x", 2, 2, 32, 32, 0, motion_scale=-1.0)
+
+
 def test_split_counts():
     assert synthetic.split_counts(24, 0.25) == (18, 6)
     assert synthetic.split_counts(1, 0.25) == (1, 0)

@@ -24,10 +24,7 @@ Elements of :func:`make_dataset` (batched, channels-last)::
     clip_id:  string  [B], "<video_name>/<start frame stem>"
 """
 
-import os
 import re
-
-from absl import logging
 
 from seg2vid_tf.data import pipeline
 from seg2vid_tf.data.pipeline import Clip
@@ -82,88 +79,29 @@ def find_clips(
         ValueError: Unknown split, no videos in the split, no clip long enough.
         RuntimeError: ``.avi`` files but no imageio video backend.
     """
-    pipeline.check_on_error(on_error)
     if isinstance(classes, str):
         classes = [classes]
-    videos = pipeline.find_videos(data_dir, classes, "UCF101")
-    if split_file is not None:
-        names = pipeline.read_split_file(split_file)
-        selected = [v for v in videos if v.name in names]
-        rule = f"the videos listed in {os.fspath(split_file)}"
-    else:
-        if split not in SPLITS:
-            raise ValueError(
-                f"UCF101 split must be one of {SPLITS} (groups 8-25 / 1-7) or a split_file "
-                f"must be given, got {split!r}."
-            )
-        selected = [v for v in videos if split_of(v.name) == split]
-        rule = "groups 1-7 test, 8-25 train (_gXX_ in the name)"
-    if not selected:
-        raise ValueError(
-            f"No UCF101 videos of split {split!r} among the {len(videos)} videos in "
-            f"{os.fspath(data_dir)} (split rule: {rule})."
-        )
-    cache = video_cache_dir or pipeline.default_video_cache_dir(data_dir)
-    selected = pipeline.materialize_videos(selected, cache, grayscale=False, description="UCF101")
-    clips = pipeline.video_clips(selected, num_frames, frame_stride)
-    if not clips:
-        longest = max(len(v.frame_paths) for v in selected)
-        raise ValueError(
-            f"No UCF101 clips of split {split!r}: a clip of {num_frames} frames with stride "
-            f"{frame_stride} spans {(num_frames - 1) * frame_stride + 1} frames but the "
-            f"longest of the {len(selected)} videos has {longest}."
-        )
-    clips = pipeline.check_clip_files(clips, on_error, "UCF101 clip")
-    if not clips:
-        raise ValueError(f"No UCF101 clips of split {split!r} left after skipping broken files.")
-    logging.info("UCF101 %s: %d clips from %d videos.", split, len(clips), len(selected))
-    return clips
-
-
-def make_dataset(
-    clips,
-    *,
-    height,
-    width,
-    batch_size,
-    shuffle=False,
-    seed=None,
-    repeat=False,
-    deterministic=True,
-    drop_remainder=False,
-    on_error="raise",
-    skip_counter=None,
-):
-    """Builds the batched UCF101 dataset (RGB).
-
-    Args:
-        clips: Clips from :func:`find_clips`.
-        height: Output height (frames are resized bilinearly, antialiased).
-        width: Output width.
-        batch_size: Clips per batch.
-        shuffle: Shuffle the clips (reshuffled every epoch).
-        seed: Shuffle seed.
-        repeat: Repeat forever.
-        deterministic: Keep the order of the parallel decoding.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise", or "skip" broken clips (counted and logged).
-        skip_counter: Optional :class:`pipeline.SkipCounter`.
-
-    Returns:
-        ``tf.data.Dataset`` of dicts (see the module docstring).
-    """
-    return pipeline.make_frames_dataset(
-        clips,
-        channels=3,
-        height=height,
-        width=width,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        repeat=repeat,
-        deterministic=deterministic,
-        drop_remainder=drop_remainder,
+    return pipeline.find_video_clips(
+        data_dir,
+        split,
+        num_frames,
+        frame_stride,
+        split_file=split_file,
+        categories=classes,
+        video_cache_dir=video_cache_dir,
         on_error=on_error,
-        skip_counter=skip_counter,
-        description="UCF101 clip",
+        grayscale=False,
+        description="UCF101",
+        split_of=split_of,
+        splits=SPLITS,
+        split_help="groups 8-25 / 1-7",
+        split_rule="groups 1-7 test, 8-25 train (_gXX_ in the name)",
     )
+
+
+make_dataset = pipeline.make_frames_dataset_function(
+    channels=3,
+    description="UCF101 clip",
+    summary="Builds the batched UCF101 dataset (RGB).",
+    module=__name__,
+)

@@ -1,5 +1,10 @@
 """BatchNorm against a NumPy model of PyTorch's batch norm."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -17,6 +22,9 @@ def torch_batch_norm(x, gamma, beta, running_mean, running_var, momentum=0.1, ep
     new_mean = (1 - momentum) * running_mean + momentum * mean
     new_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
     return out, new_mean, new_var
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _layer(channels, rng, **kwargs):
@@ -97,3 +105,89 @@ def test_gradients_flow_to_inputs_and_affine_parameters():
 def test_invalid_groups():
     with pytest.raises(ValueError, match="num_groups"):
         BatchNorm(num_groups=0)
+
+
+
+_SYNCHRONIZED_SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+sys.path.insert(0, REPO)
+from seg2vid_tf.layers import batch_norm_test as t
+from seg2vid_tf.layers.batch_norm import BatchNorm
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+local = strategy.experimental_local_results
+report = {}
+for groups in (1, 2):
+    rng = np.random.default_rng(groups)
+    x = (100.0 + 0.1 * rng.normal(size=(4 * groups, 3, 5, 6))).astype(np.float32)
+    w = rng.normal(size=x.shape).astype(np.float32)
+    single = t._layer(6, rng, num_groups=groups)
+    state = [v.numpy() for v in single.weights]
+    with strategy.scope():
+        synced = BatchNorm(num_groups=groups, synchronized=True)
+        synced.build((None, 6))
+    for variable, value in zip(synced.weights, state):
+        variable.assign(value)
+
+    def shard(a, replica):  # each replica holds half of every group
+        return a.reshape(groups, 2, -1, *a.shape[1:])[:, replica].reshape(-1, *a.shape[1:])
+
+    def unshard(parts):
+        parts = [p.numpy().reshape(groups, 1, -1, *x.shape[1:]) for p in parts]
+        return np.concatenate(parts, axis=1).reshape(x.shape)
+
+    xs, ws = (strategy.experimental_distribute_values_from_function(
+        lambda ctx, a=a: tf.constant(shard(a, ctx.replica_id_in_sync_group))) for a in (x, w))
+
+    def step(layer, x, w):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(tf.square(y) * w)
+        return y, tape.gradient(loss, [x, layer.gamma, layer.beta])
+
+    y, (gx, ggamma, gbeta) = tf.function(
+        lambda xs, ws: strategy.run(lambda a, b: step(synced, a, b), args=(xs, ws)))(xs, ws)
+    _, expected_grads = step(single, tf.constant(x), tf.constant(w))
+    mean, var = state[2].astype(np.float64), state[3].astype(np.float64)
+    expected = []
+    for g in range(groups):
+        out, mean, var = t.torch_batch_norm(
+            x[g * 4:(g + 1) * 4].astype(np.float64), state[0], state[1], mean, var)
+        expected.append(out)
+    got_grads = [unshard(local(gx)), sum(v.numpy() for v in local(ggamma)),
+                 sum(v.numpy() for v in local(gbeta))]
+    report[groups] = {
+        "output": float(np.abs(unshard(local(y)) - np.concatenate(expected)).max()),
+        "running_mean": float(np.abs(synced.moving_mean.numpy() - mean).max()),
+        "running_var_relative": float(np.abs(synced.moving_variance.numpy() / var - 1).max()),
+        "gradients_relative": [float(np.abs(a - b.numpy()).max() / np.abs(b.numpy()).max())
+                               for a, b in zip(got_grads, expected_grads)],
+    }
+print(json.dumps(report))
+"""
+
+
+def test_synchronized_statistics_over_two_replicas_match_pytorch_on_the_global_batch():
+    """2 replicas (2 logical CPUs, in a subprocess) == PyTorch on the whole batch, per group.
+
+    The input has mean 100 and spread 0.1, where a one-pass `E[x^2] - E[x]^2`
+    variance is off by about 10% in float32. Gradients must equal those of the
+    one-device layer on the global batch (the all-reduce in the backward pass).
+    """
+    script = f"REPO = {REPO!r}\n" + _SYNCHRONIZED_SCRIPT
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    print(report)
+    assert set(report) == {"1", "2"}
+    for groups, errors in report.items():
+        assert errors["output"] < 1e-3, (groups, errors)
+        assert errors["running_mean"] < 1e-4, (groups, errors)
+        assert errors["running_var_relative"] < 1e-3, (groups, errors)
+        assert max(errors["gradients_relative"]) < 1e-3, (groups, errors)

@@ -2,7 +2,7 @@
 
 Every command (`seg2vid_tf.train`, `seg2vid_tf.evaluate`,
 `seg2vid_tf.data.synthetic`) reads the same `configs/*.cfg` flagfile, so the
-flags of all of them are defined here once (`define_flags`, idempotent); each
+flags of all of them are defined here once (`define_flags`, idempotent per flag); each
 command uses the ones it needs. A flag on the command line after
 `--flagfile` overrides the file.
 """
@@ -12,9 +12,10 @@ import dataclasses
 from absl import flags
 
 from seg2vid_tf import losses
+from seg2vid_tf.data import registry
 from seg2vid_tf.models.config import Img2VidConfig
 
-DATASETS = ("synthetic", "cityscapes")
+DATASETS = registry.DATASETS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +25,9 @@ class TrainConfig:
     model: Img2VidConfig = Img2VidConfig()
     dataset: str = "synthetic"
     data_dir: str = ""
+    train_split_file: str = ""  # kth / ucf101 only
+    val_split_file: str = ""  # kth / ucf101 only
+    ucf101_classes: tuple = ()  # ucf101 only
     batch_size: int = 8  # global, over all replicas
     train_steps: int = 1000
     learning_rate: float = 1e-3
@@ -41,8 +45,9 @@ class TrainConfig:
     eval_batches: int = 4
 
     def __post_init__(self):
-        if self.dataset not in DATASETS:
-            raise ValueError(f"--dataset must be one of {DATASETS}, got {self.dataset!r}.")
+        registry.check_model(self.dataset, self.model.label_mode, self.model.channels)
+        registry.check_options(self.dataset, self.train_split_file, self.val_split_file,
+                               self.ucf101_classes)
         for name in ("batch_size", "train_steps", "checkpoint_every", "summary_every",
                      "image_summary_every", "keep_checkpoints", "max_nonfinite_steps"):
             if getattr(self, name) < 1:
@@ -61,56 +66,83 @@ class TrainConfig:
         return dict(self.loss_weights)
 
 
-def define_flags():
-    """Defines the flags of every seg2vid command (once per process)."""
-    if "data_dir" in flags.FLAGS:
-        return
+def define_flags(flag_values=None):
+    """Defines the flags of every seg2vid command.
+
+    Idempotent per flag: a flag that is already defined (by an earlier call, or
+    by another command's `define_flags` such as
+    `seg2vid_tf.training.label2image.define_flags`) is kept as it is.
+
+    Args:
+        flag_values: An `absl.flags.FlagValues`; absl's global `FLAGS` by default.
+    """
+    flag_values = flags.FLAGS if flag_values is None else flag_values
+
+    def define(kind, name, *args, **kwargs):
+        if name not in flag_values:
+            getattr(flags, f"DEFINE_{kind}")(name, *args, flag_values=flag_values, **kwargs)
+
     # Data.
-    flags.DEFINE_enum("dataset", "synthetic", list(DATASETS), "Dataset layout under --data_dir.")
-    flags.DEFINE_string("data_dir", None, "Dataset root (Cityscapes sequence layout).")
-    flags.DEFINE_integer("height", 128, "Frame height.")
-    flags.DEFINE_integer("width", 256, "Frame width.")
-    flags.DEFINE_integer("seed", 0, "Random seed (data generation, shuffling, initialization).")
+    define("enum", "dataset", "synthetic", list(DATASETS),
+           "Dataset under --data_dir: synthetic or cityscapes (Cityscapes sequence layout, label "
+           "maps), kth (grayscale, --channels=1) or ucf101 (RGB); kth and ucf101 have no label "
+           "maps and need --label_mode=none.")
+    define("string", "data_dir", None, "Dataset root (layout: see --dataset).")
+    define("string", "train_split_file", "",
+           "kth/ucf101: text file listing the training videos (e.g. UCF101's trainlist01.txt); "
+           "default: persons 1-16 (KTH), groups 8-25 (UCF101).")
+    define("string", "val_split_file", "",
+           "kth/ucf101: text file listing the evaluation videos (e.g. UCF101's testlist01.txt); "
+           "default: persons 17-25 (KTH), groups 1-7 (UCF101).")
+    define("list", "ucf101_classes", [],
+           "ucf101: class folders to use (the authors trained one model per class); all if empty.")
+    define("integer", "height", 128, "Frame height.")
+    define("integer", "width", 256, "Frame width.")
+    define("integer", "seed", 0, "Random seed (data generation, shuffling, initialization).")
     # Synthetic data generation (read by seg2vid_tf.data.synthetic from the same flagfile).
-    flags.DEFINE_string("output_dir", None, "Synthetic data: output directory.")
-    flags.DEFINE_integer("num_sequences", 24, "Synthetic data: number of sequences.")
-    flags.DEFINE_integer("num_frames", 9, "Synthetic data: frames per sequence.")
-    flags.DEFINE_float("val_fraction", 0.25, "Synthetic data: fraction of sequences in val.")
-    flags.DEFINE_string("city", "synth", "Synthetic data: city name in file names.")
+    define("string", "output_dir", None, "Synthetic data: output directory.")
+    define("integer", "num_sequences", 24, "Synthetic data: number of sequences.")
+    define("integer", "num_frames", 9, "Synthetic data: frames per sequence.")
+    define("float", "val_fraction", 0.25, "Synthetic data: fraction of sequences in val.")
+    define("string", "city", "synth", "Synthetic data: city name in file names.")
+    define("float", "motion_scale", 1.0,
+           "Synthetic data: multiplies all velocities (like 1 / frame rate), in (0, 4].")
     # Model.
-    flags.DEFINE_enum("label_mode", "two_path", ["two_path", "one_path", "none"], "img2vid variant.")
-    flags.DEFINE_integer("channels", 3, "Frame channels (3 RGB, 1 grayscale).")
-    flags.DEFINE_float("width_multiplier", 1.0, "Scales hidden channels; 1.0 is the paper's network.")
+    define("enum", "label_mode", "two_path", ["two_path", "one_path", "none"], "img2vid variant.")
+    define("integer", "channels", 3, "Frame channels (3 RGB, 1 grayscale).")
+    define("float", "width_multiplier", 1.0, "Scales hidden channels; 1.0 is the paper's network.")
     # Training.
-    flags.DEFINE_string("model_dir", None, "Checkpoints and TensorBoard summaries.")
-    flags.DEFINE_integer("batch_size", 8, "Global batch size over all replicas.")
-    flags.DEFINE_integer("train_steps", 1000, "Total training steps.")
-    flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate (reference: 1e-3).")
-    flags.DEFINE_float("beta_1", 0.9, "Adam beta_1.")
-    flags.DEFINE_float("beta_2", 0.999, "Adam beta_2.")
+    define("string", "model_dir", None, "Checkpoints and TensorBoard summaries.")
+    define("integer", "batch_size", 8, "Global batch size over all replicas.")
+    define("integer", "train_steps", 1000, "Total training steps.")
+    define("float", "learning_rate", 1e-3, "Adam learning rate (reference: 1e-3).")
+    define("float", "beta_1", 0.9, "Adam beta_1.")
+    define("float", "beta_2", 0.999, "Adam beta_2.")
     for key, value in losses.DEFAULT_WEIGHTS.items():
-        flags.DEFINE_float(f"weight_{key}", value, f"Weight of the {key} loss term.")
-    flags.DEFINE_string("vgg19_weights", "", "Local VGG19 weights for the perceptual loss.")
-    flags.DEFINE_integer("checkpoint_every", 200, "Steps between checkpoints.")
-    flags.DEFINE_integer("summary_every", 20, "Steps between scalar summaries.")
-    flags.DEFINE_integer("image_summary_every", 200, "Steps between image/GIF summaries.")
-    flags.DEFINE_integer("keep_checkpoints", 3, "Checkpoints kept.")
-    flags.DEFINE_bool("sync_batch_norm", False, "Batch statistics over all replicas.")
-    flags.DEFINE_integer("max_nonfinite_steps", 3, "Stop after this many non-finite losses in a row.")
-    flags.DEFINE_integer("eval_batches", 4, "Batches of the val split evaluated after training.")
+        define("float", f"weight_{key}", value, f"Weight of the {key} loss term.")
+    define("string", "vgg19_weights", "", "Local VGG19 weights for the perceptual loss.")
+    define("integer", "checkpoint_every", 200, "Steps between checkpoints.")
+    define("integer", "summary_every", 20, "Steps between scalar summaries.")
+    define("integer", "image_summary_every", 200, "Steps between image/GIF summaries.")
+    define("integer", "keep_checkpoints", 3, "Checkpoints kept.")
+    define("bool", "sync_batch_norm", False, "Batch statistics over all replicas.")
+    define("integer", "max_nonfinite_steps", 3, "Stop after this many non-finite losses in a row.")
+    define("integer", "eval_batches", 4, "Batches of the val split evaluated after training.")
     # Evaluation.
-    flags.DEFINE_string("checkpoint_dir", None, "Checkpoint directory to evaluate.")
-    flags.DEFINE_string("output_json", None, "Where evaluate writes its JSON report.")
+    define("string", "checkpoint_dir", None, "Checkpoint directory to evaluate.")
+    define("string", "output_json", None, "Where evaluate writes its JSON report.")
 
 
 def config_from_flags(values=None):
-    """A `TrainConfig` from parsed flags."""
-    values = values or flags.FLAGS
+    """A `TrainConfig` from parsed flags (absl's global `FLAGS` by default)."""
+    values = flags.FLAGS if values is None else values
     model = Img2VidConfig(height=values.height, width=values.width, label_mode=values.label_mode,
                           channels=values.channels, width_multiplier=values.width_multiplier)
     weights = tuple(sorted((key, getattr(values, f"weight_{key}")) for key in losses.DEFAULT_WEIGHTS))
     return TrainConfig(
         model=model, dataset=values.dataset, data_dir=values.data_dir or "",
+        train_split_file=values.train_split_file or "", val_split_file=values.val_split_file or "",
+        ucf101_classes=tuple(values.ucf101_classes or ()),
         batch_size=values.batch_size, train_steps=values.train_steps,
         learning_rate=values.learning_rate, beta_1=values.beta_1, beta_2=values.beta_2,
         loss_weights=weights, vgg19_weights=values.vgg19_weights, seed=values.seed,

@@ -1,7 +1,16 @@
 """The distributed custom training loop: `train_and_evaluate(config, workdir)`.
 
 * Strategy: `MultiWorkerMirroredStrategy` when `TF_CONFIG` names several
-  workers, else `MirroredStrategy` over the local GPUs (or the CPU).
+  workers (chief included), else `MirroredStrategy` over the local GPUs (or the
+  CPU). With several workers every worker runs the same command with the same
+  `workdir`; the chief (`chief`, else `worker` 0) writes checkpoints, summaries
+  and samples there, the others write theirs to `workdir/workertemp_<id>`
+  (TensorFlow's multi-worker convention), removed when training ends. Every
+  worker restores from the chief's checkpoints. The input is sharded by data:
+  every worker reads the same seeded stream and keeps its replicas' share of
+  each global batch.
+* Data: `registry.make_dataset` for `--dataset` (synthetic, cityscapes, kth,
+  ucf101); the evaluation after training reads the same dataset's "val" split.
 * The loss is scaled by the global batch: each replica's objective is its share
   of the global loss (mean-type terms times local/global batch, the summed KL as
   is), and Keras 3 optimizers all-reduce (sum) the gradients inside
@@ -18,6 +27,7 @@
 import json
 import math
 import os
+import shutil
 import signal
 import time
 
@@ -29,7 +39,7 @@ from tqdm import tqdm
 import keras
 
 from seg2vid_tf import convert, losses, visualization
-from seg2vid_tf.data import cityscapes
+from seg2vid_tf.data import registry
 from seg2vid_tf.layers.batch_norm import set_synchronized
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models.img2vid import Img2Vid
@@ -44,9 +54,23 @@ class NonFiniteLossError(RuntimeError):
 
 
 def make_strategy():
-    """The distribution strategy for this process (see module docstring)."""
-    cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
-    if len(cluster.get("worker", [])) > 1:
+    """The distribution strategy for this process (see module docstring).
+
+    Create it before any other TensorFlow op: `MultiWorkerMirroredStrategy`
+    has to configure the runtime first.
+
+    Raises:
+        ValueError: `TF_CONFIG` is not a JSON object.
+    """
+    try:
+        tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"The TF_CONFIG environment variable is not valid JSON: {error}") from error
+    if not isinstance(tf_config, dict):
+        raise ValueError(f"TF_CONFIG must be a JSON object, got {tf_config!r}.")
+    cluster = tf_config.get("cluster", {})
+    if len(cluster.get("chief", [])) + len(cluster.get("worker", [])) > 1:
         return tf.distribute.MultiWorkerMirroredStrategy()
     if tf.config.list_logical_devices("GPU"):
         return tf.distribute.MirroredStrategy()
@@ -66,15 +90,32 @@ def add_noise(batch, model_cfg, seed):
     return batch
 
 
+def is_chief(strategy):
+    """Whether this process writes the checkpoints and summaries of `strategy`."""
+    return bool(strategy.extended.should_checkpoint)
+
+
 def train_dataset(config, split="train", repeat=True, shuffle=True):
-    """Batched clips (global batch) with their per-batch noise."""
-    clips = cityscapes.find_clips(config.data_dir, split, num_frames=config.model.num_frames)
-    dataset = cityscapes.make_dataset(
-        clips, height=config.model.height, width=config.model.width,
-        batch_size=config.batch_size, shuffle=shuffle, seed=config.seed, repeat=repeat,
-        drop_remainder=repeat, with_flow=False)
+    """Batched clips (global batch) of `config.dataset` with their per-batch noise.
+
+    Args:
+        config: A `TrainConfig`; the dataset comes from `registry.make_dataset`.
+        split: "train" or "val".
+        repeat: Repeat forever (and drop a final partial batch).
+        shuffle: Shuffle, seeded by `config.seed`.
+
+    Returns:
+        A `tf.data.Dataset` of dicts with `video`, `clip_id`, `noise`, `eps`
+        and, for label-conditioned models, `label_map`.
+    """
+    dataset = registry.make_dataset(config, split, shuffle=shuffle, repeat=repeat,
+                                    drop_remainder=repeat)
     dataset = dataset.enumerate().map(lambda i, b: add_noise((i, b), config.model, config.seed))
-    return dataset
+    options = tf.data.Options()
+    # The clips are file names in memory, not files to shard: every worker reads the same
+    # stream and keeps its share of each global batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def model_inputs(batch):
@@ -91,6 +132,13 @@ class Trainer:
         self.config = config
         self.workdir = workdir
         self.strategy = strategy or make_strategy()
+        self.is_chief = is_chief(self.strategy)
+        # Where this process writes: the chief the work directory, the other workers a
+        # temporary folder of their own (their checkpoints are only written because saving
+        # is a collective step).
+        task_id = getattr(self.strategy.cluster_resolver, "task_id", None)
+        self.write_dir = (workdir if self.is_chief
+                          else os.path.join(workdir, f"workertemp_{task_id}"))
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():
             self.model = Img2Vid(config.model, seed=config.seed)
@@ -113,9 +161,10 @@ class Trainer:
             state["iterator"] = self.iterator
         self.checkpoint = tf.train.Checkpoint(**state)
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, workdir, max_to_keep=config.keep_checkpoints)
-        os.makedirs(workdir, exist_ok=True)
-        with open(os.path.join(workdir, convert.CONFIG_FILENAME), "w", encoding="utf-8") as handle:
+            self.checkpoint, self.write_dir, max_to_keep=config.keep_checkpoints)
+        os.makedirs(self.write_dir, exist_ok=True)
+        with open(os.path.join(self.write_dir, convert.CONFIG_FILENAME), "w",
+                  encoding="utf-8") as handle:
             json.dump(config.model.to_dict(), handle, indent=2, sort_keys=True)
         self._compute = tf.function(self._compute_step)
         self._apply = tf.function(self._apply_step)
@@ -154,6 +203,11 @@ class Trainer:
 
     def _apply_step(self, grads):
         def replica_fn(grads):
+            # The gradients arrive as inputs of this function, without a device; the
+            # optimizer's all-reduce sends each result to its input's device, so give them
+            # the replica's (MultiWorkerMirroredStrategy fails with "destinations can not
+            # be empty" otherwise).
+            grads = [None if grad is None else tf.identity(grad) for grad in grads]
             self.optimizer.apply(grads, self.model.trainable_variables)
 
         self.strategy.run(replica_fn, args=(grads,))
@@ -170,19 +224,26 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def restore(self):
-        latest = self.manager.latest_checkpoint
+        """Restores the chief's latest checkpoint (every worker); returns its path or None."""
+        latest = tf.train.latest_checkpoint(self.workdir)
         if latest:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
             logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
         return latest
 
     def save(self):
+        """Writes a checkpoint at the current step (every worker must call it)."""
         return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    def remove_worker_files(self):
+        """Deletes a non-chief worker's temporary folder (nothing on the chief)."""
+        if not self.is_chief:
+            shutil.rmtree(self.write_dir, ignore_errors=True)
 
     def fit(self, progress=True):
         """Trains until `train_steps`; returns the last loss terms."""
         config = self.config
-        writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
+        writer = tf.summary.create_file_writer(os.path.join(self.write_dir, "train"))
         interrupted = []
 
         def on_signal(signum, frame):  # pylint: disable=unused-argument
@@ -226,7 +287,8 @@ class Trainer:
                             tf.summary.scalar(f"loss/{key}", value)
                         tf.summary.scalar("learning_rate", config.learning_rate)
                         tf.summary.scalar("clips_per_second", rate)
-                if step % config.image_summary_every == 0 or step == config.train_steps:
+                if self.is_chief and (step % config.image_summary_every == 0
+                                      or step == config.train_steps):
                     self.write_samples(writer, step)
                 if step % config.checkpoint_every == 0:
                     self.save()
@@ -236,6 +298,7 @@ class Trainer:
                 signal.signal(signum, handler)
             writer.flush()
         self.save()
+        self.remove_worker_files()
         if interrupted:
             logging.warning("Stopped by signal %d at step %d; checkpoint saved.",
                             interrupted[0], int(self.step.numpy()))
@@ -250,19 +313,24 @@ class Trainer:
         grid = summaries.sample_grid(batch["video"].numpy(), outputs)
         with writer.as_default(step=step):
             tf.summary.image("samples", grid[None], max_outputs=1)
-        visualization.write_gif(os.path.join(self.workdir, "samples", f"step_{step:06d}.gif"),
+        visualization.write_gif(os.path.join(self.write_dir, "samples", f"step_{step:06d}.gif"),
                             summaries.sample_frames(batch["video"].numpy(), outputs))
 
 
 def train_and_evaluate(config, workdir, strategy=None, progress=True):
     """Trains `config` in `workdir` (resuming if a checkpoint is there), then evaluates.
 
+    With several workers only the chief evaluates and writes `metrics.json`.
+
     Returns:
-        dict with the final training loss terms and the evaluation metrics.
+        dict with the final training loss terms and the evaluation metrics
+        (empty on the other workers).
     """
     trainer = Trainer(config, workdir, strategy=strategy)
     trainer.restore()
     terms = trainer.fit(progress=progress)
+    if not trainer.is_chief:
+        return {"train": terms, "eval": {}}
     from seg2vid_tf import evaluate  # pylint: disable=import-outside-toplevel
 
     metrics = evaluate.evaluate_model(trainer.model, config, split="val",

@@ -1,0 +1,304 @@
+"""Generate a video from a single semantic label map (both stages of seg2vid).
+
+    python -m seg2vid_tf.generate --label_map=labels.png --num_frames=12 --seed=0 \
+        --output=video.gif --checkpoint_dir=IMG2VID_DIR \
+        --label2image_checkpoint_dir=LABEL2IMAGE_DIR [--first_frame=frame.png] \
+        [--show_flow] [--label_ids=train|cityscapes]
+
+Stage 1 (pix2pixHD, `--label2image_checkpoint_dir`) paints the first frame
+from the label map, unless `--first_frame` gives it; stage 2 (img2vid,
+`--checkpoint_dir`) predicts `--num_frames` frames after it with a latent
+drawn from the prior by a stateless RNG keyed by `--seed` (same seed, same
+video). Beyond the model's 4 frames per round the label map is warped with
+the predicted flow and the next round starts from the last frame
+(`seg2vid_tf.models.seg2vid`). A no-label img2vid model (`label_mode=none`)
+needs only `--first_frame`.
+
+Label PNGs are 8-bit single-channel (grayscale or palette) images of ids:
+train ids 0..19 (255, Cityscapes' ignore value, reads as 19 = void) with
+`--label_ids=train`, or Cityscapes label ids 0..33 (`*_gtFine_labelIds.png`)
+with `--label_ids=cityscapes`, mapped to train ids by the standard table. A
+label map or first frame of another size than the model's is resized
+(nearest neighbour for labels, bilinear for frames) with a notice.
+
+Written: the GIF at `--output` (per frame: the label map colours and the
+frame; with `--show_flow` also the forward flow in the Middlebury colour
+wheel with its legend and the forward and backward occlusion masks), and the
+same as MP4 beside it when `imageio-ffmpeg` is installed.
+"""
+
+import os
+import sys
+
+import imageio.v2 as imageio
+import numpy as np
+from absl import app, flags, logging
+from PIL import Image
+
+from seg2vid_tf import visualization
+from seg2vid_tf.data import synthetic
+from seg2vid_tf.models import seg2vid
+
+LABEL_ID_SETS = ("train", "cityscapes")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_IGNORE_ID = 255
+
+
+# --------------------------------------------------------------------------- inputs
+def _check_file(path, flag_name):
+    if not path or not os.path.isfile(path):
+        raise FileNotFoundError(f"File not found: {path!r} (--{flag_name}).")
+
+
+def read_label_map(path, label_ids="train", height=None, width=None, flag_name="label_map"):
+    """Reads a label PNG as train ids, resized to `height` x `width` if needed.
+
+    Args:
+        path: 8-bit single-channel (mode L or P) PNG of ids.
+        label_ids: `"train"` (0..19, 255 -> 19) or `"cityscapes"` (label ids 0..33).
+        height, width: The model's size; the map is resized by nearest
+            neighbour (with a logged notice) when it differs.
+        flag_name: The flag that named the file, for messages.
+
+    Returns:
+        `(train_ids, cityscapes_ids)`: int32 `[H, W]` arrays, the second the
+        original Cityscapes label ids (None with `label_ids="train"`).
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: Not a PNG, not 8-bit single-channel, or ids out of range
+            (naming the file and the ids).
+    """
+    if label_ids not in LABEL_ID_SETS:
+        raise ValueError(f"--label_ids must be one of {LABEL_ID_SETS}, got {label_ids!r}.")
+    _check_file(path, flag_name)
+    with open(path, "rb") as handle:
+        if handle.read(len(_PNG_SIGNATURE)) != _PNG_SIGNATURE:
+            raise ValueError(f"{path} (--{flag_name}) is not a PNG file; label maps must be "
+                             "8-bit single-channel PNGs of ids.")
+    try:
+        with Image.open(path) as image:
+            mode = image.mode
+            if mode in ("L", "P"):
+                ids = np.asarray(image, dtype=np.uint8)
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"{path} (--{flag_name}) is not a readable PNG: {error}") from error
+    if mode not in ("L", "P"):
+        raise ValueError(
+            f"{path} (--{flag_name}) has image mode {mode!r}; a label map must be an 8-bit "
+            "single-channel PNG (mode 'L' or palette 'P') whose pixel values are the class ids, "
+            "not a colour rendering or a 16-bit image.")
+    if height and width and ids.shape != (height, width):
+        logging.warning("Label map %s is %dx%d; resizing it to the model's %dx%d (nearest "
+                        "neighbour).", path, ids.shape[0], ids.shape[1], height, width)
+        ids = np.asarray(Image.fromarray(ids).resize((width, height), Image.NEAREST))
+    ids = ids.astype(np.int32)
+    if label_ids == "cityscapes":
+        bad = np.unique(ids[ids > 33])
+        if bad.size:
+            raise ValueError(
+                f"{path} (--{flag_name}) has ids {bad.tolist()} outside the Cityscapes label ids "
+                "0..33 (--label_ids=cityscapes); use --label_ids=train for train-id maps.")
+        return seg2vid.cityscapes_to_train_ids(ids), ids
+    bad = np.unique(ids[(ids > seg2vid.VOID_TRAIN_ID) & (ids != _IGNORE_ID)])
+    if bad.size:
+        raise ValueError(
+            f"{path} (--{flag_name}) has ids {bad.tolist()} outside the train ids "
+            f"0..{seg2vid.VOID_TRAIN_ID} (255 reads as void); use --label_ids=cityscapes for "
+            "Cityscapes label-id maps.")
+    ids[ids == _IGNORE_ID] = seg2vid.VOID_TRAIN_ID
+    return ids, None
+
+
+def read_first_frame(path, channels, height, width, flag_name="first_frame"):
+    """Reads an image as float32 `[H, W, channels]` in [0, 1] at the model's size.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: Not a readable image (naming the file).
+    """
+    _check_file(path, flag_name)
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L" if channels == 1 else "RGB")
+            if image.size != (width, height):
+                logging.warning("First frame %s is %dx%d; resizing it to the model's %dx%d "
+                                "(bilinear).", path, image.size[1], image.size[0], height, width)
+                image = image.resize((width, height), Image.BILINEAR)
+            pixels = np.asarray(image, np.float32) / 255.0
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"{path} (--{flag_name}) is not a readable image: {error}") from error
+    return pixels.reshape(height, width, channels)
+
+
+# --------------------------------------------------------------------------- outputs
+def video_panels(result, index=0, show_flow=False):
+    """uint8 animation frames `[N + 1, H, W', 3]` of one generated video.
+
+    Per frame, side by side: the (warped) label map colours when there is a
+    label map, the frame, and with `show_flow` the forward flow (Middlebury
+    colour wheel, one scale for the whole video), the forward and the
+    backward occlusion mask, and the colour-wheel legend. Frame 0 (the first
+    frame) has blank flow and mask panels.
+    """
+    video = visualization.to_uint8(result["video"][index])
+    count, height, width = video.shape[:3]
+    blank = np.full((height, width, 3), 255, np.uint8)
+    flow = result["flow"][index]
+    largest = max(float(np.abs(flow).max()), 1e-3)
+    legend = None
+    if show_flow:
+        size = min(height, width)
+        legend = np.full((height, size, 3), 255, np.uint8)
+        top = (height - size) // 2
+        legend[top:top + size] = visualization.color_wheel_legend(size)
+    panels = []
+    for t in range(count):
+        row = []
+        if "label_maps" in result:
+            row.append(synthetic.colorize_labels(result["label_maps"][index, t]))
+        row.append(video[t])
+        if show_flow:
+            if t == 0:
+                row += [blank, blank, blank]
+            else:
+                row += [visualization.flow_to_color(flow[t - 1], largest),
+                        visualization.mask_to_image(result["mask_fw"][index, t - 1]),
+                        visualization.mask_to_image(result["mask_bw"][index, t - 1])]
+            row.append(legend)
+        panels.append(np.concatenate(row, axis=1))
+    return np.stack(panels)
+
+
+def mp4_available():
+    """Whether imageio can write MP4 (the optional `imageio-ffmpeg` package)."""
+    try:
+        import imageio_ffmpeg  # pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return False
+    return True
+
+
+def write_video(path, frames, fps=4):
+    """Writes the GIF at `path` and, when possible, an MP4 beside it.
+
+    Returns:
+        List of the written paths.
+    """
+    if not path.lower().endswith(".gif"):
+        raise ValueError(f"--output must end in .gif, got {path!r} (an MP4 is written beside "
+                         "it when imageio-ffmpeg is installed).")
+    written = [visualization.write_gif(path, frames, fps=fps)]
+    if mp4_available():
+        mp4_path = os.path.splitext(path)[0] + ".mp4"
+        imageio.mimsave(mp4_path, list(frames), fps=fps, macro_block_size=1)
+        written.append(mp4_path)
+    else:
+        logging.warning("imageio-ffmpeg is not installed: wrote the GIF only (pip install "
+                        "imageio-ffmpeg for an MP4 as well).")
+    return written
+
+
+# --------------------------------------------------------------------------- run
+def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_frame=None,
+        label2image_checkpoint_dir=None, show_flow=False, label_ids="train", fps=4,
+        pipeline=None):
+    """Loads both stages, generates one video and writes it (the command's work).
+
+    Args:
+        checkpoint_dir: img2vid checkpoint directory.
+        output: GIF path.
+        num_frames: Frames after the first one (>= 1).
+        seed: Key of the latent and the fill noise.
+        label_map: Label PNG path (optional for a no-label model with a first frame).
+        first_frame: Optional image path; painted by stage 1 when None.
+        label2image_checkpoint_dir: Stage-1 directory; needed without `first_frame`.
+        show_flow: Add the flow and mask panels.
+        label_ids: `"train"` or `"cityscapes"` (the ids of the label PNG).
+        fps: Frames per second of the animation.
+        pipeline: An already loaded `seg2vid.Seg2Vid` (then the directories are
+            not read).
+
+    Returns:
+        dict: `paths` (written files) and `result` (`Seg2Vid.generate`'s arrays).
+
+    Raises:
+        FileNotFoundError, ValueError: Missing or bad inputs, naming the flag or file.
+    """
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
+        raise ValueError(f"--num_frames must be an integer >= 1, got {num_frames!r}.")
+    if label_ids not in LABEL_ID_SETS:
+        raise ValueError(f"--label_ids must be one of {LABEL_ID_SETS}, got {label_ids!r}.")
+    if label_map is not None:
+        _check_file(label_map, "label_map")
+    if first_frame:
+        _check_file(first_frame, "first_frame")
+    if pipeline is None:
+        if not first_frame and not label2image_checkpoint_dir:
+            raise ValueError("Set --label2image_checkpoint_dir (stage 1 paints the first frame "
+                             "from the label map) or --first_frame.")
+        if not checkpoint_dir:
+            raise ValueError("Set --checkpoint_dir to the img2vid checkpoint directory.")
+        pipeline = seg2vid.load_seg2vid(
+            checkpoint_dir, None if first_frame else label2image_checkpoint_dir)
+    if label_map is None and (pipeline.uses_labels or not first_frame):
+        raise ValueError(
+            "Set --label_map: this img2vid model is label-conditioned." if pipeline.uses_labels
+            else "Set --label_map (to paint the first frame) or --first_frame.")
+    train_ids = cityscapes_ids = None
+    if label_map is not None:
+        train_ids, cityscapes_ids = read_label_map(label_map, label_ids, pipeline.height,
+                                                   pipeline.width)
+        train_ids = train_ids[None]
+        cityscapes_ids = None if cityscapes_ids is None else cityscapes_ids[None]
+    frame = None
+    if first_frame:
+        frame = read_first_frame(first_frame, pipeline.channels, pipeline.height,
+                                 pipeline.width)[None]
+    result = pipeline.generate(num_frames, seed, label_map=train_ids, first_frame=frame,
+                               cityscapes_label_map=cityscapes_ids)
+    paths = write_video(output, video_panels(result, show_flow=show_flow), fps=fps)
+    return {"paths": paths, "result": result}
+
+
+def define_flags():
+    """The command's flags (only when run as a program)."""
+    flags.DEFINE_string("label_map", None, "Label PNG (8-bit ids, see --label_ids).")
+    flags.DEFINE_string("first_frame", None,
+                        "Optional first frame (PNG/JPEG); painted by stage 1 when absent.")
+    flags.DEFINE_integer("num_frames", 12, "Frames generated after the first one (>= 1).")
+    flags.DEFINE_integer("seed", 0, "Seed of the latent and the fill noise (same seed, same "
+                         "video).")
+    flags.DEFINE_string("output", "video.gif", "Output GIF (an MP4 is written beside it when "
+                        "imageio-ffmpeg is installed).")
+    flags.DEFINE_string("checkpoint_dir", None, "img2vid (stage 2) checkpoint directory.")
+    flags.DEFINE_string("label2image_checkpoint_dir", None,
+                        "pix2pixHD (stage 1) checkpoint directory (train_label2image's "
+                        "--model_dir, or convert's OUTPUT_DIR/label2image).")
+    flags.DEFINE_bool("show_flow", False, "Also show the flow (with legend) and occlusion masks.")
+    flags.DEFINE_enum("label_ids", "train", list(LABEL_ID_SETS),
+                      "Ids in the label PNG: train ids 0..19 or Cityscapes label ids 0..33.")
+    flags.DEFINE_integer("fps", 4, "Frames per second of the GIF/MP4.")
+
+
+def main(argv):
+    del argv
+    values = flags.FLAGS
+    try:
+        outcome = run(checkpoint_dir=values.checkpoint_dir, output=values.output,
+                      num_frames=values.num_frames, seed=values.seed,
+                      label_map=values.label_map, first_frame=values.first_frame,
+                      label2image_checkpoint_dir=values.label2image_checkpoint_dir,
+                      show_flow=values.show_flow, label_ids=values.label_ids, fps=values.fps)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    video = outcome["result"]["video"]
+    print(f"Wrote {video.shape[1]} frames ({video.shape[2]}x{video.shape[3]}) to "
+          + ", ".join(outcome["paths"]))
+    return 0
+
+
+if __name__ == "__main__":
+    define_flags()
+    sys.exit(app.run(main))

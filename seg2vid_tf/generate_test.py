@@ -1,0 +1,176 @@
+"""The `generate` command: label PNGs, first frames, GIF output, end to end."""
+
+import logging
+import os
+import subprocess
+import sys
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+from PIL import Image
+
+from seg2vid_tf import generate
+from seg2vid_tf.models import seg2vid
+from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def model_dirs(tmp_path_factory):
+    return save_tiny_models(str(tmp_path_factory.mktemp("models")))
+
+
+@pytest.fixture(scope="module")
+def pipeline(model_dirs):
+    return seg2vid.load_seg2vid(*model_dirs)
+
+
+def write_label_png(path, ids, mode="L"):
+    Image.fromarray(np.asarray(ids, np.uint8), mode=mode).save(path)
+    return str(path)
+
+
+def gif_frames(path):
+    return np.stack([np.asarray(frame)[..., :3] for frame in imageio.mimread(path)])
+
+
+# --------------------------------------------------------------------------- label PNGs
+def test_train_id_png_reads_with_ignore_as_void(tmp_path):
+    ids = street_label_map()[0]
+    ids[0, :3] = 255
+    train_ids, cityscapes_ids = generate.read_label_map(write_label_png(tmp_path / "a.png", ids))
+    expected = ids.copy()
+    expected[0, :3] = 19
+    np.testing.assert_array_equal(train_ids, expected)
+    assert cityscapes_ids is None
+
+
+def test_cityscapes_label_ids_are_mapped(tmp_path):
+    ids = np.full((4, 6), 7)  # road
+    ids[0] = 23  # sky
+    ids[1, :2] = 26  # car
+    ids[3, -1] = 1  # ego vehicle, ignored -> void
+    path = write_label_png(tmp_path / "labelIds.png", ids)
+    train_ids, cityscapes_ids = generate.read_label_map(path, "cityscapes")
+    expected = np.zeros((4, 6), np.int32)
+    expected[0], expected[1, :2], expected[3, -1] = 10, 13, 19
+    np.testing.assert_array_equal(train_ids, expected)
+    np.testing.assert_array_equal(cityscapes_ids, ids)
+
+
+def test_palette_png_is_read_by_index(tmp_path):
+    ids = street_label_map(size=16)[0]
+    image = Image.fromarray(ids.astype(np.uint8), mode="P")
+    image.putpalette(list(np.random.default_rng(0).integers(0, 256, 768)))
+    image.save(tmp_path / "p.png")
+    np.testing.assert_array_equal(generate.read_label_map(str(tmp_path / "p.png"))[0], ids)
+
+
+def test_wrong_size_is_resized_nearest_with_a_notice(tmp_path, caplog):
+    ids = np.zeros((64, 64), np.uint8)
+    ids[:, 32:] = 13
+    path = write_label_png(tmp_path / "small.png", ids)
+    with caplog.at_level(logging.WARNING):
+        train_ids, _ = generate.read_label_map(path, height=128, width=256)
+    assert train_ids.shape == (128, 256)
+    assert set(np.unique(train_ids)) == {0, 13}  # nearest neighbour: no new ids
+    assert (train_ids[:, :128] == 0).all() and (train_ids[:, 128:] == 13).all()
+    assert "resizing it to the model's 128x256" in caplog.text
+
+
+@pytest.mark.parametrize("label_ids, values, message", [
+    ("train", [20, 40], r"ids \[20, 40\] outside the train ids 0\.\.19"),
+    ("cityscapes", [34, 200], r"ids \[34, 200\] outside the Cityscapes label ids 0\.\.33"),
+])
+def test_out_of_range_ids_name_the_file_and_the_ids(tmp_path, label_ids, values, message):
+    ids = np.zeros((8, 8), np.uint8)
+    ids[0, : len(values)] = values
+    path = write_label_png(tmp_path / "bad_ids.png", ids)
+    with pytest.raises(ValueError, match=message) as error:
+        generate.read_label_map(path, label_ids)
+    assert "bad_ids.png" in str(error.value)
+
+
+def test_unusable_files_give_clear_errors(tmp_path):
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "labels.jpg", format="JPEG")
+    os.rename(tmp_path / "labels.jpg", tmp_path / "jpeg_named.png")
+    with pytest.raises(ValueError, match="jpeg_named.png .*is not a PNG file"):
+        generate.read_label_map(str(tmp_path / "jpeg_named.png"))
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "rgb.png")
+    with pytest.raises(ValueError, match="rgb.png .*mode 'RGB'.*8-bit single-channel"):
+        generate.read_label_map(str(tmp_path / "rgb.png"))
+    Image.fromarray(np.zeros((8, 8), np.uint16)).save(tmp_path / "sixteen.png")
+    with pytest.raises(ValueError, match="sixteen.png .*mode 'I;16'"):
+        generate.read_label_map(str(tmp_path / "sixteen.png"))
+    (tmp_path / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 10)
+    with pytest.raises(ValueError, match="truncated.png .*not a readable PNG"):
+        generate.read_label_map(str(tmp_path / "truncated.png"))
+    with pytest.raises(FileNotFoundError, match="--label_map"):
+        generate.read_label_map(str(tmp_path / "missing.png"))
+
+
+# --------------------------------------------------------------------------- run
+def test_run_writes_a_gif_of_all_frames(pipeline, tmp_path):
+    path = write_label_png(tmp_path / "labels.png", street_label_map()[0])
+    outcome = generate.run(checkpoint_dir=None, output=str(tmp_path / "video.gif"),
+                           num_frames=6, seed=2, label_map=path, pipeline=pipeline)
+    frames = gif_frames(outcome["paths"][0])
+    assert frames.shape == (7, SIZE, 2 * SIZE, 3)  # label colours | frame
+    flow_outcome = generate.run(checkpoint_dir=None, output=str(tmp_path / "flow.gif"),
+                                num_frames=6, seed=2, label_map=path, pipeline=pipeline,
+                                show_flow=True)
+    # label colours | frame | flow | forward mask | backward mask | legend
+    assert gif_frames(flow_outcome["paths"][0]).shape == (7, SIZE, 6 * SIZE, 3)
+    np.testing.assert_array_equal(outcome["result"]["video"], flow_outcome["result"]["video"])
+    if not generate.mp4_available():
+        assert outcome["paths"] == [str(tmp_path / "video.gif")]
+
+
+def test_given_first_frame_is_used(pipeline, tmp_path):
+    label_path = write_label_png(tmp_path / "labels.png", street_label_map()[0])
+    pixels = np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "first.png")
+    outcome = generate.run(checkpoint_dir=None, output=str(tmp_path / "v.gif"), num_frames=1,
+                           label_map=label_path, first_frame=str(tmp_path / "first.png"),
+                           pipeline=pipeline)
+    np.testing.assert_allclose(outcome["result"]["video"][0, 0], pixels / 255.0, atol=1e-6)
+
+
+def test_missing_inputs_name_their_flags(model_dirs, tmp_path):
+    img2vid_dir, label2image_dir = model_dirs
+    label_path = write_label_png(tmp_path / "labels.png", street_label_map()[0])
+    output = str(tmp_path / "v.gif")
+    with pytest.raises(FileNotFoundError, match="--checkpoint_dir"):
+        generate.run(checkpoint_dir=str(tmp_path / "none"), output=output, label_map=label_path,
+                     label2image_checkpoint_dir=label2image_dir)
+    with pytest.raises(FileNotFoundError, match="--label2image_checkpoint_dir"):
+        generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
+                     label2image_checkpoint_dir=str(tmp_path / "none"))
+    with pytest.raises(ValueError, match="--label2image_checkpoint_dir .*or --first_frame"):
+        generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path)
+    with pytest.raises(ValueError, match="--num_frames"):
+        generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
+                     num_frames=0)
+
+
+def test_command_line_end_to_end(model_dirs, tmp_path):
+    img2vid_dir, label2image_dir = model_dirs
+    ids = street_label_map(size=64)[0]  # half the model's size: resized with a notice
+    label_path = write_label_png(tmp_path / "labels.png", ids)
+    output = tmp_path / "out" / "video.gif"
+    command = [sys.executable, "-m", "seg2vid_tf.generate", f"--label_map={label_path}",
+               "--num_frames=5", "--seed=4", f"--output={output}",
+               f"--checkpoint_dir={img2vid_dir}",
+               f"--label2image_checkpoint_dir={label2image_dir}", "--show_flow"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600,
+                            check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Wrote 6 frames" in result.stdout
+    assert "resizing it to the model's 128x128" in result.stderr
+    assert gif_frames(str(output)).shape == (6, SIZE, 6 * SIZE, 3)
+    bad = subprocess.run(command[:3] + [f"--label_map={tmp_path / 'nothing.png'}"] + command[4:],
+                         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert bad.returncode == 1 and "--label_map" in bad.stderr

@@ -1,0 +1,329 @@
+"""Seg2Vid: a video from a single semantic label map (the paper's whole pipeline).
+
+Stage 1 (pix2pixHD, `seg2vid_tf.models.pix2pixhd`) paints the first frame
+from the label map; stage 2 (img2vid, `seg2vid_tf.models.img2vid`) predicts
+the next frames from the first frame, the label map and a latent drawn from
+the prior N(0, I).
+
+Longer videos than the model's `T` predicted frames (4 in the paper) are made
+the way the reference's iterative variant makes them (SPEC.md, "Long
+videos"): the one-hot label volume is warped with the masked forward flow of
+the frame, `warp(onehot(labels), flow_t * mask_fw_t)`, exactly like the
+frame; the next round starts from the last predicted frame and the last
+warped labels, with the same latent. The reference feeds the warped soft
+volume back; `Img2Vid` takes integer train ids, so the warped volume is
+turned back into ids by argmax (`warp_label_map`); where the warp reads
+mostly outside the image (less than half a pixel's worth of label mass, e.g.
+at the border the scene moves away from), the previous label is kept.
+
+Randomness is stateless and keyed by the seed: the latent by `(seed, 0)`, the
+refine network's fill noise of round `r` by `(seed, r + 1)`, so the same seed
+gives the same video.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from seg2vid_tf import convert
+from seg2vid_tf.models import config as model_config
+from seg2vid_tf.models import pix2pixhd
+from seg2vid_tf.ops.warp import normalized_to_pixel_flow, warp
+
+NUM_TRAIN_IDS = model_config.NUM_CLASSES  # train ids 0..18, void 19
+VOID_TRAIN_ID = NUM_TRAIN_IDS - 1
+NUM_CITYSCAPES_IDS = 35  # pix2pixHD's Cityscapes label_nc: one-hot over label ids 0..34
+_IGNORE = 255
+
+# The standard Cityscapes table (cityscapesScripts `labels.py`): label id -> train id
+# (255 = ignored in evaluation, which is void here).
+CITYSCAPES_ID_TO_TRAIN_ID = {
+    0: _IGNORE, 1: _IGNORE, 2: _IGNORE, 3: _IGNORE, 4: _IGNORE, 5: _IGNORE, 6: _IGNORE,
+    7: 0, 8: 1, 9: _IGNORE, 10: _IGNORE, 11: 2, 12: 3, 13: 4, 14: _IGNORE, 15: _IGNORE,
+    16: _IGNORE, 17: 5, 18: _IGNORE, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10, 24: 11, 25: 12,
+    26: 13, 27: 14, 28: 15, 29: _IGNORE, 30: _IGNORE, 31: 16, 32: 17, 33: 18,
+}
+# Train id -> the label id it stands for (void -> 0, "unlabeled").
+TRAIN_ID_TO_CITYSCAPES_ID = {
+    train_id: label_id for label_id, train_id in CITYSCAPES_ID_TO_TRAIN_ID.items()
+    if train_id != _IGNORE}
+TRAIN_ID_TO_CITYSCAPES_ID[VOID_TRAIN_ID] = 0
+
+
+def cityscapes_to_train_ids(label_ids):
+    """Cityscapes label ids 0..33 -> train ids 0..19 (ignored classes -> 19, void).
+
+    Args:
+        label_ids: Integer array of label ids.
+
+    Returns:
+        int32 array of the same shape.
+
+    Raises:
+        ValueError: Ids outside 0..33 (listed).
+    """
+    label_ids = np.asarray(label_ids)
+    bad = np.unique(label_ids[(label_ids < 0) | (label_ids > 33)])
+    if bad.size:
+        raise ValueError(f"Cityscapes label ids must be in 0..33, found {bad.tolist()}.")
+    table = np.array([VOID_TRAIN_ID if CITYSCAPES_ID_TO_TRAIN_ID[i] == _IGNORE
+                      else CITYSCAPES_ID_TO_TRAIN_ID[i] for i in range(34)], np.int32)
+    return table[label_ids]
+
+
+def train_to_cityscapes_ids(train_ids):
+    """Train ids 0..19 -> the Cityscapes label id of each class (void -> 0)."""
+    table = np.array([TRAIN_ID_TO_CITYSCAPES_ID[i] for i in range(NUM_TRAIN_IDS)], np.int32)
+    return tf.gather(tf.constant(table), tf.cast(train_ids, tf.int32))
+
+
+def painter_input(label_map, input_channels, cityscapes_label_map=None):
+    """The stage-1 generator's input for a train-id label map.
+
+    The number of input channels tells the label set: 20 (train ids 0..19,
+    the generators trained here) or 35 (Cityscapes label ids, the released
+    pix2pixHD), each optionally plus one edge channel (21, 36). The edges are
+    those of the label map (`pix2pixhd.instance_edges` of the ids): no
+    instance maps are read, so semantic boundaries stand in for instance ones.
+
+    Args:
+        label_map: int `[B, H, W]` train ids 0..19.
+        input_channels: The generator's `Pix2PixHDConfig.input_channels`.
+        cityscapes_label_map: Optional int `[B, H, W]` Cityscapes label ids for
+            a 35-class generator; mapped from the train ids when None.
+
+    Returns:
+        float32 `[B, H, W, input_channels]`.
+
+    Raises:
+        ValueError: An input width that is none of 20, 21, 35, 36.
+    """
+    if input_channels in (NUM_TRAIN_IDS, NUM_TRAIN_IDS + 1):
+        ids, num_labels = tf.cast(label_map, tf.int32), NUM_TRAIN_IDS
+    elif input_channels in (NUM_CITYSCAPES_IDS, NUM_CITYSCAPES_IDS + 1):
+        ids = (train_to_cityscapes_ids(label_map) if cityscapes_label_map is None
+               else tf.cast(cityscapes_label_map, tf.int32))
+        num_labels = NUM_CITYSCAPES_IDS
+    else:
+        raise ValueError(
+            f"A label-to-image generator with {input_channels} input channels is not supported: "
+            f"expected {NUM_TRAIN_IDS} (train ids) or {NUM_CITYSCAPES_IDS} (Cityscapes label ids), "
+            "each optionally plus one edge channel.")
+    edges = pix2pixhd.instance_edges(ids) if input_channels > num_labels else None
+    return pix2pixhd.generator_input(ids, num_labels, edges)
+
+
+def warp_label_map(label_map, flow, keep_threshold=0.5):
+    """Warps a train-id label map like a frame: one-hot, bilinear `warp`, argmax.
+
+    Args:
+        label_map: int `[B, H, W]` train ids 0..19.
+        flow: float `[B, H, W, 2]`, the (masked) forward flow in the
+            reference's normalized units (`seg2vid_tf.ops.warp.warp`).
+        keep_threshold: Pixels whose warped one-hot mass (the sum over
+            classes, 1 inside the image, less where the warp reads outside it)
+            is below this keep their previous label.
+
+    Returns:
+        int32 `[B, H, W]`.
+    """
+    label_map = tf.cast(label_map, tf.int32)
+    volume = tf.one_hot(label_map, NUM_TRAIN_IDS, dtype=tf.float32)
+    warped = warp(volume, tf.cast(flow, tf.float32))
+    mass = tf.reduce_sum(warped, axis=-1)
+    labels = tf.argmax(warped, axis=-1, output_type=tf.int32)
+    return tf.where(mass >= keep_threshold, labels, label_map)
+
+
+def _to_channels(images, channels):
+    """`[B, H, W, 3 or 1]` images -> `channels` channels (grey by luminance, or repeated)."""
+    if images.shape[-1] == channels:
+        return images
+    if channels == 1:
+        return tf.image.rgb_to_grayscale(images)
+    return tf.repeat(images, 3, axis=-1)
+
+
+class Seg2Vid:
+    """Label map -> video, with the two trained stages.
+
+    Args:
+        video_model: A built `Img2Vid` (stage 2).
+        painter: Optional built pix2pixHD generator (stage 1); without it the
+            first frame must be given.
+    """
+
+    def __init__(self, video_model, painter=None):
+        self.video_model = video_model
+        self.painter = painter
+        config = video_model.config
+        if painter is not None:
+            painter.config.check_size(config.height, config.width)
+
+    @property
+    def height(self):
+        return self.video_model.config.height
+
+    @property
+    def width(self):
+        return self.video_model.config.width
+
+    @property
+    def channels(self):
+        return self.video_model.config.channels
+
+    @property
+    def uses_labels(self):
+        """Whether stage 2 reads the label map (not for `label_mode="none"`)."""
+        return self.video_model.config.has_labels
+
+    def _check_label_map(self, label_map, name="label_map"):
+        label_map = tf.convert_to_tensor(label_map)
+        if not label_map.dtype.is_integer:
+            raise ValueError(f"{name} must be integer train ids, got dtype {label_map.dtype.name}.")
+        if label_map.shape.rank != 3 or tuple(label_map.shape[1:]) != (self.height, self.width):
+            raise ValueError(f"{name} must be [batch, {self.height}, {self.width}], got shape "
+                             f"{label_map.shape}.")
+        values = label_map.numpy()
+        bad = np.unique(values[(values < 0) | (values >= NUM_TRAIN_IDS)])
+        if bad.size:
+            raise ValueError(f"{name} has ids {bad.tolist()} outside the train ids "
+                             f"0..{NUM_TRAIN_IDS - 1}.")
+        return tf.cast(label_map, tf.int32)
+
+    def paint(self, label_map, cityscapes_label_map=None):
+        """Stage 1: the first frame, float32 `[B, H, W, C]` in [0, 1].
+
+        Args:
+            label_map: int `[B, H, W]` train ids 0..19.
+            cityscapes_label_map: Optional original Cityscapes label ids, for a
+                35-class generator.
+
+        Raises:
+            ValueError: No stage-1 generator, or a bad label map.
+        """
+        if self.painter is None:
+            raise ValueError("No label-to-image generator (stage 1) to paint the first frame: "
+                             "load one (--label2image_checkpoint_dir) or give the first frame "
+                             "(--first_frame).")
+        label_map = self._check_label_map(label_map)
+        inputs = painter_input(label_map, self.painter.config.input_channels,
+                               cityscapes_label_map)
+        image = self.painter(inputs, training=False)
+        image = tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
+        return _to_channels(image, self.channels)
+
+    def sample_latent(self, batch_size, seed):
+        """The prior sample `[B, R, 1024]` keyed by `seed` (stateless)."""
+        shape = [batch_size, self.video_model.config.latent_rows, model_config.LATENT_ROW]
+        return tf.random.stateless_normal(shape, seed=[int(seed), 0])
+
+    def generate(self, num_frames, seed, label_map=None, first_frame=None,
+                 cityscapes_label_map=None):
+        """A video of the first frame and `num_frames` predicted frames.
+
+        Args:
+            num_frames: Frames predicted after the first one (>= 1); beyond
+                the model's `T` per round, rounds restart from the last frame
+                with the warped label map and the same latent.
+            seed: Integer key of the latent and the fill noise.
+            label_map: int `[B, H, W]` train ids 0..19; needed unless the model
+                has no labels and `first_frame` is given.
+            first_frame: Optional float `[B, H, W, C]` in [0, 1]; painted from
+                the label map by stage 1 when None.
+            cityscapes_label_map: Optional Cityscapes label ids for a
+                35-class stage-1 generator.
+
+        Returns:
+            dict of NumPy arrays:
+                video `[B, N + 1, H, W, C]` in [0, 1] (frame 0 the first frame),
+                first_frame `[B, H, W, C]`,
+                label_maps `[B, N + 1, H, W]` (the label map warped along; only
+                    with a label map),
+                flow `[B, N, H, W, 2]` forward flow in pixels (dx, dy) from the
+                    start frame of each frame's round,
+                mask_fw, mask_bw `[B, N, H, W]`.
+
+        Raises:
+            ValueError: Bad arguments (named).
+        """
+        if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)) \
+                or num_frames < 1:
+            raise ValueError(f"num_frames must be an integer >= 1, got {num_frames!r}.")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"seed must be an integer, got {seed!r}.")
+        if label_map is None and (self.uses_labels or first_frame is None):
+            raise ValueError(
+                "A label map is needed: this img2vid model is label-conditioned."
+                if self.uses_labels else
+                "Give a label map (to paint the first frame) or a first frame.")
+        if label_map is not None:
+            label_map = self._check_label_map(label_map)
+        if first_frame is None:
+            first_frame = self.paint(label_map, cityscapes_label_map)
+        first_frame = tf.cast(tf.convert_to_tensor(first_frame), tf.float32)
+        expected = (self.height, self.width, self.channels)
+        if first_frame.shape.rank != 4 or tuple(first_frame.shape[1:]) != expected:
+            raise ValueError(f"first_frame must be [batch, {self.height}, {self.width}, "
+                             f"{self.channels}], got shape {first_frame.shape}.")
+        batch_size = first_frame.shape[0]
+        if label_map is not None and label_map.shape[0] != batch_size:
+            raise ValueError(f"label_map has batch {label_map.shape[0]}, first_frame "
+                             f"{batch_size}.")
+        per_round = self.video_model.config.num_predicted_frames
+        z = self.sample_latent(batch_size, seed)
+        frames, labels = [first_frame], [label_map]
+        flows, masks_fw, masks_bw = [], [], []
+        start_frame, start_labels = first_frame, label_map
+        for round_index in range(math.ceil(num_frames / per_round)):
+            noise = tf.random.stateless_normal(
+                [batch_size, self.height, self.width, self.channels],
+                seed=[int(seed), round_index + 1])
+            inputs = {"video": start_frame[:, None], "noise": noise, "z": z}
+            if self.uses_labels:
+                inputs["label_map"] = start_labels
+            outputs = self.video_model(inputs, training=False)
+            take = min(per_round, num_frames - len(flows))
+            for t in range(take):
+                mask_fw = outputs["mask_fw"][:, t]
+                frames.append(outputs["frames"][:, t])
+                flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
+                masks_fw.append(mask_fw)
+                masks_bw.append(outputs["mask_bw"][:, t])
+                if start_labels is not None:
+                    labels.append(warp_label_map(
+                        start_labels, outputs["flow"][:, t] * mask_fw[..., None]))
+            start_frame = outputs["frames"][:, per_round - 1]
+            if start_labels is not None:
+                start_labels = labels[-1]
+        result = {
+            "video": tf.stack(frames, axis=1).numpy(),
+            "first_frame": first_frame.numpy(),
+            "flow": tf.stack(flows, axis=1).numpy(),
+            "mask_fw": tf.stack(masks_fw, axis=1).numpy(),
+            "mask_bw": tf.stack(masks_bw, axis=1).numpy(),
+        }
+        if label_map is not None:
+            result["label_maps"] = tf.stack(labels, axis=1).numpy()
+        return result
+
+
+def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None):
+    """Both stages from their checkpoint directories.
+
+    Args:
+        checkpoint_dir: img2vid directory (`convert.load_img2vid`).
+        label2image_checkpoint_dir: Optional stage-1 directory
+            (`convert.load_label2image`); without it the first frame must be given.
+
+    Raises:
+        FileNotFoundError: A directory without config or checkpoint (naming
+            `--checkpoint_dir` or `--label2image_checkpoint_dir`).
+    """
+    video_model = convert.load_img2vid(checkpoint_dir, flag_name="checkpoint_dir")
+    painter = None
+    if label2image_checkpoint_dir:
+        painter = convert.load_label2image(label2image_checkpoint_dir,
+                                           flag_name="label2image_checkpoint_dir")
+    return Seg2Vid(video_model, painter)

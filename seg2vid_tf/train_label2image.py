@@ -1,0 +1,38 @@
+"""Train stage 1 (pix2pixHD, label map -> first frame).
+
+    python -m seg2vid_tf.train_label2image --flagfile=configs/label2image_synthetic.cfg \
+        --data_dir=DIR --model_dir=DIR [--train_steps=N]
+
+A thin entry point: flags -> `Label2ImageConfig` -> `label2image.train`
+(see `seg2vid_tf/training/label2image.py` for the objective). Flags after
+`--flagfile` override it. Ctrl-C (or SIGTERM) writes a checkpoint, and the
+same command resumes. The model directory then serves the pipeline directly:
+`python -m seg2vid_tf.generate --label2image_checkpoint_dir=MODEL_DIR ...`.
+"""
+
+import json
+import sys
+
+from absl import app, flags
+
+from seg2vid_tf.training import label2image
+
+
+def main(argv):
+    del argv
+    values = flags.FLAGS
+    for name in ("data_dir", "model_dir"):
+        if not getattr(values, name):
+            raise app.UsageError(f"--{name} is required.")
+    try:
+        config = label2image.config_from_flags(values)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+    terms = label2image.train(config, values.model_dir)
+    print(json.dumps({"model_dir": values.model_dir, "losses": terms}, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    label2image.define_flags()
+    sys.exit(app.run(main))

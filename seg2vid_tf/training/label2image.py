@@ -1,0 +1,609 @@
+"""Stage-1 training: pix2pixHD, label map -> first frame (`train_label2image`).
+
+    python -m seg2vid_tf.train_label2image --flagfile=configs/label2image_synthetic.cfg \
+        --data_dir=DIR --model_dir=DIR [--train_steps=N]
+
+The pix2pixHD objective (SPEC.md, "pix2pixHD"; defaults of pix2pixHD's
+`train.py`):
+
+* generator input: the one-hot train ids (20 classes, void included), plus
+  with `--label_edges` one channel of label-map boundaries (pix2pixHD's
+  instance edges; the data here has no instance maps, so the edges of the
+  semantic map stand in); output an image in [-1, 1] (tanh);
+* least-squares GAN: the discriminator regresses real -> 1 and fake -> 0 on
+  the last output of every scale (`loss_D = 0.5 (D_fake + D_real)`), the
+  generator fake -> 1;
+* discriminator feature matching: L1 between the intermediate features of
+  the fake and the real image (all groups but the last of every scale),
+  weighted `(1 / num_D) * (4 / (n_layers_D + 1))` each, times
+  `--weight_feat` (pix2pixHD's `lambda_feat` = 10);
+* VGG19 perceptual loss: L1 between relu1_1, relu2_1, relu3_1, relu4_1 and
+  relu5_1 (max pooling, weights 1/32, 1/16, 1/8, 1/4, 1) of fake and real,
+  times `--weight_vgg` (10; `--weight_vgg=0` turns it off, pix2pixHD's
+  `--no_vgg_loss`). The network is `convert.load_vgg19` on a local file
+  (`--vgg19_weights`). Difference to pix2pixHD: its VGG reads the [-1, 1]
+  images as they are; here they are mapped to [0, 1] and normalized the way
+  the weights were trained (ImageNet mean/std for torchvision weights);
+* both networks are updated from the same forward pass (generator first in
+  pix2pixHD; the discriminator's loss sees the generated image detached), by
+  Adam with lr 2e-4 and betas (0.5, 0.999), the learning rate decaying
+  linearly to zero over the last `--decay_fraction` of the steps (pix2pixHD:
+  100 constant + 100 decaying epochs, so 0.5).
+
+The training system is the img2vid trainer's (`seg2vid_tf.training.trainer`):
+`make_strategy()` distribution with every loss term scaled by local / global
+batch (Keras 3 optimizers all-reduce the gradients inside `strategy.run`), a
+`tf.train.CheckpointManager` over generator, discriminator, both optimizers,
+the step and the data iterator, resuming, SIGTERM/SIGINT saving, skipped
+non-finite steps, tqdm, TensorBoard scalars and sample grids
+(label colours | generated | real).
+
+The generator is checkpointed under the name `model` and `model_dir` holds
+`label2image_config.json`, so `convert.load_label2image(model_dir)` (and the
+pipeline's `--label2image_checkpoint_dir=MODEL_DIR`) loads it directly.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import flags, logging
+from tqdm import tqdm
+
+from seg2vid_tf import convert, visualization
+from seg2vid_tf.data import cityscapes, synthetic
+from seg2vid_tf.layers.normalization import NORM_TYPES
+from seg2vid_tf.models import config as model_config
+from seg2vid_tf.models import pix2pixhd, vgg19
+from seg2vid_tf.models.seg2vid import painter_input
+from seg2vid_tf.training.trainer import NonFiniteLossError, make_strategy
+
+NUM_LABELS = model_config.NUM_CLASSES  # train ids 0..18 and void 19
+LOSS_KEYS = ("g_gan", "g_feat", "g_vgg", "d_real", "d_fake")
+# pix2pixHD's VGGLoss: relu1_1 .. relu5_1 weighted 1/32 .. 1.
+VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Label2ImageConfig:
+    """Everything stage-1 training needs besides the work directory.
+
+    Field names are the flag names (see `define_flags`); the defaults are
+    pix2pixHD's except the image size (the paper's 128x256 video size).
+    """
+
+    data_dir: str = ""
+    height: int = 128
+    width: int = 256
+    batch_size: int = 1
+    train_steps: int = 1000
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    decay_fraction: float = 0.5
+    seed: int = 0
+    flip: bool = True
+    # Generator (pix2pixHD --netG global / local).
+    ngf: int = 64
+    n_downsample_global: int = 4
+    n_blocks_global: int = 9
+    n_local_enhancers: int = 0
+    n_blocks_local: int = 3
+    norm: str = "instance"
+    label_edges: bool = False
+    # Discriminator.
+    ndf: int = 64
+    n_layers_d: int = 3
+    num_d: int = 2
+    # Loss weights.
+    weight_gan: float = 1.0
+    weight_feat: float = 10.0
+    weight_vgg: float = 10.0
+    vgg19_weights: str = ""
+    # Bookkeeping.
+    checkpoint_every: int = 200
+    summary_every: int = 20
+    image_summary_every: int = 200
+    keep_checkpoints: int = 3
+    max_nonfinite_steps: int = 3
+    num_samples: int = 4
+
+    def __post_init__(self):
+        for name in ("height", "width", "batch_size", "train_steps", "ngf", "ndf", "n_layers_d",
+                     "num_d", "checkpoint_every", "summary_every", "image_summary_every",
+                     "keep_checkpoints", "max_nonfinite_steps", "num_samples"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"--{name} must be an integer >= 1, got {value!r}.")
+        for name in ("n_downsample_global", "n_blocks_global", "n_local_enhancers",
+                     "n_blocks_local", "seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"--{name} must be an integer >= 0, got {value!r}.")
+        if self.norm not in NORM_TYPES:
+            raise ValueError(f"--norm must be one of {NORM_TYPES}, got {self.norm!r}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
+        for name in ("beta_1", "beta_2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"--{name} must be in [0, 1), got {getattr(self, name)}.")
+        if not 0.0 <= self.decay_fraction <= 1.0:
+            raise ValueError(f"--decay_fraction must be in [0, 1], got {self.decay_fraction}.")
+        for name in ("weight_gan", "weight_feat", "weight_vgg"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"--{name} must be a finite number >= 0, got {value}.")
+        if self.weight_vgg > 0 and not self.vgg19_weights:
+            raise ValueError(
+                "The VGG perceptual loss (--weight_vgg > 0) needs VGG19 weights: set "
+                "--vgg19_weights to a local file (torchvision vgg19 .pth/.npz or Keras VGG19 "
+                ".h5), or --weight_vgg=0 to turn it off. Nothing is downloaded at run time.")
+        generator = self.generator_config
+        for name in ("height", "width"):
+            value = getattr(self, name)
+            if value % generator.size_multiple or value < generator.minimum_size:
+                raise ValueError(
+                    f"--{name}={value} does not fit the generator: it must be a multiple of "
+                    f"{generator.size_multiple} (2**(--n_downsample_global + "
+                    f"--n_local_enhancers)) and at least {generator.minimum_size}.")
+
+    @property
+    def generator_config(self):
+        """The `Pix2PixHDConfig` of the generator."""
+        return pix2pixhd.Pix2PixHDConfig(
+            input_channels=NUM_LABELS + int(self.label_edges), output_channels=3, ngf=self.ngf,
+            n_downsampling=self.n_downsample_global, n_blocks=self.n_blocks_global,
+            n_local_enhancers=self.n_local_enhancers, n_blocks_local=self.n_blocks_local,
+            norm=self.norm)
+
+    @property
+    def discriminator_config(self):
+        """The `DiscriminatorConfig` (input: generator input + RGB image)."""
+        return pix2pixhd.DiscriminatorConfig(
+            input_channels=self.generator_config.input_channels + 3, ndf=self.ndf,
+            n_layers=self.n_layers_d, num_d=self.num_d, norm=self.norm)
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+# --------------------------------------------------------------------------- flags
+_FLAG_HELP = {
+    "data_dir": "Dataset root (Cityscapes sequence layout); every labelled frame of the train "
+                "split is a training pair.",
+    "model_dir": "Checkpoints, TensorBoard summaries and label2image_config.json.",
+    "height": "Image height.",
+    "width": "Image width.",
+    "batch_size": "Global batch size over all replicas (pix2pixHD: 1).",
+    "train_steps": "Total training steps.",
+    "learning_rate": "Adam learning rate of both networks (pix2pixHD: 2e-4).",
+    "beta_1": "Adam beta_1 (pix2pixHD: 0.5).",
+    "beta_2": "Adam beta_2 (pix2pixHD: 0.999).",
+    "decay_fraction": "Fraction of the steps at the end over which the learning rate decays "
+                      "linearly to 0 (pix2pixHD: 0.5).",
+    "seed": "Random seed (initialization, shuffling, flips).",
+    "flip": "Random horizontal flips (pix2pixHD's default; --noflip turns them off).",
+    "ngf": "Generator filters of the finest convolution (pix2pixHD --ngf).",
+    "n_downsample_global": "Stride-2 convolutions of the global generator.",
+    "n_blocks_global": "Residual blocks of the global generator.",
+    "n_local_enhancers": "Local enhancers (0: --netG global, 1: --netG local).",
+    "n_blocks_local": "Residual blocks of each local enhancer.",
+    "norm": "Normalization of both networks: instance or batch.",
+    "label_edges": "Append the label map's boundary map as an input channel (stands in for "
+                   "pix2pixHD's instance edges).",
+    "ndf": "Discriminator filters of the first convolution.",
+    "n_layers_d": "Stride-2 convolutions of each PatchGAN plus one (pix2pixHD --n_layers_D).",
+    "num_d": "Discriminator scales (pix2pixHD --num_D).",
+    "weight_gan": "Weight of the generator's least-squares GAN loss.",
+    "weight_feat": "Weight of discriminator feature matching (pix2pixHD lambda_feat).",
+    "weight_vgg": "Weight of the VGG19 perceptual loss (pix2pixHD: lambda_feat = 10); 0 = off.",
+    "vgg19_weights": "Local VGG19 weights (torchvision .pth/.npz or Keras .h5) for the "
+                     "perceptual loss.",
+    "checkpoint_every": "Steps between checkpoints.",
+    "summary_every": "Steps between scalar summaries.",
+    "image_summary_every": "Steps between sample grids (TensorBoard and model_dir/samples).",
+    "keep_checkpoints": "Checkpoints kept.",
+    "max_nonfinite_steps": "Stop after this many non-finite losses in a row.",
+    "num_samples": "Images in each sample grid.",
+}
+
+
+def define_flags(flag_values=None):
+    """Defines the stage-1 flags in `flag_values` (absl's global FLAGS by default).
+
+    Idempotent per flag: a flag already defined (by an earlier call, or by
+    `seg2vid_tf.training.config.define_flags` for the names the two commands
+    share, such as `--data_dir` or `--learning_rate`) is kept as it is, so
+    both sets can live in one process. The configs set every value, so the
+    defaults of the first definition do not matter there.
+
+    Args:
+        flag_values: An `absl.flags.FlagValues`.
+    """
+    flag_values = flags.FLAGS if flag_values is None else flag_values
+    # Field defaults (an instance would fail validation: VGG on without weights).
+    defaults = {field.name: field.default for field in dataclasses.fields(Label2ImageConfig)}
+
+    def define(name):
+        if name in flag_values:
+            return
+        help_text = _FLAG_HELP[name]
+        default = defaults.get(name)
+        if isinstance(default, bool):
+            flags.DEFINE_bool(name, default, help_text, flag_values=flag_values)
+        elif isinstance(default, int):
+            flags.DEFINE_integer(name, default, help_text, flag_values=flag_values)
+        elif isinstance(default, float):
+            flags.DEFINE_float(name, default, help_text, flag_values=flag_values)
+        else:
+            flags.DEFINE_string(name, default or None, help_text, flag_values=flag_values)
+
+    define("model_dir")
+    for field in dataclasses.fields(Label2ImageConfig):
+        define(field.name)
+
+
+def config_from_flags(flag_values=None):
+    """A `Label2ImageConfig` from parsed flags (ValueError naming a bad flag)."""
+    flag_values = flags.FLAGS if flag_values is None else flag_values
+    values = {}
+    for field in dataclasses.fields(Label2ImageConfig):
+        value = getattr(flag_values, field.name)
+        values[field.name] = "" if value is None and field.type is str else value
+    return Label2ImageConfig(**values)
+
+
+# --------------------------------------------------------------------------- data
+def image_dataset(config, split="train", repeat=True, shuffle=True, flip=None, batch_size=None):
+    """(label map, image) pairs: every labelled frame of `split`.
+
+    Elements: `label_map` int32 `[B, H, W]` train ids 0..19, `image` float32
+    `[B, H, W, 3]` in [-1, 1]. Flips are keyed by (seed, batch index), so a
+    resumed run sees the same ones.
+    """
+    clips = cityscapes.find_clips(config.data_dir, split, num_frames=1)
+    dataset = cityscapes.make_dataset(
+        clips, height=config.height, width=config.width,
+        batch_size=batch_size or config.batch_size, shuffle=shuffle, seed=config.seed,
+        repeat=repeat, drop_remainder=repeat, with_flow=False)
+    flip = config.flip if flip is None else flip
+
+    def to_pair(index, batch):
+        image = batch["video"][:, 0] * 2.0 - 1.0
+        label_map = batch["label_map"]
+        if flip:
+            key = tf.stack([tf.cast(config.seed, tf.int64), index])
+            flipped = tf.random.stateless_uniform(tf.shape(label_map)[:1], seed=key) < 0.5
+            image = tf.where(flipped[:, None, None, None], tf.reverse(image, [2]), image)
+            label_map = tf.where(flipped[:, None, None], tf.reverse(label_map, [2]), label_map)
+        return {"label_map": label_map, "image": image}
+
+    return dataset.enumerate().map(to_pair)
+
+
+# --------------------------------------------------------------------------- losses
+def least_squares_gan_loss(predictions, target_is_real):
+    """pix2pixHD's `GANLoss` with LSGAN: sum over scales of `mean((D_last - target)^2)`.
+
+    Args:
+        predictions: The discriminator's output, a list over scales of lists
+            of feature maps; only each scale's last map is used.
+        target_is_real: Target 1 (True) or 0 (False).
+    """
+    target = 1.0 if target_is_real else 0.0
+    return tf.add_n([tf.reduce_mean(tf.square(scale[-1] - target)) for scale in predictions])
+
+
+def feature_matching_loss(fake_predictions, real_predictions, n_layers):
+    """pix2pixHD's GAN feature loss (without lambda_feat).
+
+    Sum over scales and all groups but the last of
+    `(1 / num_D) * (4 / (n_layers + 1)) * mean|fake - real|`, the real
+    features detached.
+    """
+    num_d = len(fake_predictions)
+    weight = (1.0 / num_d) * (4.0 / (n_layers + 1))
+    terms = []
+    for fake_scale, real_scale in zip(fake_predictions, real_predictions):
+        for fake, real in zip(fake_scale[:-1], real_scale[:-1]):
+            terms.append(weight * tf.reduce_mean(tf.abs(fake - tf.stop_gradient(real))))
+    return tf.add_n(terms)
+
+
+def vgg_loss(perceptual, fake, real):
+    """pix2pixHD's `VGGLoss` on images in [-1, 1] (mapped to [0, 1] for the network)."""
+    fake_features = perceptual((fake + 1.0) * 0.5)
+    real_features = perceptual((real + 1.0) * 0.5)
+    return tf.add_n([
+        weight * tf.reduce_mean(tf.abs(f - tf.stop_gradient(r)))
+        for weight, f, r in zip(VGG_LAYER_WEIGHTS, fake_features, real_features)])
+
+
+class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Constant, then linear decay to 0 over the last `decay_fraction` of the steps."""
+
+    def __init__(self, learning_rate, train_steps, decay_fraction):
+        self.learning_rate = float(learning_rate)
+        self.train_steps = int(train_steps)
+        self.decay_steps = int(round(train_steps * decay_fraction))
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        if self.decay_steps <= 0:
+            return tf.fill([], self.learning_rate)
+        remaining = (self.train_steps - step) / float(self.decay_steps)
+        return self.learning_rate * tf.clip_by_value(remaining, 0.0, 1.0)
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "train_steps": self.train_steps,
+                "decay_fraction": self.decay_steps / max(self.train_steps, 1)}
+
+
+# --------------------------------------------------------------------------- trainer
+class Label2ImageTrainer:
+    """Owns the two networks, their optimizers, the checkpoints and the step functions.
+
+    Args:
+        config: A `Label2ImageConfig`.
+        workdir: Model directory (checkpoints, summaries, config JSON).
+        strategy: A `tf.distribute.Strategy`; `make_strategy()` when None.
+    """
+
+    def __init__(self, config, workdir, strategy=None):
+        self.config = config
+        self.workdir = workdir
+        self.strategy = strategy or make_strategy()
+        keras.utils.set_random_seed(config.seed)
+        self.schedule = LinearDecay(config.learning_rate, config.train_steps,
+                                    config.decay_fraction)
+        with self.strategy.scope():
+            self.generator = pix2pixhd.build_generator(config.generator_config)
+            self.generator.build_for_size(config.height, config.width)
+            self.discriminator = pix2pixhd.MultiscaleDiscriminator(
+                config.discriminator_config, name="discriminator")
+            self.discriminator.build_for_size(config.height, config.width)
+            self.generator_optimizer = keras.optimizers.Adam(
+                learning_rate=self.schedule, beta_1=config.beta_1, beta_2=config.beta_2)
+            self.discriminator_optimizer = keras.optimizers.Adam(
+                learning_rate=self.schedule, beta_1=config.beta_1, beta_2=config.beta_2)
+            self.generator_optimizer.build(self.generator.trainable_variables)
+            self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+            self.perceptual = None
+            if config.weight_vgg > 0:
+                self.perceptual = convert.load_vgg19(
+                    config.vgg19_weights, output_layers=vgg19.PIX2PIXHD_PERCEPTUAL_LAYERS,
+                    pooling="max")
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.dataset = self.strategy.experimental_distribute_dataset(image_dataset(config))
+        self.iterator = iter(self.dataset)
+        # The generator is `model`, so `convert.load_label2image(workdir)` restores it.
+        state = dict(model=self.generator, discriminator=self.discriminator,
+                     generator_optimizer=self.generator_optimizer,
+                     discriminator_optimizer=self.discriminator_optimizer, step=self.step)
+        if self.strategy.num_replicas_in_sync == 1:
+            # Distributed iterators are not checkpointable in TF 2.21 (see trainer.py).
+            state["iterator"] = self.iterator
+        self.checkpoint = tf.train.Checkpoint(**state)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, workdir, max_to_keep=config.keep_checkpoints)
+        os.makedirs(workdir, exist_ok=True)
+        config_path = os.path.join(workdir, convert.LABEL2IMAGE_CONFIG_FILENAME)
+        with open(config_path, "w", encoding="utf-8") as handle:
+            json.dump(config.generator_config.to_dict(), handle, indent=2, sort_keys=True)
+        self._compute = tf.function(self._compute_step)
+        self._apply = tf.function(self._apply_step)
+
+    # ------------------------------------------------------------------ steps
+    def generator_inputs(self, label_map):
+        """The generator's input for train-id label maps (one-hot [+ edges])."""
+        return painter_input(label_map, self.config.generator_config.input_channels)
+
+    def replica_losses(self, batch, training=True):
+        """Loss terms of one replica's batch, each scaled by local / global batch.
+
+        Returns:
+            `(generator_objective, discriminator_objective, terms, fake_image)`.
+        """
+        config = self.config
+        scale = tf.cast(tf.shape(batch["image"])[0], tf.float32) / float(config.batch_size)
+        inputs = self.generator_inputs(batch["label_map"])
+        real = tf.cast(batch["image"], tf.float32)
+        fake = self.generator(inputs, training=training)
+        discriminator = self.discriminator
+        pred_fake_detached = discriminator(
+            tf.concat([inputs, tf.stop_gradient(fake)], axis=-1), training=training)
+        pred_real = discriminator(tf.concat([inputs, real], axis=-1), training=training)
+        pred_fake = discriminator(tf.concat([inputs, fake], axis=-1), training=training)
+        terms = {
+            "d_fake": least_squares_gan_loss(pred_fake_detached, False),
+            "d_real": least_squares_gan_loss(pred_real, True),
+            "g_gan": least_squares_gan_loss(pred_fake, True),
+            "g_feat": feature_matching_loss(pred_fake, pred_real, config.n_layers_d),
+        }
+        if self.perceptual is not None:
+            terms["g_vgg"] = vgg_loss(self.perceptual, fake, real)
+        else:
+            terms["g_vgg"] = tf.zeros([])
+        terms = {key: value * scale for key, value in terms.items()}
+        generator_objective = (config.weight_gan * terms["g_gan"]
+                               + config.weight_feat * terms["g_feat"]
+                               + config.weight_vgg * terms["g_vgg"])
+        discriminator_objective = 0.5 * (terms["d_fake"] + terms["d_real"])
+        terms["g_total"] = generator_objective
+        terms["d_total"] = discriminator_objective
+        return generator_objective, discriminator_objective, terms, fake
+
+    def _compute_step(self, iterator):
+        batch = next(iterator)
+
+        def replica_fn(batch):
+            with tf.GradientTape(persistent=True) as tape:
+                g_objective, d_objective, terms, _ = self.replica_losses(batch)
+            g_grads = tape.gradient(g_objective, self.generator.trainable_variables)
+            d_grads = tape.gradient(d_objective, self.discriminator.trainable_variables)
+            del tape
+            return g_grads, d_grads, terms
+
+        g_grads, d_grads, terms = self.strategy.run(replica_fn, args=(batch,))
+        terms = {key: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                 for key, value in terms.items()}
+        return g_grads, d_grads, terms
+
+    def _apply_step(self, g_grads, d_grads):
+        def replica_fn(g_grads, d_grads):
+            # Keras 3 optimizers all-reduce (sum) the gradients here themselves.
+            self.generator_optimizer.apply(g_grads, self.generator.trainable_variables)
+            self.discriminator_optimizer.apply(d_grads, self.discriminator.trainable_variables)
+
+        self.strategy.run(replica_fn, args=(g_grads, d_grads))
+        self.step.assign_add(1)
+
+    def train_step(self):
+        """One step of both networks; returns the loss terms (floats) and whether it applied."""
+        g_grads, d_grads, terms = self._compute(self.iterator)
+        terms = {key: float(value) for key, value in terms.items()}
+        finite = all(math.isfinite(value) for value in terms.values())
+        if finite:
+            self._apply(g_grads, d_grads)
+        return terms, finite
+
+    # ------------------------------------------------------------------ loop
+    def restore(self):
+        """Restores the latest checkpoint of `workdir`, if any; returns its path."""
+        latest = self.manager.latest_checkpoint
+        if latest:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
+        return latest
+
+    def save(self):
+        return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    def fit(self, progress=True):
+        """Trains until `train_steps`; returns the last loss terms."""
+        config = self.config
+        writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
+        interrupted = []
+
+        def on_signal(signum, frame):  # pylint: disable=unused-argument
+            interrupted.append(signum)
+
+        previous = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                previous[signum] = signal.signal(signum, on_signal)
+            except ValueError:  # not the main thread
+                pass
+        nonfinite_in_a_row = 0
+        terms = {}
+        start_step = int(self.step.numpy())
+        bar = tqdm(total=config.train_steps, initial=start_step, disable=not progress,
+                   desc="train label2image", unit="step", dynamic_ncols=True)
+        last_time, last_step = time.time(), start_step
+        try:
+            while int(self.step.numpy()) < config.train_steps and not interrupted:
+                terms, applied = self.train_step()
+                if not applied:
+                    nonfinite_in_a_row += 1
+                    logging.warning("Non-finite loss at step %d, step skipped: %s",
+                                    int(self.step.numpy()), terms)
+                    if nonfinite_in_a_row >= config.max_nonfinite_steps:
+                        raise NonFiniteLossError(
+                            f"{nonfinite_in_a_row} non-finite losses in a row at step "
+                            f"{int(self.step.numpy())} (last: {terms}). Lower --learning_rate or "
+                            "check the data; the last good checkpoint is in " + self.workdir)
+                    continue
+                nonfinite_in_a_row = 0
+                step = int(self.step.numpy())
+                bar.update(1)
+                bar.set_postfix(g=f"{terms['g_total']:.3f}", d=f"{terms['d_total']:.3f}")
+                if step % config.summary_every == 0 or step == config.train_steps:
+                    now = time.time()
+                    rate = (step - last_step) * config.batch_size / max(now - last_time, 1e-9)
+                    last_time, last_step = now, step
+                    with writer.as_default(step=step):
+                        for key, value in terms.items():
+                            tf.summary.scalar(f"loss/{key}", value)
+                        tf.summary.scalar("learning_rate", float(self.schedule(step - 1)))
+                        tf.summary.scalar("images_per_second", rate)
+                if step % config.image_summary_every == 0 or step == config.train_steps:
+                    self.write_samples(writer, step)
+                if step % config.checkpoint_every == 0:
+                    self.save()
+        finally:
+            bar.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            writer.flush()
+        self.save()
+        if interrupted:
+            logging.warning("Stopped by signal %d at step %d; checkpoint saved.",
+                            interrupted[0], int(self.step.numpy()))
+        return terms
+
+    def sample_batch(self):
+        """A fixed batch for pictures: the val split when there is one, else train."""
+        for split in ("val", "train"):
+            try:
+                dataset = image_dataset(self.config, split, repeat=False, shuffle=False,
+                                        flip=False, batch_size=self.config.num_samples)
+            except (FileNotFoundError, ValueError):
+                continue
+            return next(iter(dataset))
+        raise ValueError(f"No labelled frames in {self.config.data_dir!r} (set --data_dir).")
+
+    def write_samples(self, writer, step):
+        """Grid rows label colours | generated | real, to TensorBoard and `samples/`."""
+        batch = self.sample_batch()
+        fake = self.generator(self.generator_inputs(batch["label_map"]), training=False)
+        grid = sample_grid(batch["label_map"].numpy(), fake.numpy(), batch["image"].numpy())
+        with writer.as_default(step=step):
+            tf.summary.image("samples", grid[None].astype(np.float32) / 255.0, max_outputs=1)
+        path = os.path.join(self.workdir, "samples", f"step_{step:06d}.png")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        from PIL import Image  # pylint: disable=import-outside-toplevel
+
+        Image.fromarray(grid).save(path)
+        return path
+
+
+def sample_grid(label_maps, fakes, reals):
+    """uint8 picture: one row per sample, label colours | generated | real.
+
+    Args:
+        label_maps: `[B, H, W]` train ids.
+        fakes, reals: `[B, H, W, 3]` images in [-1, 1].
+    """
+    rows = []
+    for label_map, fake, real in zip(label_maps, fakes, reals):
+        rows.append(np.concatenate([
+            synthetic.colorize_labels(label_map),
+            visualization.to_uint8((fake + 1.0) * 0.5),
+            visualization.to_uint8((real + 1.0) * 0.5)], axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def train(config, workdir, strategy=None, progress=True):
+    """Trains stage 1 in `workdir` (resuming from its latest checkpoint).
+
+    Returns:
+        dict of the last step's loss terms.
+    """
+    trainer = Label2ImageTrainer(config, workdir, strategy=strategy)
+    trainer.restore()
+    terms = trainer.fit(progress=progress)
+    with open(os.path.join(workdir, "train_label2image.json"), "w", encoding="utf-8") as handle:
+        json.dump({"step": int(trainer.step.numpy()), "losses": terms}, handle, indent=2,
+                  sort_keys=True)
+    return terms
+
+
+def weights_numpy(network):
+    """All trainable weights of a network as NumPy arrays (for comparisons)."""
+    return [np.asarray(variable.numpy()) for variable in network.trainable_variables]
