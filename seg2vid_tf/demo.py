@@ -32,7 +32,11 @@ def write_videos(model, config, output_dir, num_clips=4):
     from seg2vid_tf import evaluate, visualization  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.training import summaries  # pylint: disable=import-outside-toplevel
 
-    batch = next(iter(evaluate.eval_dataset(dataclasses.replace(config, batch_size=num_clips))))
+    # Clips of a sequence are consecutive in the val split: spread the picks over all of it.
+    clips = list(evaluate.eval_dataset(dataclasses.replace(config, batch_size=1)))
+    picks = [clips[index] for index in np.linspace(0, len(clips) - 1, min(num_clips, len(clips)))
+             .round().astype(int)]
+    batch = {key: tf.concat([clip[key] for clip in picks], axis=0) for key in picks[0]}
     video, label_map = batch["video"], batch.get("label_map")
     base = {"video": video[:, :1], "noise": tf.zeros_like(video[:, 0])}
     if label_map is not None:
