@@ -47,14 +47,11 @@ import dataclasses
 import json
 import math
 import os
-import signal
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 from absl import flags, logging
-from tqdm import tqdm
 
 from seg2vid_tf import convert, visualization
 from seg2vid_tf.data import cityscapes, synthetic
@@ -62,7 +59,8 @@ from seg2vid_tf.layers.normalization import NORM_TYPES
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.models.seg2vid import painter_input
-from seg2vid_tf.training.trainer import NonFiniteLossError, make_strategy
+from seg2vid_tf.training import loop
+from seg2vid_tf.training.trainer import make_strategy
 
 NUM_LABELS = model_config.NUM_CLASSES  # train ids 0..18 and void 19
 LOSS_KEYS = ("g_gan", "g_feat", "g_vgg", "d_real", "d_fake")
@@ -486,66 +484,13 @@ class Label2ImageTrainer:
         return self.manager.save(checkpoint_number=int(self.step.numpy()))
 
     def fit(self, progress=True):
-        """Trains until `train_steps`; returns the last loss terms."""
-        config = self.config
-        writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
-        interrupted = []
-
-        def on_signal(signum, frame):  # pylint: disable=unused-argument
-            interrupted.append(signum)
-
-        previous = {}
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            try:
-                previous[signum] = signal.signal(signum, on_signal)
-            except ValueError:  # not the main thread
-                pass
-        nonfinite_in_a_row = 0
-        terms = {}
-        start_step = int(self.step.numpy())
-        bar = tqdm(total=config.train_steps, initial=start_step, disable=not progress,
-                   desc="train label2image", unit="step", dynamic_ncols=True)
-        last_time, last_step = time.time(), start_step
-        try:
-            while int(self.step.numpy()) < config.train_steps and not interrupted:
-                terms, applied = self.train_step()
-                if not applied:
-                    nonfinite_in_a_row += 1
-                    logging.warning("Non-finite loss at step %d, step skipped: %s",
-                                    int(self.step.numpy()), terms)
-                    if nonfinite_in_a_row >= config.max_nonfinite_steps:
-                        raise NonFiniteLossError(
-                            f"{nonfinite_in_a_row} non-finite losses in a row at step "
-                            f"{int(self.step.numpy())} (last: {terms}). Lower --learning_rate or "
-                            "check the data; the last good checkpoint is in " + self.workdir)
-                    continue
-                nonfinite_in_a_row = 0
-                step = int(self.step.numpy())
-                bar.update(1)
-                bar.set_postfix(g=f"{terms['g_total']:.3f}", d=f"{terms['d_total']:.3f}")
-                if step % config.summary_every == 0 or step == config.train_steps:
-                    now = time.time()
-                    rate = (step - last_step) * config.batch_size / max(now - last_time, 1e-9)
-                    last_time, last_step = now, step
-                    with writer.as_default(step=step):
-                        for key, value in terms.items():
-                            tf.summary.scalar(f"loss/{key}", value)
-                        tf.summary.scalar("learning_rate", float(self.schedule(step - 1)))
-                        tf.summary.scalar("images_per_second", rate)
-                if step % config.image_summary_every == 0 or step == config.train_steps:
-                    self.write_samples(writer, step)
-                if step % config.checkpoint_every == 0:
-                    self.save()
-        finally:
-            bar.close()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            writer.flush()
-        self.save()
-        if interrupted:
-            logging.warning("Stopped by signal %d at step %d; checkpoint saved.",
-                            interrupted[0], int(self.step.numpy()))
-        return terms
+        """Trains until `train_steps`; returns the last loss terms (see `loop.fit`)."""
+        return loop.fit(
+            self, summary_dir=os.path.join(self.workdir, "train"), desc="train label2image",
+            postfix=lambda terms: {"g": f"{terms['g_total']:.3f}", "d": f"{terms['d_total']:.3f}"},
+            scalars=lambda step, rate: {"learning_rate": float(self.schedule(step - 1)),
+                                        "images_per_second": rate},
+            progress=progress)
 
     def sample_batch(self):
         """A fixed batch for pictures: the val split when there is one, else train."""

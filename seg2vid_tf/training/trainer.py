@@ -28,13 +28,10 @@ import json
 import math
 import os
 import shutil
-import signal
-import time
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from tqdm import tqdm
 
 import keras
 
@@ -43,14 +40,11 @@ from seg2vid_tf.data import registry
 from seg2vid_tf.layers.batch_norm import set_synchronized
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models.img2vid import Img2Vid
-from seg2vid_tf.training import summaries
+from seg2vid_tf.training import loop, summaries
+from seg2vid_tf.training.loop import NonFiniteLossError  # noqa: F401  (public here too)
 
 # Terms averaged over the batch (scaled by local/global batch); the others are sums.
 _SUMMED_TERMS = {"kld"}
-
-
-class NonFiniteLossError(RuntimeError):
-    """Training produced non-finite losses too many steps in a row."""
 
 
 def make_strategy():
@@ -241,67 +235,14 @@ class Trainer:
             shutil.rmtree(self.write_dir, ignore_errors=True)
 
     def fit(self, progress=True):
-        """Trains until `train_steps`; returns the last loss terms."""
-        config = self.config
-        writer = tf.summary.create_file_writer(os.path.join(self.write_dir, "train"))
-        interrupted = []
-
-        def on_signal(signum, frame):  # pylint: disable=unused-argument
-            interrupted.append(signum)
-
-        previous = {}
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            try:
-                previous[signum] = signal.signal(signum, on_signal)
-            except ValueError:  # not the main thread
-                pass
-        nonfinite_in_a_row = 0
-        terms = {}
-        start_step = int(self.step.numpy())
-        bar = tqdm(total=config.train_steps, initial=start_step, disable=not progress,
-                   desc="train", unit="step", dynamic_ncols=True)
-        last_time, last_step = time.time(), start_step
-        try:
-            while int(self.step.numpy()) < config.train_steps and not interrupted:
-                terms, applied = self.train_step()
-                if not applied:
-                    nonfinite_in_a_row += 1
-                    logging.warning("Non-finite loss at step %d, step skipped: %s",
-                                    int(self.step.numpy()), terms)
-                    if nonfinite_in_a_row >= config.max_nonfinite_steps:
-                        raise NonFiniteLossError(
-                            f"{nonfinite_in_a_row} non-finite losses in a row at step "
-                            f"{int(self.step.numpy())} (last: {terms}). Lower --learning_rate or check "
-                            "the data; the last good checkpoint is in " + self.workdir)
-                    continue
-                nonfinite_in_a_row = 0
-                step = int(self.step.numpy())
-                bar.update(1)
-                bar.set_postfix(loss=f"{terms['total']:.4f}")
-                if step % config.summary_every == 0 or step == config.train_steps:
-                    now = time.time()
-                    rate = (step - last_step) * config.batch_size / max(now - last_time, 1e-9)
-                    last_time, last_step = now, step
-                    with writer.as_default(step=step):
-                        for key, value in terms.items():
-                            tf.summary.scalar(f"loss/{key}", value)
-                        tf.summary.scalar("learning_rate", config.learning_rate)
-                        tf.summary.scalar("clips_per_second", rate)
-                if self.is_chief and (step % config.image_summary_every == 0
-                                      or step == config.train_steps):
-                    self.write_samples(writer, step)
-                if step % config.checkpoint_every == 0:
-                    self.save()
-        finally:
-            bar.close()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            writer.flush()
-        self.save()
+        """Trains until `train_steps`; returns the last loss terms (see `loop.fit`)."""
+        terms = loop.fit(
+            self, summary_dir=os.path.join(self.write_dir, "train"), desc="train",
+            postfix=lambda terms: {"loss": f"{terms['total']:.4f}"},
+            scalars=lambda step, rate: {"learning_rate": self.config.learning_rate,
+                                        "clips_per_second": rate},
+            write_samples=self.is_chief, progress=progress)
         self.remove_worker_files()
-        if interrupted:
-            logging.warning("Stopped by signal %d at step %d; checkpoint saved.",
-                            interrupted[0], int(self.step.numpy()))
         return terms
 
     def write_samples(self, writer, step):
