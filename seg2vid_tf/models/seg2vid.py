@@ -16,9 +16,10 @@ turned back into ids by argmax (`warp_label_map`); where the warp reads
 mostly outside the image (less than half a pixel's worth of label mass, e.g.
 at the border the scene moves away from), the previous label is kept.
 
-Randomness is stateless and keyed by the seed: the latent by `(seed, 0)`, the
-refine network's fill noise of round `r` by `(seed, r + 1)`, so the same seed
-gives the same video.
+Randomness is stateless and keyed by a seed per row: the latent by `(seed, 0)`,
+the refine network's fill noise of round `r` by `(seed, r + 1)`, so the same
+seed gives the same video, here and in the exported signatures
+(`seg2vid_tf.serving`).
 """
 
 import math
@@ -214,10 +215,63 @@ class Seg2Vid:
         image = tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
         return _to_channels(image, self.channels)
 
-    def sample_latent(self, batch_size, seed):
-        """The prior sample `[B, R, 1024]` keyed by `seed` (stateless)."""
-        shape = [batch_size, self.video_model.config.latent_rows, model_config.LATENT_ROW]
-        return tf.random.stateless_normal(shape, seed=[int(seed), 0])
+    def sample_latent(self, seeds):
+        """The prior sample `[B, R, 1024]`, row `i` keyed by `(seeds[i], 0)` (stateless)."""
+        shape = [self.video_model.config.latent_rows, model_config.LATENT_ROW]
+        return seeded_normal(seeds, shape, stream=0)
+
+    def rollout(self, first_frame, label_map, seeds, num_frames):
+        """The prediction rounds on tensors; traceable inside a `tf.function`.
+
+        No validation: `generate` and the serving signatures check their inputs
+        first.
+
+        Args:
+            first_frame: float32 `[B, H, W, C]` in [0, 1].
+            label_map: int32 `[B, H, W]` train ids, or None for a model without labels.
+            seeds: int `[B]`: row `i`'s latent is keyed by `(seeds[i], 0)` and
+                its fill noise of round `r` by `(seeds[i], r + 1)`.
+            num_frames: Python int >= 1, frames predicted after the first one.
+
+        Returns:
+            dict of tensors: `video` `[B, N + 1, H, W, C]`, `flow` `[B, N, H, W, 2]`
+            in pixels (dx, dy), `mask_fw`, `mask_bw` `[B, N, H, W]` and, with a
+            label map, `label_maps` `[B, N + 1, H, W]`.
+        """
+        per_round = self.video_model.config.num_predicted_frames
+        z = self.sample_latent(seeds)
+        frames, labels = [first_frame], [label_map]
+        flows, masks_fw, masks_bw = [], [], []
+        start_frame, start_labels = first_frame, label_map
+        for round_index in range(math.ceil(num_frames / per_round)):
+            noise = seeded_normal(seeds, [self.height, self.width, self.channels],
+                                  stream=round_index + 1)
+            inputs = {"video": start_frame[:, None], "noise": noise, "z": z}
+            if self.uses_labels:
+                inputs["label_map"] = start_labels
+            outputs = self.video_model(inputs, training=False)
+            take = min(per_round, num_frames - len(flows))
+            for t in range(take):
+                mask_fw = outputs["mask_fw"][:, t]
+                frames.append(outputs["frames"][:, t])
+                flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
+                masks_fw.append(mask_fw)
+                masks_bw.append(outputs["mask_bw"][:, t])
+                if start_labels is not None:
+                    labels.append(warp_label_map(
+                        start_labels, outputs["flow"][:, t] * mask_fw[..., None]))
+            start_frame = outputs["frames"][:, per_round - 1]
+            if start_labels is not None:
+                start_labels = labels[-1]
+        result = {
+            "video": tf.stack(frames, axis=1),
+            "flow": tf.stack(flows, axis=1),
+            "mask_fw": tf.stack(masks_fw, axis=1),
+            "mask_bw": tf.stack(masks_bw, axis=1),
+        }
+        if label_map is not None:
+            result["label_maps"] = tf.stack(labels, axis=1)
+        return result
 
     def generate(self, num_frames, seed, label_map=None, first_frame=None,
                  cityscapes_label_map=None):
@@ -227,7 +281,10 @@ class Seg2Vid:
             num_frames: Frames predicted after the first one (>= 1); beyond
                 the model's `T` per round, rounds restart from the last frame
                 with the warped label map and the same latent.
-            seed: Integer key of the latent and the fill noise.
+            seed: Integer key of the latent and the fill noise, used for every
+                row, or a sequence of one integer per row. A row with seed `s`
+                is the same whatever the batch around it (and the same as the
+                exported signatures give for `s`).
             label_map: int `[B, H, W]` train ids 0..19; needed unless the model
                 has no labels and `first_frame` is given.
             first_frame: Optional float `[B, H, W, C]` in [0, 1]; painted from
@@ -251,8 +308,10 @@ class Seg2Vid:
         if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)) \
                 or num_frames < 1:
             raise ValueError(f"num_frames must be an integer >= 1, got {num_frames!r}.")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise ValueError(f"seed must be an integer, got {seed!r}.")
+        seeds = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
+        if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
+                            for s in seeds):
+            raise ValueError(f"seed must be an integer or a sequence of integers, got {seed!r}.")
         if label_map is None and (self.uses_labels or first_frame is None):
             raise ValueError(
                 "A label map is needed: this img2vid model is label-conditioned."
@@ -271,42 +330,33 @@ class Seg2Vid:
         if label_map is not None and label_map.shape[0] != batch_size:
             raise ValueError(f"label_map has batch {label_map.shape[0]}, first_frame "
                              f"{batch_size}.")
-        per_round = self.video_model.config.num_predicted_frames
-        z = self.sample_latent(batch_size, seed)
-        frames, labels = [first_frame], [label_map]
-        flows, masks_fw, masks_bw = [], [], []
-        start_frame, start_labels = first_frame, label_map
-        for round_index in range(math.ceil(num_frames / per_round)):
-            noise = tf.random.stateless_normal(
-                [batch_size, self.height, self.width, self.channels],
-                seed=[int(seed), round_index + 1])
-            inputs = {"video": start_frame[:, None], "noise": noise, "z": z}
-            if self.uses_labels:
-                inputs["label_map"] = start_labels
-            outputs = self.video_model(inputs, training=False)
-            take = min(per_round, num_frames - len(flows))
-            for t in range(take):
-                mask_fw = outputs["mask_fw"][:, t]
-                frames.append(outputs["frames"][:, t])
-                flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
-                masks_fw.append(mask_fw)
-                masks_bw.append(outputs["mask_bw"][:, t])
-                if start_labels is not None:
-                    labels.append(warp_label_map(
-                        start_labels, outputs["flow"][:, t] * mask_fw[..., None]))
-            start_frame = outputs["frames"][:, per_round - 1]
-            if start_labels is not None:
-                start_labels = labels[-1]
-        result = {
-            "video": tf.stack(frames, axis=1).numpy(),
-            "first_frame": first_frame.numpy(),
-            "flow": tf.stack(flows, axis=1).numpy(),
-            "mask_fw": tf.stack(masks_fw, axis=1).numpy(),
-            "mask_bw": tf.stack(masks_bw, axis=1).numpy(),
-        }
-        if label_map is not None:
-            result["label_maps"] = tf.stack(labels, axis=1).numpy()
+        if len(seeds) == 1:
+            seeds = seeds * batch_size
+        if len(seeds) != batch_size:
+            raise ValueError(f"seed has {len(seeds)} entries for a batch of {batch_size}.")
+        rolled = self.rollout(first_frame, label_map, tf.constant(seeds, tf.int64), num_frames)
+        result = {key: value.numpy() for key, value in rolled.items()}
+        result["first_frame"] = first_frame.numpy()
         return result
+
+
+def seeded_normal(seeds, shape, stream):
+    """Standard normal samples, one independent stream per row.
+
+    Args:
+        seeds: int `[B]` tensor or sequence.
+        shape: The shape of one row's sample (a list of Python ints).
+        stream: Python int; row `i` is `tf.random.stateless_normal(shape,
+            seed=[seeds[i], stream])`.
+
+    Returns:
+        float32 `[B, *shape]`.
+    """
+    seeds = tf.cast(tf.convert_to_tensor(seeds), tf.int64)
+    return tf.map_fn(
+        lambda row_seed: tf.random.stateless_normal(
+            shape, seed=tf.stack([row_seed, tf.constant(stream, tf.int64)])),
+        seeds, fn_output_signature=tf.TensorSpec(shape, tf.float32))
 
 
 def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None):

@@ -47,3 +47,17 @@ def street_label_map(batch=1, size=SIZE):
     labels[:, size // 3: size // 2] = 2
     labels[:, size // 2 + size // 12: size // 2 + size // 4, size // 3: 2 * size // 3] = 13
     return labels
+
+
+def export_tiny(directory, num_frames=2, label_mode="two_path"):
+    """Saves the tiny stages and exports them (both stages) as version 1.
+
+    Returns:
+        `(export_base, checkpoint_dirs)`.
+    """
+    from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
+
+    checkpoint_dirs = save_tiny_models(os.path.join(directory, "checkpoints"), label_mode)
+    export_base = os.path.join(directory, "models", "seg2vid")
+    export.export_saved_model(seg2vid.load_seg2vid(*checkpoint_dirs), export_base, num_frames)
+    return export_base, checkpoint_dirs
