@@ -6,8 +6,10 @@ Runs on the embedded default (configs/synthetic.cfg) on a CPU: generates the
 synthetic dataset, trains (resuming if `output_dir/model` holds a checkpoint),
 evaluates on held-out clips against the copy-the-start-frame and zero-flow
 baselines, and writes `output_dir/videos.gif` (start frame | prediction from the
-posterior | ground truth | flow | occlusion mask, per held-out clip) and
-`output_dir/generated.gif` (videos sampled from the prior).
+posterior | ground truth | flow | occlusion mask, per held-out clip),
+`output_dir/generated.gif` (videos sampled from the prior) and the evaluation
+report `output_dir/report/report.html` (both modes, per-frame plots, GIF grids;
+`seg2vid_tf.evaluate`).
 """
 
 import dataclasses
@@ -23,6 +25,7 @@ from seg2vid_tf.training import config as config_lib
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_FLAGFILE = os.path.join(_REPO, "configs", "synthetic.cfg")
+REPORT_SAMPLES = 3  # prior samples per held-out clip in the report's generation mode
 
 
 def write_videos(model, config, output_dir, num_clips=4):
@@ -56,8 +59,17 @@ def write_videos(model, config, output_dir, num_clips=4):
 
 def _check_existing_data(data_dir, values):
     """Refuses to train on synthetic data generated with other settings than the config's."""
+    from seg2vid_tf.data import synthetic  # pylint: disable=import-outside-toplevel
+
     with open(os.path.join(data_dir, "synthetic.json"), encoding="utf-8") as handle:
-        settings = json.load(handle).get("settings", {})
+        meta = json.load(handle)
+    settings = meta.get("settings", {})
+    renderer = meta.get("renderer_version", 1)
+    if renderer != synthetic.RENDERER_VERSION:
+        raise app.UsageError(
+            f"{data_dir} holds synthetic data from renderer version {renderer}; this code renders "
+            f"version {synthetic.RENDERER_VERSION} (other pixels for the same settings). Move it "
+            "away or pass another --output_dir (or --data_dir); nothing was deleted.")
     expected = {"num_sequences": values.num_sequences, "num_frames": values.num_frames,
                 "height": values.height, "width": values.width, "seed": values.seed,
                 "val_fraction": values.val_fraction, "city": values.city,
@@ -97,10 +109,16 @@ def main(argv):
     print(f"[2/3] Training {config.train_steps} steps (batch {config.batch_size}, "
           f"{config.model.height}x{config.model.width}, width x{config.model.width_multiplier})")
     result = trainer.train_and_evaluate(config, os.path.join(output_dir, "model"))
-    print("[3/3] Writing videos")
+    print("[3/3] Writing videos and the evaluation report")
     model = convert.load_img2vid(os.path.join(output_dir, "model"))
     paths = write_videos(model, config, output_dir)
+    from seg2vid_tf import evaluate  # pylint: disable=import-outside-toplevel
+    evaluation = evaluate.evaluate_model(model, config, num_samples=REPORT_SAMPLES,
+                                         seed=config.seed, keep_clips=4)
+    clips = evaluation.pop("_clips")
+    paths["report"] = evaluate.write_report(os.path.join(output_dir, "report"), evaluation, clips)
     metrics = result["eval"]
+    metrics["generation"] = evaluation["generation"]
     summary = {"metrics": metrics, "videos": paths, "minutes": (time.time() - start) / 60.0,
                "tensorboard": f"tensorboard --logdir {os.path.join(output_dir, 'model')}"}
     with open(os.path.join(output_dir, "demo.json"), "w", encoding="utf-8") as handle:

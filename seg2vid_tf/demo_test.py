@@ -7,13 +7,17 @@ import pytest
 from absl import app
 
 from seg2vid_tf import demo
+from seg2vid_tf.data import synthetic
 
 SETTINGS = dict(num_sequences=48, num_frames=9, height=128, width=128, seed=0, val_fraction=0.25,
                 city="synth", motion_scale=0.25)
 
 
-def _write(tmp_path, settings):
-    (tmp_path / "synthetic.json").write_text(json.dumps({"settings": settings}))
+def _write(tmp_path, settings, renderer_version=synthetic.RENDERER_VERSION):
+    meta = {"settings": settings}
+    if renderer_version is not None:
+        meta["renderer_version"] = renderer_version
+    (tmp_path / "synthetic.json").write_text(json.dumps(meta))
     return str(tmp_path)
 
 
@@ -35,3 +39,10 @@ def test_data_from_before_motion_scale_existed_counts_as_scale_one(tmp_path):
     demo._check_existing_data(data_dir, types.SimpleNamespace(**dict(SETTINGS, motion_scale=1.0)))
     with pytest.raises(app.UsageError, match="motion_scale"):
         demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
+
+
+def test_data_from_an_older_renderer_is_refused(tmp_path):
+    data_dir = _write(tmp_path, SETTINGS, renderer_version=None)  # before the field existed
+    with pytest.raises(app.UsageError, match=r"renderer version 1; this code renders version 2"):
+        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
+    assert (tmp_path / "synthetic.json").exists()

@@ -1,25 +1,39 @@
-"""Evaluation of an img2vid checkpoint on held-out clips.
+"""Evaluation of an img2vid checkpoint or an exported SavedModel on held-out clips.
 
-    python -m seg2vid_tf.evaluate --flagfile=configs/synthetic.cfg \
-        --data_dir=DIR --checkpoint_dir=DIR --output_json=metrics.json
+    python -m seg2vid_tf.evaluate --flagfile=configs/synthetic.cfg --data_dir=DIR \
+        --checkpoint_dir=DIR --output_json=metrics.json [--report_dir=DIR] \
+        [--num_samples=K] [--i3d_module=PATH] [--inception_weights=PATH]
+    python -m seg2vid_tf.evaluate ... --saved_model_dir=models/seg2vid/1   # an export
 
-Reconstruction mode: the latent is the posterior mean of the motion encoders
-on the held-out clip (the paper's reconstruction setting), the fill noise is
-zero. Reported, averaged over the val split:
+Two modes, next to the copy-the-start-frame and zero-flow baselines:
 
-* `psnr`, `ssim`: of the predicted frames against the ground truth (SSIM with
-  TensorFlow's 11x11 Gaussian window, images in [0, 1]);
-* `psnr_copy_first_frame`, `ssim_copy_first_frame`: the same for the baseline
-  that repeats the start frame;
-* `flow_epe` (where the data has ground-truth flow, e.g. synthetic): mean
-  endpoint error in pixels of the first predicted forward flow against the
-  ground-truth flow from the start frame to frame 1, over the valid
-  (non-occluded, in-image) pixels. The model's forward flow lives on the
-  predicted frame's pixels, so it is read where the ground truth says each
-  start-frame pixel goes (`predicted_forward_flow`);
-  `flow_epe_zero`: the same for the zero-flow baseline.
+* **Reconstruction** (checkpoints only: an export has no motion encoder): the
+  latent is the posterior mean of the motion encoders on the held-out clip
+  (the paper's reconstruction setting), the fill noise is zero. Top-level keys
+  `psnr`, `ssim`, `flow_epe` and their `*_per_frame` arrays.
+* **Generation** (`--num_samples=K` > 0): K latents from the prior per clip,
+  each with its own seed (and the fill noise keyed by it, exactly as
+  `Seg2Vid.generate` and the exported signatures do), under `generation`:
+  the mean over samples and the best of K per clip (highest PSNR / SSIM,
+  lowest EPE, each chosen separately).
+
+Metrics (`seg2vid_tf.metrics`): PSNR and SSIM per predicted frame in [0, 1]
+(TensorFlow's 11x11 Gaussian SSIM; infinite PSNRs of identical frames are left
+out of the means and counted in `psnr_infinite_frames`); `flow_epe`, the
+endpoint error in pixels of the first predicted forward flow against the
+ground-truth flow from the start frame to frame 1 over its valid pixels, read
+where the ground truth sends each start pixel (`predicted_forward_flow`);
+with `--i3d_module`, FVD (`metrics.fvd.FVD_PROTOCOL`, whole clips: the start
+frame and the predicted frames); with `--inception_weights`, FID of the
+predicted frames (`metrics.fid.FID_PROTOCOL`). Both name their protocol in the
+output, since papers differ.
+
+With `--report_dir`: `report.html` with the table, per-frame plots and GIF grids
+(start | prediction | ground truth | flow | mask) of a few clips, the flow
+legend, and `metrics.json`.
 """
 
+import dataclasses
 import json
 import os
 import sys
@@ -28,10 +42,20 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from seg2vid_tf import convert
+from seg2vid_tf import metrics as metrics_lib
+from seg2vid_tf import report as report_lib
+from seg2vid_tf import visualization
 from seg2vid_tf.data import registry
+from seg2vid_tf.models import config as model_config
+from seg2vid_tf.models.seg2vid import seeded_normal
 from seg2vid_tf.ops.warp import dense_image_warp, normalized_to_pixel_flow
 from seg2vid_tf.training import config as config_lib
+
+REPORT_CLIPS = 4
+PROTOCOL = ("reconstruction: posterior-mean latent, zero fill noise; generation: prior latents "
+            "and fill noise keyed by per-sample seeds; PSNR/SSIM per predicted frame in [0, 1] "
+            "(11x11 Gaussian SSIM), infinite PSNRs left out of means; flow EPE in pixels on "
+            "frame 1 over valid pixels (pixel-weighted)")
 
 
 def eval_dataset(config, split="val"):
@@ -47,14 +71,6 @@ def eval_dataset(config, split="val"):
         label-conditioned models, `flow`/`flow_valid` where available.
     """
     return registry.make_dataset(config, split, shuffle=False, with_flow="auto")
-
-
-def _frame_metrics(prediction, truth):
-    """PSNR and SSIM per frame, `[B, T, H, W, C]` in [0, 1] -> two `[B*T]` arrays."""
-    prediction = tf.reshape(prediction, tf.concat([[-1], tf.shape(prediction)[2:]], axis=0))
-    truth = tf.reshape(truth, tf.concat([[-1], tf.shape(truth)[2:]], axis=0))
-    return (tf.image.psnr(prediction, truth, max_val=1.0).numpy(),
-            tf.image.ssim(prediction, truth, max_val=1.0).numpy())
 
 
 def predicted_forward_flow(flow, truth_flow):
@@ -74,70 +90,369 @@ def predicted_forward_flow(flow, truth_flow):
         `[B, H, W, 2]` NumPy array in pixels (dx, dy).
     """
     pixels = normalized_to_pixel_flow(flow)  # (dy, dx)
+    return _read_at_destination(pixels[..., ::-1], truth_flow)
+
+
+def _read_at_destination(pixel_flow, truth_flow):
+    """`pixel_flow` (dx, dy) read at `p + truth(p)`; see `predicted_forward_flow`."""
     truth = tf.convert_to_tensor(truth_flow, tf.float32)[..., ::-1]  # (dy, dx)
+    pixels = tf.convert_to_tensor(pixel_flow, tf.float32)[..., ::-1]
     # dense_image_warp samples at p - offset, so -F reads the flow at p + F(p).
     sampled = dense_image_warp(pixels, -truth, padding="border")
     return sampled.numpy()[..., ::-1]
 
 
-def evaluate_model(model, config, split="val", max_batches=None):
-    """Metrics of `model` on `split` (see module docstring); a dict of floats."""
-    sums = {}
+# --------------------------------------------------------------------------- predictors
+class CheckpointPredictor:
+    """Reconstruction and generation with a Keras `Img2Vid`."""
 
-    def add(key, values):
-        total, count = sums.get(key, (0.0, 0))
-        sums[key] = (total + float(np.sum(values)), count + int(np.size(values)))
+    can_reconstruct = True
 
+    def __init__(self, model):
+        self.model = model
+        self.config = model.config
+
+    def _run(self, video, label_map, z, noise):
+        inputs = {"video": video[:, :1], "z": z, "noise": noise}
+        if label_map is not None:
+            inputs["label_map"] = label_map
+        outputs = self.model(inputs, training=False)
+        flow = outputs["flow"]
+        merged = tf.reshape(flow, [-1] + flow.shape[2:].as_list())
+        pixels = tf.reshape(normalized_to_pixel_flow(merged), tf.shape(flow))
+        return {"frames": outputs["frames"].numpy(), "flow": pixels.numpy()[..., ::-1],
+                "mask_fw": outputs["mask_fw"].numpy()}
+
+    def reconstruct(self, video, label_map):
+        mu, _ = self.model.encode_motion(video, label_map, training=False)
+        return self._run(video, label_map, mu, tf.zeros_like(video[:, 0]))
+
+    def sample(self, video, label_map, seeds):
+        c = self.config
+        z = seeded_normal(seeds, [c.latent_rows, model_config.LATENT_ROW], stream=0)
+        noise = seeded_normal(seeds, [c.height, c.width, c.channels], stream=1)
+        return self._run(video, label_map, z, noise)
+
+
+class SavedModelPredictor:
+    """Generation with an exported SavedModel's `img2vid` signature (no reconstruction)."""
+
+    can_reconstruct = False
+
+    def __init__(self, export_dir, flag_name="saved_model_dir"):
+        if not export_dir or not os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
+            raise FileNotFoundError(f"No SavedModel (saved_model.pb) in {export_dir!r} "
+                                    f"(--{flag_name}); give a version directory such as "
+                                    "models/seg2vid/1.")
+        self.signature = tf.saved_model.load(export_dir).signatures["img2vid"]
+        _, specs = self.signature.structured_input_signature
+        self.uses_labels = "label_map" in specs
+
+    def sample(self, video, label_map, seeds):
+        start = tf.cast(tf.round(tf.clip_by_value(video[:, 0], 0.0, 1.0) * 255.0), tf.uint8)
+        channels = video.shape[-1]
+        if channels == 1:
+            start = tf.repeat(start, 3, axis=-1)
+        inputs = {"first_frame": start, "seed": tf.constant(seeds, tf.int64)}
+        if self.uses_labels:
+            inputs["label_map"] = tf.cast(label_map, tf.int32)
+        outputs = self.signature(**inputs)
+        count = video.shape[1] - 1
+        if outputs["flow"].shape[1] < count:
+            raise ValueError(f"The export predicts {outputs['flow'].shape[1]} frames; the clips "
+                             f"need {count} (export again with --num_frames={count}).")
+        frames = tf.cast(outputs["frames"][:, 1:count + 1], tf.float32) / 255.0
+        if channels == 1:
+            frames = tf.image.rgb_to_grayscale(frames)
+        return {"frames": frames.numpy(), "flow": outputs["flow"][:, :count].numpy(),
+                "mask_fw": 1.0 - outputs["occlusion"][:, :count].numpy()}
+
+
+# --------------------------------------------------------------------------- accumulation
+class _Accumulator:
+    """Per-clip, per-frame metric rows of one mode, plus pixel-weighted flow errors."""
+
+    def __init__(self):
+        self.psnr, self.ssim = [], []
+        self.epe_sums, self.epe_counts = [], []
+
+    def add(self, prediction, truth, flow=None, truth_flow=None, valid=None):
+        self.psnr.append(metrics_lib.psnr_per_frame(prediction, truth))
+        self.ssim.append(metrics_lib.ssim_per_frame(prediction, truth))
+        if truth_flow is not None:
+            predicted = _read_at_destination(flow[:, 0], truth_flow)
+            errors = np.linalg.norm(predicted - truth_flow, axis=-1)
+            self.epe_sums.append(np.where(valid, errors, 0.0).sum(axis=(1, 2)))
+            self.epe_counts.append(valid.sum(axis=(1, 2)))
+
+    def arrays(self):
+        result = {"psnr": np.concatenate(self.psnr), "ssim": np.concatenate(self.ssim)}
+        if self.epe_sums:
+            result["epe_sum"] = np.concatenate(self.epe_sums)
+            result["epe_count"] = np.concatenate(self.epe_counts)
+        return result
+
+
+def _summary(arrays, prefix=""):
+    """Scalar means and per-frame means of `_Accumulator.arrays()`."""
+    psnr_mean, infinite = metrics_lib.finite_mean(arrays["psnr"])
+    result = {
+        f"{prefix}psnr": psnr_mean,
+        f"{prefix}ssim": float(np.mean(arrays["ssim"])),
+        f"{prefix}psnr_per_frame": [metrics_lib.finite_mean(column)[0]
+                                    for column in arrays["psnr"].T],
+        f"{prefix}ssim_per_frame": [float(value) for value in arrays["ssim"].mean(axis=0)],
+    }
+    if infinite:
+        result[f"{prefix}psnr_infinite_frames"] = infinite
+    if "epe_sum" in arrays:
+        result[f"{prefix}flow_epe"] = float(arrays["epe_sum"].sum()
+                                            / max(arrays["epe_count"].sum(), 1))
+    return result
+
+
+def _best_of_k(samples):
+    """Per clip, the best sample by mean PSNR, by mean SSIM and by EPE; their summaries."""
+    psnr = np.stack([arrays["psnr"] for arrays in samples])  # [K, N, T]
+    ssim = np.stack([arrays["ssim"] for arrays in samples])
+    clip_psnr = np.where(np.isfinite(psnr), psnr, 1e9).mean(axis=2)
+    best_psnr = psnr[np.argmax(clip_psnr, axis=0), np.arange(psnr.shape[1])]
+    best_ssim = ssim[np.argmax(ssim.mean(axis=2), axis=0), np.arange(ssim.shape[1])]
+    result = _summary({"psnr": best_psnr, "ssim": best_ssim}, prefix="best_of_k_")
+    if "epe_sum" in samples[0]:
+        sums = np.stack([arrays["epe_sum"] for arrays in samples])  # [K, N]
+        counts = samples[0]["epe_count"]
+        per_clip = sums / np.maximum(counts, 1)
+        best = per_clip.min(axis=0)
+        result["best_of_k_flow_epe"] = float((best * counts).sum() / max(counts.sum(), 1))
+    return result
+
+
+def evaluate_model(model, config, split="val", max_batches=None, num_samples=0, seed=0,
+                   fvd_network=None, fid_network=None, keep_clips=0):
+    """Metrics of a model on `split` (see the module docstring).
+
+    Args:
+        model: A Keras `Img2Vid`, or a predictor (`CheckpointPredictor`,
+            `SavedModelPredictor`).
+        config: A `TrainConfig`.
+        split: The split to read.
+        max_batches: Stop after this many batches (None: all).
+        num_samples: K prior samples per clip for the generation mode (0: none).
+        seed: Base of the per-sample seeds (`seed * 1_000_003 + clip * K + k`).
+        fvd_network: Optional I3D (`metrics.load_i3d`) for FVD.
+        fid_network: Optional InceptionV3 (`metrics.load_inception`) for FID.
+        keep_clips: Also return the first `keep_clips` clips and their predictions
+            (for pictures), under the key `_clips`.
+
+    Returns:
+        dict: the metrics (floats, per-frame lists, a `generation` dict).
+
+    Raises:
+        ValueError: No clip in the split, or a predictor that can do neither mode.
+    """
+    predictor = CheckpointPredictor(model) if hasattr(model, "encode_motion") else model
+    if not predictor.can_reconstruct and num_samples < 1:
+        raise ValueError("An exported SavedModel can only be evaluated in generation mode: "
+                         "set --num_samples >= 1.")
+    reconstruction, copy = _Accumulator(), _Accumulator()
+    zero_sums, zero_counts = [], []
+    samples = [_Accumulator() for _ in range(num_samples)]
+    real_videos, generated_videos, reconstructed_videos = [], [], []
+    kept = []
+    clip_index = 0
     for index, batch in enumerate(eval_dataset(config, split)):
         if max_batches is not None and index >= max_batches:
             break
         video = batch["video"]
         label_map = batch.get("label_map")
-        mu, _ = model.encode_motion(video, label_map, training=False)
-        inputs = {"video": video[:, :1], "z": mu, "noise": tf.zeros_like(video[:, 0])}
-        if label_map is not None:
-            inputs["label_map"] = label_map
-        outputs = model(inputs, training=False)
-        truth = video[:, 1:]
-        psnr, ssim = _frame_metrics(outputs["frames"], truth)
-        add("psnr", psnr)
-        add("ssim", ssim)
-        copy = tf.repeat(video[:, :1], truth.shape[1], axis=1)
-        psnr, ssim = _frame_metrics(copy, truth)
-        add("psnr_copy_first_frame", psnr)
-        add("ssim_copy_first_frame", ssim)
-        if "flow" in batch:
-            truth_flow = batch["flow"][:, 0].numpy()
-            valid = batch["flow_valid"][:, 0].numpy()
-            predicted = predicted_forward_flow(outputs["flow"][:, 0], truth_flow)
-            add("flow_epe", np.linalg.norm(predicted - truth_flow, axis=-1)[valid])
-            add("flow_epe_zero", np.linalg.norm(truth_flow, axis=-1)[valid])
-    if not sums:
+        truth = video[:, 1:].numpy()
+        has_flow = "flow" in batch
+        truth_flow = batch["flow"][:, 0].numpy() if has_flow else None
+        valid = batch["flow_valid"][:, 0].numpy() if has_flow else None
+        start = video[:, :1].numpy()
+        copy.add(np.repeat(start, truth.shape[1], axis=1), truth)
+        if has_flow:
+            zero_sums.append(np.where(valid, np.linalg.norm(truth_flow, axis=-1), 0).sum((1, 2)))
+            zero_counts.append(valid.sum(axis=(1, 2)))
+        predictions = {}
+        if predictor.can_reconstruct:
+            predictions["reconstruction"] = predictor.reconstruct(video, label_map)
+            out = predictions["reconstruction"]
+            reconstruction.add(out["frames"], truth, out["flow"], truth_flow, valid)
+            reconstructed_videos.append(np.concatenate([start, out["frames"]], axis=1))
+        batch_size = video.shape[0]
+        for k in range(num_samples):
+            seeds = [seed * 1_000_003 + (clip_index + row) * num_samples + k
+                     for row in range(batch_size)]
+            out = predictor.sample(video, label_map, seeds)
+            samples[k].add(out["frames"], truth, out["flow"], truth_flow, valid)
+            if k == 0:
+                predictions["generation"] = out
+                generated_videos.append(np.concatenate([start, out["frames"]], axis=1))
+        real_videos.append(video.numpy())
+        for row in range(batch_size):
+            if len(kept) < keep_clips:
+                kept.append({"video": video.numpy()[row],
+                             "predictions": {mode: {key: value[row] for key, value in out.items()}
+                                             for mode, out in predictions.items()}})
+        clip_index += batch_size
+    if clip_index == 0:
         raise ValueError(f"No clips evaluated in split {split!r} of {config.data_dir}.")
-    metrics = {key: total / max(count, 1) for key, (total, count) in sums.items()}
-    metrics["num_frames_evaluated"] = sums["psnr"][1]
-    return metrics
+
+    result = {}
+    if predictor.can_reconstruct:
+        result.update(_summary(reconstruction.arrays()))
+    copy_summary = _summary(copy.arrays(), prefix="copy_first_frame_")
+    # The names of the training issue: psnr_copy_first_frame, ssim_copy_first_frame.
+    result["psnr_copy_first_frame"] = copy_summary["copy_first_frame_psnr"]
+    result["ssim_copy_first_frame"] = copy_summary["copy_first_frame_ssim"]
+    result["psnr_copy_first_frame_per_frame"] = copy_summary["copy_first_frame_psnr_per_frame"]
+    result["ssim_copy_first_frame_per_frame"] = copy_summary["copy_first_frame_ssim_per_frame"]
+    if zero_sums:
+        result["flow_epe_zero"] = float(np.concatenate(zero_sums).sum()
+                                        / max(np.concatenate(zero_counts).sum(), 1))
+    result["num_clips"] = clip_index
+    result["num_frames_evaluated"] = int(clip_index * (real_videos[0].shape[1] - 1))
+    if num_samples:
+        arrays = [accumulator.arrays() for accumulator in samples]
+        mean_of_k = {key: np.mean([a[key] for a in arrays], axis=0) for key in ("psnr", "ssim")}
+        generation = {"num_samples": num_samples}
+        # The mean over samples, per clip and frame (infinite PSNRs kept out per sample).
+        psnr_stack = np.stack([a["psnr"] for a in arrays])
+        finite = np.where(np.isfinite(psnr_stack), psnr_stack, np.nan)
+        mean_of_k["psnr"] = np.nanmean(finite, axis=0)
+        if "epe_sum" in arrays[0]:
+            mean_of_k["epe_sum"] = np.mean([a["epe_sum"] for a in arrays], axis=0)
+            mean_of_k["epe_count"] = arrays[0]["epe_count"]
+        generation.update(_summary(mean_of_k, prefix="mean_"))
+        generation.update(_best_of_k(arrays))
+        result["generation"] = generation
+    real = np.concatenate(real_videos)
+    if fvd_network is not None:
+        fvd = {"protocol": metrics_lib.FVD_PROTOCOL + " Whole clips (start frame included).",
+               "copy_first_frame": metrics_lib.fvd(
+                   fvd_network, real, np.repeat(real[:, :1], real.shape[1], axis=1))}
+        if reconstructed_videos:
+            fvd["reconstruction"] = metrics_lib.fvd(fvd_network, real,
+                                                    np.concatenate(reconstructed_videos))
+        if generated_videos:
+            fvd["generation"] = metrics_lib.fvd(fvd_network, real,
+                                                np.concatenate(generated_videos))
+        result["fvd"] = fvd
+    if fid_network is not None:
+        real_frames = real[:, 1:].reshape((-1,) + real.shape[2:])
+        fid = {"protocol": metrics_lib.FID_PROTOCOL + " Predicted frames 1..T."}
+        for name, videos in (("reconstruction", reconstructed_videos),
+                             ("generation", generated_videos)):
+            if videos:
+                frames = np.concatenate(videos)[:, 1:]
+                fid[name] = metrics_lib.fid(fid_network, real_frames,
+                                            frames.reshape((-1,) + frames.shape[2:]))
+        result["fid"] = fid
+    result["protocol"] = PROTOCOL
+    if keep_clips:
+        result["_clips"] = kept
+    return result
+
+
+# --------------------------------------------------------------------------- report
+def write_report(report_dir, metrics, clips, fps=3):
+    """The HTML report of `evaluate_model(..., keep_clips=n)` (see `seg2vid_tf.report`)."""
+    os.makedirs(report_dir, exist_ok=True)
+    gifs = []
+    for number, clip in enumerate(clips):
+        video = clip["video"]
+        for mode, prediction in clip["predictions"].items():
+            frames = visualization.comparison_frames(video[0], prediction["frames"],
+                                                     prediction["flow"], prediction["mask_fw"],
+                                                     video[1:])
+            path = visualization.write_gif(
+                os.path.join(report_dir, f"clip{number}_{mode}.gif"), frames, fps=fps)
+            gifs.append((f"clip {number}, {mode}", path))
+    legend = os.path.join(report_dir, "flow_legend.png")
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    Image.fromarray(visualization.color_wheel_legend(64)).save(legend)
+    charts = []
+    for name, label in (("psnr", "PSNR (dB)"), ("ssim", "SSIM")):
+        series = {}
+        if f"{name}_per_frame" in metrics:
+            series["reconstruction"] = metrics[f"{name}_per_frame"]
+        generation = metrics.get("generation", {})
+        if f"mean_{name}_per_frame" in generation:
+            series["generation, mean of K"] = generation[f"mean_{name}_per_frame"]
+            series["generation, best of K"] = generation[f"best_of_k_{name}_per_frame"]
+        series["copy the start frame"] = metrics[f"{name}_copy_first_frame_per_frame"]
+        charts.append((f"{name.upper()} per predicted frame", label, series))
+    return report_lib.write_report(report_dir, metrics, charts, gifs, legend)
+
+
+# --------------------------------------------------------------------------- command line
+def define_flags():
+    """The evaluation flags beside the training ones (idempotent)."""
+    config_lib.define_flags()
+    values = flags.FLAGS
+    new = (
+        ("string", "output_json", None, "Where the metrics JSON is written."),
+        ("string", "report_dir", None, "Where report.html, its plots and GIFs are written."),
+        ("string", "saved_model_dir", None, "Evaluate this exported SavedModel version "
+                                            "directory (generation mode) instead of a checkpoint."),
+        ("integer", "num_samples", 0, "Prior samples per clip for the generation mode (0: off)."),
+        ("string", "i3d_module", None, "Local TF Hub I3D (Kinetics-400) module directory: "
+                                       "enables FVD."),
+        ("string", "inception_weights", None, "Local InceptionV3 weights (.h5, no top) or a "
+                                              ".keras feature model: enables FID."),
+        ("integer", "max_eval_batches", None, "Evaluate at most this many batches."),
+    )
+    for kind, name, default, help_text in new:
+        if name not in values:
+            getattr(flags, f"DEFINE_{kind}")(name, default, help_text)
 
 
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     values = flags.FLAGS
-    for name in ("data_dir", "checkpoint_dir", "output_json"):
-        if not getattr(values, name):
-            raise app.UsageError(f"--{name} is required.")
-    config = config_lib.config_from_flags()
-    model = convert.load_img2vid(values.checkpoint_dir, height=config.model.height,
-                                 width=config.model.width)
-    metrics = evaluate_model(model, config)
-    metrics["protocol"] = ("reconstruction mode (posterior mean latent, zero fill noise); PSNR/SSIM "
-                           "per predicted frame in [0, 1]; flow EPE in pixels on frame 1, valid pixels")
-    os.makedirs(os.path.dirname(os.path.abspath(values.output_json)), exist_ok=True)
-    with open(values.output_json, "w", encoding="utf-8") as handle:
-        json.dump(metrics, handle, indent=2, sort_keys=True)
-    print(json.dumps(metrics, indent=2, sort_keys=True))
+    if not values.data_dir:
+        raise app.UsageError("--data_dir is required.")
+    if not values.output_json and not values.report_dir:
+        raise app.UsageError("Give --output_json and/or --report_dir.")
+    if bool(values.checkpoint_dir) == bool(values.saved_model_dir):
+        raise app.UsageError("Give exactly one of --checkpoint_dir and --saved_model_dir.")
+    if values.num_samples < 0:
+        raise app.UsageError(f"--num_samples must be >= 0, got {values.num_samples}.")
+    from seg2vid_tf import convert  # pylint: disable=import-outside-toplevel
+
+    config = config_lib.config_from_flags(check_weights=False)
+    try:
+        if values.saved_model_dir:
+            model = SavedModelPredictor(values.saved_model_dir)
+        else:
+            model = convert.load_img2vid(values.checkpoint_dir, height=config.model.height,
+                                         width=config.model.width)
+            config = dataclasses.replace(config, model=model.config)
+        fvd_network = metrics_lib.load_i3d(values.i3d_module) if values.i3d_module else None
+        fid_network = (metrics_lib.load_inception(values.inception_weights)
+                       if values.inception_weights else None)
+        metrics = evaluate_model(model, config, max_batches=values.max_eval_batches,
+                                 num_samples=values.num_samples, seed=values.seed,
+                                 fvd_network=fvd_network, fid_network=fid_network,
+                                 keep_clips=REPORT_CLIPS if values.report_dir else 0)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    clips = metrics.pop("_clips", [])
+    if values.output_json:
+        os.makedirs(os.path.dirname(os.path.abspath(values.output_json)), exist_ok=True)
+        with open(values.output_json, "w", encoding="utf-8") as handle:
+            json.dump(metrics, handle, indent=2, sort_keys=True)
+    if values.report_dir:
+        print(f"Report: {write_report(values.report_dir, metrics, clips)}")
+    print(json.dumps({key: value for key, value in metrics.items()
+                      if not key.endswith("_per_frame")}, indent=2, sort_keys=True))
     return 0
 
 
 if __name__ == "__main__":
-    config_lib.define_flags()
+    define_flags()
     sys.exit(app.run(main))

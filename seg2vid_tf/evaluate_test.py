@@ -1,9 +1,20 @@
-"""Evaluation: the flow error compares like with like."""
+"""Evaluation: the flow error compares like with like; both modes, baselines, FVD/FID, report."""
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 
-from seg2vid_tf import evaluate
+from seg2vid_tf import evaluate, metrics
+from seg2vid_tf.data import synthetic
+from seg2vid_tf.models import seg2vid
 from seg2vid_tf.ops.warp import pixel_to_normalized_flow
+from seg2vid_tf.serving import export
+from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
+from seg2vid_tf.training.config import TrainConfig
 
 
 def _zoom(height, width, k, centre):
@@ -38,3 +49,101 @@ def test_constant_flow_is_unchanged():
     normalized = pixel_to_normalized_flow(truth[..., ::-1].copy())
     read = evaluate.predicted_forward_flow(normalized, truth)
     np.testing.assert_allclose(read, truth, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- whole evaluation
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A tiny model, 2 val sequences of synthetic data, and the stand-in networks."""
+    root = tmp_path_factory.mktemp("eval")
+    data_dir = str(root / "data")
+    synthetic.generate_dataset(data_dir, 4, 5, SIZE, SIZE, seed=3, val_fraction=0.5,
+                               motion_scale=0.25)
+    img2vid_dir, label2image_dir = save_tiny_models(str(root / "models"))
+    model = seg2vid.load_seg2vid(img2vid_dir).video_model
+    config = TrainConfig(model=model.config, data_dir=data_dir, batch_size=2,
+                         loss_weights=(("vgg", 0.0),))
+    return {"root": root, "model": model, "config": config, "img2vid_dir": img2vid_dir,
+            "label2image_dir": label2image_dir,
+            "i3d": metrics.save_standin_i3d(str(root / "i3d")),
+            "inception": metrics.save_standin_inception(str(root / "inception.keras"))}
+
+
+def test_both_modes_baselines_and_per_frame_arrays(setup):
+    result = evaluate.evaluate_model(setup["model"], setup["config"], num_samples=2,
+                                     fvd_network=metrics.load_i3d(setup["i3d"]),
+                                     fid_network=metrics.load_inception(setup["inception"]))
+    assert result["num_clips"] == 2 and result["num_frames_evaluated"] == 8
+    for key in ("psnr_per_frame", "ssim_per_frame", "psnr_copy_first_frame_per_frame"):
+        assert len(result[key]) == 4
+    generation = result["generation"]
+    assert generation["num_samples"] == 2
+    # The best of K is at least as good as the mean of K, clip by clip.
+    assert generation["best_of_k_psnr"] >= generation["mean_psnr"] - 1e-9
+    assert generation["best_of_k_ssim"] >= generation["mean_ssim"] - 1e-9
+    assert generation["best_of_k_flow_epe"] <= generation["mean_flow_epe"] + 1e-9
+    assert result["flow_epe_zero"] > 0
+    assert set(result["fvd"]) == {"protocol", "copy_first_frame", "reconstruction", "generation"}
+    assert "224x224" in result["fvd"]["protocol"] and "299x299" in result["fid"]["protocol"]
+    assert all(value >= 0 for key, value in result["fvd"].items() if key != "protocol")
+    json.dumps(result)
+
+
+def test_copy_baseline_matches_a_direct_computation(setup):
+    result = evaluate.evaluate_model(setup["model"], setup["config"])
+    clips = list(evaluate.eval_dataset(setup["config"]))
+    video = np.concatenate([clip["video"].numpy() for clip in clips])
+    copy = np.repeat(video[:, :1], 4, axis=1)
+    mse = np.mean((copy - video[:, 1:]) ** 2, axis=(2, 3, 4))
+    np.testing.assert_allclose(result["psnr_copy_first_frame_per_frame"],
+                               np.mean(10 * np.log10(1.0 / mse), axis=0), rtol=1e-4)
+
+
+def test_exported_model_gives_the_checkpoint_generation(setup):
+    """Generation mode through the SavedModel equals the checkpoint's for the same seeds."""
+    pipeline = seg2vid.load_seg2vid(setup["img2vid_dir"])
+    path = export.export_saved_model(pipeline, str(setup["root"] / "export"), 4)
+    batch = next(iter(evaluate.eval_dataset(setup["config"])))
+    seeds = [5, 6]
+    from_checkpoint = evaluate.CheckpointPredictor(setup["model"]).sample(
+        batch["video"], batch["label_map"], seeds)
+    from_export = evaluate.SavedModelPredictor(path).sample(batch["video"], batch["label_map"],
+                                                             seeds)
+    # The export rounds the start frame and the frames to uint8.
+    assert np.max(np.abs(from_export["frames"] - from_checkpoint["frames"])) <= 2.5 / 255
+    np.testing.assert_allclose(from_export["flow"], from_checkpoint["flow"], atol=0.05)
+    with pytest.raises(ValueError, match="generation mode"):
+        evaluate.evaluate_model(evaluate.SavedModelPredictor(path), setup["config"])
+
+
+def test_command_writes_json_and_report(setup):
+    report_dir = setup["root"] / "report"
+    output = setup["root"] / "metrics.json"
+    config = setup["config"]
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.evaluate", "--dataset=synthetic",
+         f"--data_dir={config.data_dir}", f"--checkpoint_dir={setup['img2vid_dir']}",
+         f"--height={SIZE}", f"--width={SIZE}", "--batch_size=2", "--num_samples=2",
+         f"--output_json={output}", f"--report_dir={report_dir}", f"--i3d_module={setup['i3d']}",
+         f"--inception_weights={setup['inception']}", "--weight_vgg=1"],
+        capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = json.loads(output.read_text())
+    assert {"psnr", "psnr_per_frame", "generation", "fvd", "fid"} <= set(written)
+    page = (report_dir / "report.html").read_text()
+    assert page.count("<svg") == 2 and "clip0_reconstruction.gif" in page
+    gifs = sorted(name for name in os.listdir(report_dir) if name.endswith(".gif"))
+    assert gifs == ["clip0_generation.gif", "clip0_reconstruction.gif",
+                    "clip1_generation.gif", "clip1_reconstruction.gif"]
+    assert all((report_dir / name).stat().st_size > 1000 for name in gifs)
+
+
+def test_missing_network_paths_name_their_flags(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--i3d_module"):
+        metrics.load_i3d(str(tmp_path / "nope"))
+    with pytest.raises(FileNotFoundError, match="--inception_weights"):
+        metrics.load_inception(str(tmp_path / "nope.h5"))
+    with pytest.raises(FileNotFoundError, match="--saved_model_dir"):
+        evaluate.SavedModelPredictor(str(tmp_path))
+

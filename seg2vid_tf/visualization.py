@@ -78,3 +78,40 @@ def write_gif(path, frames, fps=4):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     imageio.mimsave(path, list(np.asarray(frames, np.uint8)), duration=1.0 / fps, loop=0)
     return path
+
+
+def comparison_panels(frames, flow, mask, truth=None):
+    """Per predicted frame: [prediction, ground truth (or blank), flow colour, mask], uint8.
+
+    Args:
+        frames: `[T, H, W, C]` predicted frames in [0, 1].
+        flow: `[T, H, W, 2]` forward flow in pixels (dx, dy); one colour scale for the clip.
+        mask: `[T, H, W]` forward occlusion mask (1 = warped from the start frame).
+        truth: Optional `[T', H, W, C]` ground-truth frames 1..T' in [0, 1].
+
+    Returns:
+        A list of T lists of four uint8 `[H, W, 3]` panels.
+    """
+    frames, flow, mask = np.asarray(frames), np.asarray(flow), np.asarray(mask)
+    largest = max(float(np.abs(flow).max()), 1e-3)
+    blank = np.full(frames.shape[1:3] + (3,), 255, np.uint8)
+    panels = []
+    for t in range(frames.shape[0]):
+        expected = to_uint8(truth[t]) if truth is not None and t < len(truth) else blank
+        panels.append([to_uint8(frames[t]), expected, flow_to_color(flow[t], largest),
+                       mask_to_image(mask[t])])
+    return panels
+
+
+def comparison_frames(start, frames, flow, mask, truth=None):
+    """Animation frames: start frame | prediction | ground truth | flow | mask, uint8 `[T+1, H, 5W, 3]`.
+
+    The first animation frame shows the start frame in the three image columns.
+    Arguments as `comparison_panels`, plus `start` `[H, W, C]` in [0, 1].
+    """
+    start = to_uint8(start)
+    white = np.full_like(start, 255)
+    animation = [np.concatenate([start, start, start, white, white], axis=1)]
+    for panel in comparison_panels(frames, flow, mask, truth):
+        animation.append(np.concatenate([start] + panel, axis=1))
+    return np.stack(animation)

@@ -224,6 +224,7 @@ def test_command_line_layout(tmp_path):
     meta = json.loads((out / "synthetic.json").read_text())
     assert meta["splits"] == {"train": [0, 1], "val": [2]}
     assert meta["settings"]["seed"] == 5 and meta["settings"]["city"] == "testcity"
+    assert meta["renderer_version"] == synthetic.RENDERER_VERSION
     for name in sorted(files):
         path = out / name
         if name.endswith("_leftImg8bit.png"):

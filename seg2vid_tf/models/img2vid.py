@@ -193,6 +193,21 @@ class Img2Vid(keras.Model):
     def _stateless_seed(self):
         return keras.random.randint((2,), 0, 2 ** 31 - 1, dtype="int32", seed=self.seed_generator)
 
+    def per_frame_codes(self, z, code):
+        """Step 3: the latent `z` `[B, R, 1024]` and the image code -> the decoder's codes.
+
+        Returns:
+            `[T*B, H/16, W/16, C]`, frame-major: the image code beside each frame's
+            slice of `zconv(latent, code)`.
+        """
+        c = self.config
+        latent = rows_to_features(self.latent_fc(z), c.height // 16, c.width // 16)
+        frame_codes = self.zconv(tf.concat([latent, code], axis=-1))
+        per_frame = config_lib.CODE_CHANNELS_PER_FRAME
+        return tf.concat([
+            tf.concat([code, frame_codes[..., per_frame * i:per_frame * (i + 1)]], axis=-1)
+            for i in range(c.num_predicted_frames)], axis=0)
+
     # ----------------------------------------------------------------- forward
     def call(self, inputs, training=None):
         video, label_map, noise, z = self._validate(inputs)
@@ -222,12 +237,7 @@ class Img2Vid(keras.Model):
         e1, e2, e3, code = self.image_encoder(self.conditioning(first, label_map), training=training)
 
         # 3. Latent to per-frame codes, stacked frame-major.
-        latent = rows_to_features(self.latent_fc(z), c.height // 16, c.width // 16)
-        frame_codes = self.zconv(tf.concat([latent, code], axis=-1))
-        per_frame = config_lib.CODE_CHANNELS_PER_FRAME
-        codes = tf.concat([
-            tf.concat([code, frame_codes[..., per_frame * i:per_frame * (i + 1)]], axis=-1)
-            for i in range(t)], axis=0)
+        codes = self.per_frame_codes(z, code)
 
         # 4. Flow decoder and 5. heads.
         features = self.flow_decoder(codes, e1, e2, e3, training=training)

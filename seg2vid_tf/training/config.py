@@ -133,12 +133,19 @@ def define_flags(flag_values=None):
     define("string", "output_json", None, "Where evaluate writes its JSON report.")
 
 
-def config_from_flags(values=None):
-    """A `TrainConfig` from parsed flags (absl's global `FLAGS` by default)."""
+def config_from_flags(values=None, check_weights=True):
+    """A `TrainConfig` from parsed flags (absl's global `FLAGS` by default).
+
+    With `check_weights=False` (evaluation, which computes no loss) the perceptual
+    loss weight is set to 0, so that a training config with the VGG loss on does
+    not demand `--vgg19_weights`.
+    """
     values = flags.FLAGS if values is None else values
     model = Img2VidConfig(height=values.height, width=values.width, label_mode=values.label_mode,
                           channels=values.channels, width_multiplier=values.width_multiplier)
     weights = tuple(sorted((key, getattr(values, f"weight_{key}")) for key in losses.DEFAULT_WEIGHTS))
+    if not check_weights:
+        weights = tuple((key, 0.0 if key == "vgg" else value) for key, value in weights)
     return TrainConfig(
         model=model, dataset=values.dataset, data_dir=values.data_dir or "",
         train_split_file=values.train_split_file or "", val_split_file=values.val_split_file or "",

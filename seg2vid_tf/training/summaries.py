@@ -6,30 +6,22 @@ from seg2vid_tf import visualization
 from seg2vid_tf.ops.warp import normalized_to_pixel_flow
 
 
+def _clip(video, outputs, index):
+    """One clip's `(start, frames, flow in pixels (dx, dy), mask_fw, truth)` as NumPy."""
+    flow = normalized_to_pixel_flow(outputs["flow"][index]).numpy()[..., ::-1]
+    return (video[index, 0], outputs["frames"].numpy()[index], flow,
+            outputs["mask_fw"].numpy()[index], video[index, 1:])
+
+
 def _rows(video, outputs, index):
     """Per predicted frame: [prediction, ground truth (or blank), flow colour, forward mask]."""
-    frames = outputs["frames"].numpy()[index]
-    flow = normalized_to_pixel_flow(outputs["flow"][index]).numpy()[..., ::-1]  # (dx, dy)
-    masks = outputs["mask_fw"].numpy()[index]
-    largest = max(float(np.abs(flow).max()), 1e-3)
-    panels = []
-    for t in range(frames.shape[0]):
-        truth = (visualization.to_uint8(video[index, t + 1]) if video.shape[1] > t + 1
-                 else np.full(frames.shape[1:3] + (3,), 255, np.uint8))
-        panels.append([visualization.to_uint8(frames[t]), truth,
-                       visualization.flow_to_color(flow[t], largest),
-                       visualization.mask_to_image(masks[t])])
-    return panels
+    _, frames, flow, mask, truth = _clip(video, outputs, index)
+    return visualization.comparison_panels(frames, flow, mask, truth)
 
 
 def sample_frames(video, outputs, index=0):
     """Animation frames: start frame | prediction | ground truth | flow | mask, one per step."""
-    start = visualization.to_uint8(video[index, 0])
-    frames = [np.concatenate([start, start, start, np.full_like(start, 255),
-                              np.full_like(start, 255)], axis=1)]
-    for prediction, truth, flow, mask in _rows(video, outputs, index):
-        frames.append(np.concatenate([start, prediction, truth, flow, mask], axis=1))
-    return np.stack(frames)
+    return visualization.comparison_frames(*_clip(video, outputs, index))
 
 
 def sample_grid(video, outputs, index=0):

@@ -1,0 +1,137 @@
+"""The evaluation report: a self-contained HTML page with SVG plots and GIF grids.
+
+No plotting library: the per-frame curves are drawn as inline SVG, so the page
+opens anywhere (and in offline clusters) with the GIFs beside it.
+"""
+
+import html
+import json
+import math
+import os
+
+_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+
+
+def line_chart_svg(series, title, y_label, x_label="predicted frame", width=440, height=260):
+    """An SVG line chart of `series` (name -> list of y values at x = 1, 2, ...).
+
+    Non-finite values are left out of the line. Returns the SVG text.
+    """
+    left, right, top, bottom = 52, 12, 28, 40
+    points = [value for values in series.values() for value in values
+              if value is not None and math.isfinite(value)]
+    if not points:
+        points = [0.0, 1.0]
+    low, high = min(points), max(points)
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    pad = 0.08 * (high - low)
+    low, high = low - pad, high + pad
+    length = max((len(values) for values in series.values()), default=1)
+
+    def x_of(index):
+        if length == 1:
+            return left + (width - left - right) / 2
+        return left + (width - left - right) * index / (length - 1)
+
+    def y_of(value):
+        return top + (height - top - bottom) * (1 - (value - low) / (high - low))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="11">',
+             f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">'
+             f'{html.escape(title)}</text>',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+             f'y2="{height - bottom}" stroke="#444"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#444"/>']
+    for tick in range(5):
+        value = low + (high - low) * tick / 4
+        y = y_of(value)
+        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+                     'stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.3g}</text>')
+    for index in range(length):
+        parts.append(f'<text x="{x_of(index):.1f}" y="{height - bottom + 14}" '
+                     f'text-anchor="middle">{index + 1}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" '
+                 f'text-anchor="middle">{html.escape(x_label)}</text>')
+    parts.append(f'<text x="12" y="{(top + height - bottom) / 2}" text-anchor="middle" '
+                 f'transform="rotate(-90 12 {(top + height - bottom) / 2})">'
+                 f'{html.escape(y_label)}</text>')
+    for number, (name, values) in enumerate(series.items()):
+        color = _COLORS[number % len(_COLORS)]
+        coordinates = [f"{x_of(i):.1f},{y_of(v):.1f}" for i, v in enumerate(values)
+                       if v is not None and math.isfinite(v)]
+        if coordinates:
+            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" '
+                         f'points="{" ".join(coordinates)}"/>')
+            for coordinate in coordinates:
+                x, y = coordinate.split(",")
+                parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{color}"/>')
+        legend_y = top + 4 + 14 * number
+        parts.append(f'<rect x="{width - right - 150}" y="{legend_y - 8}" width="10" height="10" '
+                     f'fill="{color}"/>')
+        parts.append(f'<text x="{width - right - 136}" y="{legend_y + 1}">'
+                     f'{html.escape(name)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def write_report(report_dir, metrics, charts, gifs, legend=None, title="seg2vid evaluation"):
+    """Writes `report.html` (and `metrics.json`) in `report_dir`.
+
+    Args:
+        report_dir: Output directory (created).
+        metrics: The metrics dict (scalars shown in a table, lists as charts' data).
+        charts: list of `(title, y_label, {series name: per-frame values})`.
+        gifs: list of `(caption, path)`; paths are made relative to `report_dir`.
+        legend: Optional path of the flow colour-wheel legend image.
+        title: Page title.
+
+    Returns:
+        The path of `report.html`.
+    """
+    os.makedirs(report_dir, exist_ok=True)
+    rows = []
+
+    def add_rows(prefix, values):
+        for key, value in values.items():
+            if isinstance(value, dict):
+                add_rows(f"{prefix}{key}.", value)
+            elif not isinstance(value, (list, tuple)):
+                rows.append(f"<tr><td>{html.escape(prefix + key)}</td>"
+                            f"<td>{_format(value)}</td></tr>")
+
+    add_rows("", metrics)
+    body = [f"<h1>{html.escape(title)}</h1>",
+            "<table>" + "".join(rows) + "</table>", "<h2>Per frame</h2>"]
+    body += [line_chart_svg(series, chart_title, y_label)
+             for chart_title, y_label, series in charts]
+    body.append("<h2>Videos</h2><p>Columns: start frame | prediction | ground truth | forward "
+                "flow (Middlebury colour wheel) | forward occlusion mask (white = warped from the "
+                "start frame).</p>")
+    if legend:
+        body.append(f'<p><img src="{html.escape(os.path.relpath(legend, report_dir))}" '
+                    'alt="flow colour wheel legend"> flow legend (centre = no motion)</p>')
+    for caption, path in gifs:
+        body.append(f'<figure><img src="{html.escape(os.path.relpath(path, report_dir))}" '
+                    f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}'
+                    "</figcaption></figure>")
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>"
+            "body{font-family:sans-serif;max-width:1100px;margin:2em auto;}"
+            "table{border-collapse:collapse;}td{border:1px solid #ccc;padding:2px 8px;}"
+            "svg{margin:4px;}figure{display:inline-block;margin:6px;}"
+            "</style></head><body>" + "\n".join(body) + "</body></html>")
+    path = os.path.join(report_dir, "report.html")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(page)
+    with open(os.path.join(report_dir, "metrics.json"), "w", encoding="utf-8") as handle:
+        json.dump(metrics, handle, indent=2, sort_keys=True)
+    return path
