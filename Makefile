@@ -21,6 +21,7 @@ demo: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m seg2vid_tf.demo --output_dir=$(DEMO_DIR)
 
 test: $(STAMP)
+	tools/install_chromium.sh
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q -n $(TEST_WORKERS) --durations=15
 
 clean:

@@ -145,7 +145,7 @@ def video_panels(result, index=0, show_flow=False):
     count, height, width = video.shape[:3]
     blank = np.full((height, width, 3), 255, np.uint8)
     flow = result["flow"][index]
-    largest = max(float(np.abs(flow).max()), 1e-3)
+    largest = visualization.robust_flow_scale(flow)
     legend = None
     if show_flow:
         size = min(height, width)

@@ -18,13 +18,31 @@ Errors are `{"error": "..."}` with 400 for a bad request and 404 for an unknown
 model, version or signature; a bad request never stops the server. It binds to
 loopback unless `--host` says otherwise, refuses bodies over `--max_request_mb`,
 and serves requests concurrently (one thread each).
+
+The page at `/` (`seg2vid_tf/web/`: plain HTML, CSS and JavaScript) paints a
+label map with the 19 Cityscapes classes, starts from example maps (`/examples`,
+rendered by the synthetic scene generator) or an uploaded label PNG, and plays
+the video the `seg2vid_png` signature returns beside its flow. With
+`--backend=http://host:8501` every `/v1/...` request is forwarded to that
+server (a real `tensorflow_model_server`) and only the page is served here.
+
+    python -m seg2vid_tf.serve --export_base=... --selftest_load=32
+
+sends 32 concurrent predict requests over loopback and prints throughput,
+median and p99 latency and errors.
 """
 
+import base64
+import concurrent.futures
+import io
 import json
 import os
 import re
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,6 +50,13 @@ from absl import app, flags, logging
 
 from seg2vid_tf.serving import export as export_lib
 from seg2vid_tf.serving import rest
+
+WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
+_STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
+           "/index.html": ("index.html", "text/html; charset=utf-8"),
+           "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+           "/style.css": ("style.css", "text/css; charset=utf-8")}
+NUM_EXAMPLES = 4
 
 _MODEL_PATH = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?"
@@ -63,6 +88,39 @@ class ModelRegistry:
                 os.path.join(export_base, str(version)), model_name, version)
         self.latest = versions[-1]
 
+    def page_config(self):
+        """What the page needs: the model's name, size, frames and the classes."""
+        from seg2vid_tf.data import synthetic  # pylint: disable=import-outside-toplevel
+
+        info = self.predictors[self.latest].export_info
+        return {"model": self.model_name, "version": self.latest,
+                "height": info.get("height"), "width": info.get("width"),
+                "num_frames": info.get("num_frames"),
+                "signatures": sorted(self.predictors[self.latest].signatures),
+                "classes": [{"id": index, "name": name,
+                             "color": synthetic.LABEL_COLORS[index].tolist()}
+                            for index, name in enumerate(list(synthetic.TRAIN_ID_NAMES)
+                                                         + ["void"])]}
+
+    def examples(self):
+        """Example label maps (train-id PNGs, base64) rendered by the synthetic generator."""
+        if getattr(self, "_examples", None) is None:
+            from PIL import Image  # pylint: disable=import-outside-toplevel
+            from seg2vid_tf.data import synthetic  # pylint: disable=import-outside-toplevel
+
+            config = self.page_config()
+            height, width = config["height"] or 128, config["width"] or 128
+            examples = []
+            for index in range(NUM_EXAMPLES):
+                _, labels, _, _ = synthetic.render_sequence(
+                    synthetic.sequence_rng(2019, index), 2, height, width)
+                buffer = io.BytesIO()
+                Image.fromarray(labels[0].astype("uint8"), mode="L").save(buffer, format="PNG")
+                examples.append({"name": f"street {index + 1}",
+                                 "png_b64": base64.b64encode(buffer.getvalue()).decode()})
+            self._examples = examples
+        return self._examples
+
     def get(self, name, version=None):
         """The predictor for `name` (and `version`, else the latest); RequestError 404 if none."""
         if name != self.model_name:
@@ -77,8 +135,8 @@ class ModelRegistry:
         return self.predictors[int(version)]
 
 
-def make_handler(registry, max_request_bytes):
-    """The request handler class bound to `registry`."""
+def make_handler(registry, max_request_bytes, backend=None, backend_timeout=300.0):
+    """The request handler class bound to `registry` (and an optional backend URL)."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "seg2vid-serve/1"
@@ -103,8 +161,51 @@ def make_handler(registry, max_request_bytes):
             predictor = registry.get(match.group("name"), match.group("version"))
             return predictor, match.group("suffix") or ""
 
-        def _handle(self, method):
+        def _send_file(self, name, content_type):
+            with open(os.path.join(WEB_DIR, name), "rb") as handle:
+                body = handle.read()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _forward(self, method):
+            """Sends the request on to the backend model server and relays its answer."""
+            data = self._read_body() if method == "POST" else None
+            request = urllib.request.Request(backend.rstrip("/") + self.path, data=data,
+                                             method=method,
+                                             headers={"Content-Type": "application/json"})
             try:
+                with urllib.request.urlopen(request, timeout=backend_timeout) as response:
+                    status, body = response.status, response.read()
+            except urllib.error.HTTPError as error:
+                status, body = error.code, error.read()
+            except (urllib.error.URLError, OSError) as error:
+                raise rest.RequestError(f"The backend model server {backend} cannot be reached: "
+                                        f"{getattr(error, 'reason', error)}", status=502) from None
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _handle(self, method):
+            path = self.path.split("?", 1)[0]
+            try:
+                if method == "GET" and path in _STATIC:
+                    self._send_file(*_STATIC[path])
+                    return
+                if method == "GET" and path == "/config":
+                    self._send(HTTPStatus.OK, registry.page_config())
+                    return
+                if method == "GET" and path == "/examples":
+                    self._send(HTTPStatus.OK, {"examples": registry.examples()})
+                    return
+                if backend and path.startswith("/v1/"):
+                    self._forward(method)
+                    return
                 predictor, suffix = self._route()
                 if method == "GET" and suffix == "":
                     self._send(HTTPStatus.OK, predictor.status())
@@ -150,14 +251,26 @@ def make_handler(registry, max_request_bytes):
 
 
 def make_server(export_base, model_name="seg2vid", host="127.0.0.1", port=8501,
-                max_request_mb=64.0):
-    """A `ThreadingHTTPServer` (not started) for the model; `port=0` picks a free port."""
+                max_request_mb=64.0, backend=None):
+    """A `ThreadingHTTPServer` (not started) for the model; `port=0` picks a free port.
+
+    With `backend`, `/v1/...` goes to that server; the export still gives the page
+    its size, classes and examples.
+    """
     registry = ModelRegistry(export_base, model_name)
-    handler = make_handler(registry, int(max_request_mb * 1024 * 1024))
+    handler = make_handler(registry, int(max_request_mb * 1024 * 1024), backend)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     server.registry = registry
     return server
+
+
+def warm_up(url, model_name, label_png):
+    """One `seg2vid_png` predict (a warm-up); raises on failure."""
+    result = load_test(url, model_name, label_png, 1)
+    if result["errors"]:
+        raise RuntimeError(f"The warm-up request failed: {result['first_error']}")
+    return result
 
 
 def start_in_thread(server):
@@ -167,11 +280,54 @@ def start_in_thread(server):
     return thread
 
 
+def load_test(url, model_name, label_png, num_requests, seed=0, timeout=600.0):
+    """`num_requests` concurrent `seg2vid_png` predicts; throughput and latencies.
+
+    Returns:
+        dict: `requests`, `errors`, `seconds`, `throughput_rps`, `median_s`, `p99_s`,
+        and the first error message if any.
+    """
+    body_of = lambda number: json.dumps({  # noqa: E731
+        "signature_name": "seg2vid_png",
+        "instances": [{"label_map_png_bytes": {"b64": base64.b64encode(label_png).decode()},
+                       "seed": seed + number}]}).encode()
+
+    def one(number):
+        request = urllib.request.Request(f"{url}/v1/models/{model_name}:predict",
+                                         data=body_of(number), method="POST")
+        begin = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                json.loads(response.read())
+            return time.perf_counter() - begin, None
+        except urllib.error.HTTPError as error:
+            return time.perf_counter() - begin, error.read().decode(errors="replace")
+        except (urllib.error.URLError, OSError) as error:
+            return time.perf_counter() - begin, str(error)
+
+    begin = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=num_requests) as pool:
+        results = list(pool.map(one, range(num_requests)))
+    seconds = time.perf_counter() - begin
+    latencies = sorted(latency for latency, _ in results)
+    errors = [error for _, error in results if error]
+    p99_index = min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))
+    return {"requests": num_requests, "errors": len(errors), "seconds": seconds,
+            "throughput_rps": num_requests / seconds,
+            "median_s": latencies[len(latencies) // 2] if len(latencies) % 2
+            else 0.5 * (latencies[len(latencies) // 2 - 1] + latencies[len(latencies) // 2]),
+            "p99_s": latencies[p99_index], "first_error": errors[0] if errors else None}
+
+
 flags.DEFINE_string("export_base", None, "Directory of the exported versions.")
 flags.DEFINE_string("model_name", "seg2vid", "The model's name in request paths.")
 flags.DEFINE_string("host", "127.0.0.1", "Address to bind (loopback unless told otherwise).")
 flags.DEFINE_integer("port", 8501, "REST port.")
 flags.DEFINE_float("max_request_mb", 64.0, "Largest request body accepted, in MiB.")
+flags.DEFINE_string("backend", None, "Forward /v1/... to this TF Serving REST URL "
+                                    "(e.g. http://localhost:8501); the page is served here.")
+flags.DEFINE_integer("selftest_load", 0, "Send this many concurrent predict requests to a "
+                                         "loopback instance, print the numbers and exit.")
 flags.DEFINE_integer("grpc_port", 0, "Also answer TF Serving's gRPC PredictionService on this "
                                      "port (0: no gRPC).")
 
@@ -183,14 +339,25 @@ def main(argv):
     if not values.export_base:
         raise app.UsageError("--export_base is required.")
     try:
-        server = make_server(values.export_base, values.model_name, values.host, values.port,
-                             values.max_request_mb)
+        server = make_server(values.export_base, values.model_name, values.host,
+                             0 if values.selftest_load else values.port, values.max_request_mb,
+                             values.backend)
     except (FileNotFoundError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if values.selftest_load:
+        start_in_thread(server)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        label_png = base64.b64decode(server.registry.examples()[0]["png_b64"])
+        warm_up(url, values.model_name, label_png)  # traces and loads
+        result = load_test(url, values.model_name, label_png, values.selftest_load)
+        server.shutdown()
+        print(json.dumps(result, indent=2))
+        return 0 if result["errors"] == 0 else 1
     host, port = server.server_address[:2]
-    print(f"Serving {values.model_name} versions {sorted(server.registry.predictors)} on "
-          f"http://{host}:{port}/v1/models/{values.model_name}", flush=True)
+    where = values.backend or f"http://{host}:{port}"
+    print(f"Serving {values.model_name} versions {sorted(server.registry.predictors)}: page on "
+          f"http://{host}:{port}/, model API on {where}/v1/models/{values.model_name}", flush=True)
     grpc_server = None
     if values.grpc_port:
         from seg2vid_tf.serving import grpc_service  # pylint: disable=import-outside-toplevel

@@ -1,12 +1,17 @@
-"""The local REST server: TF Serving's paths, status codes and messages, concurrency."""
+"""The local REST server: TF Serving's paths, status codes and messages, concurrency, the page,
+the backend proxy and a load of 32 concurrent requests."""
 
+import base64
 import concurrent.futures
+import io
 import json
+import socket
 import urllib.error
 import urllib.request
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from seg2vid_tf import serve
 from seg2vid_tf.testing.tiny_pipeline import export_tiny, street_label_map
@@ -107,3 +112,86 @@ def test_concurrent_requests_all_succeed_with_their_own_seeds(url):
 def test_an_empty_export_base_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="--export_base"):
         serve.make_server(str(tmp_path), port=0)
+
+
+# --------------------------------------------------------------------------- page, proxy, load
+def _get_raw(url):
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.status, response.headers.get("Content-Type"), response.read()
+
+
+def test_the_page_and_its_assets_are_served(url):
+    status, kind, body = _get_raw(url + "/")
+    assert status == 200 and kind.startswith("text/html")
+    assert b'id="paint"' in body and b"app.js" in body
+    for path, expected in (("/app.js", b"seg2vid_png"), ("/style.css", b"#paint")):
+        status, _, body = _get_raw(url + path)
+        assert status == 200 and expected in body
+
+
+def test_config_and_examples_for_the_page(url):
+    status, config = _call(url, "/config")
+    assert status == 200
+    assert (config["height"], config["width"], config["num_frames"]) == (128, 128, NUM_FRAMES)
+    assert [entry["name"] for entry in config["classes"]][:3] == ["road", "sidewalk", "building"]
+    assert len(config["classes"]) == 20 and config["classes"][13]["color"] == [0, 0, 142]
+    status, answer = _call(url, "/examples")
+    assert status == 200 and len(answer["examples"]) == serve.NUM_EXAMPLES
+    with Image.open(io.BytesIO(base64.b64decode(answer["examples"][0]["png_b64"]))) as image:
+        ids = np.asarray(image)
+    assert image.mode == "L" and ids.shape == (128, 128) and ids.max() <= 19
+    assert len(np.unique(ids)) >= 4  # a street scene, not a blank map
+
+
+def test_row_format_with_b64_in_and_bytes_out(url):
+    buffer = io.BytesIO()
+    Image.fromarray(street_label_map()[0].astype(np.uint8)).save(buffer, format="PNG")
+    body = {"signature_name": "seg2vid_png", "instances": [
+        {"label_map_png_bytes": {"b64": base64.b64encode(buffer.getvalue()).decode()},
+         "seed": 4}]}
+    status, answer = _call(url, "/v1/models/seg2vid:predict", body)
+    assert status == 200
+    frames = answer["predictions"][0]
+    assert len(frames) == NUM_FRAMES + 1 and set(frames[0]) == {"b64"}
+    with Image.open(io.BytesIO(base64.b64decode(frames[1]["b64"]))) as image:
+        assert image.size == (128, 128) and image.mode == "RGB"
+
+
+def test_backend_mode_forwards_the_model_api(export_base, url):
+    proxy = serve.make_server(export_base, "seg2vid", port=0, backend=url)
+    serve.start_in_thread(proxy)
+    proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
+    try:
+        direct = _call(url, "/v1/models/seg2vid:predict", _columnar(seed=6))
+        forwarded = _call(proxy_url, "/v1/models/seg2vid:predict", _columnar(seed=6))
+        assert forwarded[0] == 200 and forwarded == direct
+        assert _call(proxy_url, "/v1/models/other") == _call(url, "/v1/models/other")
+        assert _get_raw(proxy_url + "/")[0] == 200
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    dead = serve.make_server(export_base, "seg2vid", port=0,
+                             backend=f"http://127.0.0.1:{_closed_port()}")
+    serve.start_in_thread(dead)
+    try:
+        status, answer = _call(f"http://127.0.0.1:{dead.server_address[1]}",
+                               "/v1/models/seg2vid", None)
+        assert status == 502 and "cannot be reached" in answer["error"]
+    finally:
+        dead.shutdown()
+        dead.server_close()
+
+
+def test_load_of_32_concurrent_requests_has_no_errors(url):
+    buffer = io.BytesIO()
+    Image.fromarray(street_label_map()[0].astype(np.uint8)).save(buffer, format="PNG")
+    result = serve.load_test(url, "seg2vid", buffer.getvalue(), 32)
+    assert result["errors"] == 0, result["first_error"]
+    assert result["requests"] == 32 and result["throughput_rps"] > 0
+    assert 0 < result["median_s"] <= result["p99_s"] <= result["seconds"] + 1e-6
+
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -60,6 +60,16 @@ def color_wheel_legend(size=64):
     return legend
 
 
+def robust_flow_scale(flow, percentile=99.0):
+    """The speed shown at full saturation: a high percentile of the flow's magnitudes.
+
+    The maximum would let a few wild pixels (a border, an unseen region) wash the
+    whole picture out; faster pixels than the percentile are shown saturated.
+    """
+    speeds = np.hypot(np.asarray(flow)[..., 0], np.asarray(flow)[..., 1])
+    return max(float(np.percentile(speeds, percentile)), 1e-3)
+
+
 def to_uint8(images):
     """Float images in [0, 1] (any shape, 1 or 3 channels) -> uint8 RGB."""
     images = np.clip(np.asarray(images, np.float64), 0.0, 1.0)
@@ -85,7 +95,8 @@ def comparison_panels(frames, flow, mask, truth=None):
 
     Args:
         frames: `[T, H, W, C]` predicted frames in [0, 1].
-        flow: `[T, H, W, 2]` forward flow in pixels (dx, dy); one colour scale for the clip.
+        flow: `[T, H, W, 2]` forward flow in pixels (dx, dy); one colour scale for the
+            clip (`robust_flow_scale`).
         mask: `[T, H, W]` forward occlusion mask (1 = warped from the start frame).
         truth: Optional `[T', H, W, C]` ground-truth frames 1..T' in [0, 1].
 
@@ -93,7 +104,7 @@ def comparison_panels(frames, flow, mask, truth=None):
         A list of T lists of four uint8 `[H, W, 3]` panels.
     """
     frames, flow, mask = np.asarray(frames), np.asarray(flow), np.asarray(mask)
-    largest = max(float(np.abs(flow).max()), 1e-3)
+    largest = robust_flow_scale(flow)
     blank = np.full(frames.shape[1:3] + (3,), 255, np.uint8)
     panels = []
     for t in range(frames.shape[0]):

@@ -25,7 +25,8 @@ THIRD_PARTY = {
     "PIL": "pillow", "imageio": "imageio", "tqdm": "tqdm", "scipy": "scipy", "pytest": "pytest",
     "tensorflow_probability": "tensorflow-probability", "tf_keras_vis": "tf-keras-vis",
     "tf_keras": "tf-keras", "torch": None, "imageio_ffmpeg": None, "requests": None,
-    "grpc": None, "tensorflow_serving": None, "av": None,
+    "grpc": "grpcio", "tensorflow_serving": "tensorflow-serving-api", "av": None,
+    "selenium": "selenium",
 }
 STANDARD_LIBRARY = set(sys.stdlib_module_names)
 

@@ -25,6 +25,7 @@ status and metadata requests too; the test server of the export and
 
 import base64
 import json
+import os
 import re
 
 import numpy as np
@@ -263,6 +264,11 @@ class Predictor:
         self.version = int(version)
         self._model = tf.saved_model.load(export_dir)
         self.signatures = dict(self._model.signatures)
+        info_path = os.path.join(export_dir, "assets.extra", "seg2vid_export.json")
+        self.export_info = {}
+        if os.path.isfile(info_path):
+            with open(info_path, encoding="utf-8") as handle:
+                self.export_info = json.load(handle)
 
     def input_specs(self, signature_name):
         function = self._signature(signature_name)
