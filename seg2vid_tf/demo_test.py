@@ -41,8 +41,19 @@ def test_data_from_before_motion_scale_existed_counts_as_scale_one(tmp_path):
         demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
 
 
-def test_data_from_an_older_renderer_is_refused(tmp_path):
-    data_dir = _write(tmp_path, SETTINGS, renderer_version=None)  # before the field existed
-    with pytest.raises(app.UsageError, match=r"renderer version 1; this code renders version 2"):
+def test_data_from_another_renderer_is_refused(tmp_path):
+    other = synthetic.RENDERER_VERSION + 1
+    data_dir = _write(tmp_path, SETTINGS, renderer_version=other)
+    with pytest.raises(app.UsageError, match=rf"renderer version {other}; this code renders "
+                                             rf"version {synthetic.RENDERER_VERSION}"):
         demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
     assert (tmp_path / "synthetic.json").exists()
+
+
+def test_data_from_before_the_renderer_field_counts_as_version_one(tmp_path):
+    data_dir = _write(tmp_path, SETTINGS, renderer_version=None)
+    if synthetic.RENDERER_VERSION == 1:
+        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
+    else:
+        with pytest.raises(app.UsageError, match="renderer version 1"):
+            demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))

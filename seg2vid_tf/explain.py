@@ -215,14 +215,26 @@ def write_explanations(result, first_frame, output_dir):
     return paths
 
 
-flags.DEFINE_string("checkpoint_dir", None, "img2vid checkpoint directory.")
-flags.DEFINE_string("label_map", None, "Label PNG of train ids (label-conditioned models).")
-flags.DEFINE_string("first_frame", None, "The start frame (PNG/JPEG).")
-flags.DEFINE_string("output_dir", "explain", "Where the maps are written.")
-flags.DEFINE_integer("explain_class", None, "Explain the motion of this train id's pixels.")
-flags.DEFINE_string("region", None, "Explain the motion inside y0,x0,y1,x1 (pixels).")
-flags.DEFINE_integer("seed", 0, "Key of the latent (prior sample).")
-flags.DEFINE_integer("smooth_samples", 20, "SmoothGrad samples (0: plain gradients).")
+def define_flags():
+    """Defines the command's flags; idempotent (a flag defined already, e.g. by
+    another command imported in the same process, is kept)."""
+    defined = flags.FLAGS
+    if "checkpoint_dir" not in defined:
+        flags.DEFINE_string("checkpoint_dir", None, "img2vid checkpoint directory.")
+    if "label_map" not in defined:
+        flags.DEFINE_string("label_map", None, "Label PNG of train ids (label-conditioned models).")
+    if "first_frame" not in defined:
+        flags.DEFINE_string("first_frame", None, "The start frame (PNG/JPEG).")
+    if "output_dir" not in defined:
+        flags.DEFINE_string("output_dir", "explain", "Where the maps are written.")
+    if "explain_class" not in defined:
+        flags.DEFINE_integer("explain_class", None, "Explain the motion of this train id's pixels.")
+    if "region" not in defined:
+        flags.DEFINE_string("region", None, "Explain the motion inside y0,x0,y1,x1 (pixels).")
+    if "seed" not in defined:
+        flags.DEFINE_integer("seed", 0, "Key of the latent (prior sample).")
+    if "smooth_samples" not in defined:
+        flags.DEFINE_integer("smooth_samples", 20, "SmoothGrad samples (0: plain gradients).")
 
 
 def _region_from_flags(values, label_map, height, width):
@@ -277,4 +289,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     sys.exit(app.run(main))

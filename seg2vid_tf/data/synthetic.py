@@ -137,9 +137,9 @@ LABEL_COLORS = np.array([
     (0, 0, 230), (119, 11, 32), (0, 0, 0)], dtype=np.uint8)
 
 FORMAT_VERSION = 1
-# Bumped whenever the same settings render different pixels (2: a rougher, higher-contrast
-# asphalt, so that the road's motion can be learned), so that stale data is not reused.
-RENDERER_VERSION = 2
+# Bumped whenever the same settings render different pixels, so that `make demo` does not
+# reuse stale data (data written before the field existed reads as version 1).
+RENDERER_VERSION = 1
 FLOW_SCALE = 64.0
 FLOW_OFFSET = 2 ** 15
 
@@ -326,26 +326,8 @@ def _shade_sky(scene, dxr, dyr):
     return rgb
 
 
-def _band_limit(frequency, footprint):
-    """Weight of a texture octave of `frequency` (cycles per metre) seen at `footprint`.
-
-    `footprint` is the ground length one pixel covers (metres). An octave whose period
-    spans about a pixel aliases into noise that no flow can explain (and that bilinear
-    warping cannot reproduce), so it fades out between a 2- and a 1-pixel period (a
-    mip-map in one line).
-    """
-    if footprint is None:
-        return 1.0
-    period_px = 1.0 / (frequency * np.maximum(footprint, 1e-6))
-    return np.clip(period_px - 1.0, 0.0, 1.0)
-
-
-def _shade_ground(scene, X, Z, footprint=None):
-    """Texture and label of the ground plane at world (X, Z).
-
-    `footprint` (metres per pixel along the ground, per point) band-limits the
-    asphalt texture (`_band_limit`); None renders it unfiltered.
-    """
+def _shade_ground(scene, X, Z):
+    """Texture and label of the ground plane at world (X, Z)."""
     n = X.shape[0]
     rgb = np.empty((n, 3))
     lab = np.full(n, TERRAIN, np.uint8)
@@ -385,15 +367,10 @@ def _shade_ground(scene, X, Z, footprint=None):
     lab[road] = ROAD
     Xr = X[road]
     Zr = Z[road]
-    # Asphalt: fine grain, high-contrast patches at 0.3 m and 0.8 m and slow wear. The road
-    # is 40% of a frame and moves the most; with faint patches (renderer 1) the photometric
-    # losses barely pulled its flow away from zero.
-    patches = _noise(X[road] * 1.2, Z[road] * 1.2, s + 104) - 0.5
-    stains = _noise(X[road] * 3.0, Z[road] * 3.0, s + 105) - 0.5
-    at = None if footprint is None else footprint[road]
-    c = scene.road_color + (fine[road] * 5 * _band_limit(2.5, at)
-                            + stains * 70 * _band_limit(3.0, at)
-                            + patches * 50 * _band_limit(1.2, at) + coarse[road] * 14)[:, None]
+    # Asphalt: fine grain, metre-scale patches and slow wear, so that its motion is visible.
+    patches = _noise(X[road] * 0.8, Z[road] * 0.8, s + 104) - 0.5
+    stains = _noise(X[road] * 1.7, Z[road] * 1.7, s + 105) - 0.5
+    c = scene.road_color + (fine[road] * 5 + stains * 28 + patches * 24 + coarse[road] * 14)[:, None]
     white = _rgb(208, 208, 200)
     yellow = _rgb(214, 176, 62)
     lw = 0.17  # marking width (metres)
@@ -1159,12 +1136,7 @@ def _render_frame(scene, t):
     Xg = dxr[g] * depth[g]
     X[g] = Xg
     Y[g] = h
-    # Ground metres per pixel, depth^2 / (f h) along the view and depth / f across it, at
-    # the distance from the *first* frame's camera: a property of the ground, not of the
-    # frame, so that a ground point keeps its colour while the camera approaches it.
-    first_depth = np.maximum(zc + depth[g] - scene.cam_z[0], 0.5)
-    footprint = np.maximum(first_depth ** 2 / (f * h), first_depth / f)
-    rgb[g], label[g] = _shade_ground(scene, Xg, zc + depth[g], footprint)
+    rgb[g], label[g] = _shade_ground(scene, Xg, zc + depth[g])
 
     for fac, sid_value in fac_hits:
         m = sid == sid_value
