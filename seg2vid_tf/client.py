@@ -33,33 +33,22 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
+from seg2vid_tf.command_flags import define_flag
+
 def define_flags():
-    """Defines the command's flags; idempotent (a flag defined already, e.g. by
-    another command imported in the same process, is kept)."""
-    defined = flags.FLAGS
-    if "server" not in defined:
-        flags.DEFINE_string("server", None, "REST base URL of the model server, e.g. http://localhost:8501.")
-    if "grpc" not in defined:
-        flags.DEFINE_string("grpc", None, "gRPC address host:port of the model server, e.g. localhost:8500.")
-    if "model" not in defined:
-        flags.DEFINE_string("model", "seg2vid", "Model name on the server.")
-    if "model_version" not in defined:
-        flags.DEFINE_integer("model_version", None, "Model version; the server's latest when not given.")
-    if "label_map" not in defined:
-        flags.DEFINE_string("label_map", None, "Label map PNG (train ids, or Cityscapes ids with "
-                                               "--label_ids=cityscapes).")
-    if "label_ids" not in defined:
-        flags.DEFINE_enum("label_ids", "train", ["train", "cityscapes"], "Which ids the label PNG holds.")
-    if "first_frame" not in defined:
-        flags.DEFINE_string("first_frame", None, "First frame image; calls the img2vid signature.")
-    if "seed" not in defined:
-        flags.DEFINE_integer("seed", 0, "Seed of the latent and the fill noise (same seed, same video).")
-    if "output" not in defined:
-        flags.DEFINE_string("output", "video.gif", "Output GIF, or a directory for PNG frames.")
-    if "timeout" not in defined:
-        flags.DEFINE_float("timeout", 120.0, "Seconds to wait for the server.")
-    if "fps" not in defined:
-        flags.DEFINE_float("fps", 8.0, "GIF frame rate.")
+    """Defines the command's flags (idempotent: `command_flags.define_flag`)."""
+    define_flag("string", "server", None, "REST base URL of the model server, e.g. http://localhost:8501.")
+    define_flag("string", "grpc", None, "gRPC address host:port of the model server, e.g. localhost:8500.")
+    define_flag("string", "model", "seg2vid", "Model name on the server.")
+    define_flag("integer", "model_version", None, "Model version; the server's latest when not given.")
+    define_flag("string", "label_map", None, "Label map PNG (train ids, or Cityscapes ids with "
+                                             "--label_ids=cityscapes).")
+    define_flag("enum", "label_ids", "train", ["train", "cityscapes"], "Which ids the label PNG holds.")
+    define_flag("string", "first_frame", None, "First frame image; calls the img2vid signature.")
+    define_flag("integer", "seed", 0, "Seed of the latent and the fill noise (same seed, same video).")
+    define_flag("string", "output", "video.gif", "Output GIF, or a directory for PNG frames.")
+    define_flag("float", "timeout", 120.0, "Seconds to wait for the server.")
+    define_flag("float", "fps", 8.0, "GIF frame rate.")
 
 
 SEG2VID_PNG = "seg2vid_png"

@@ -42,6 +42,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
+from seg2vid_tf import command_flags
 from seg2vid_tf import metrics as metrics_lib
 from seg2vid_tf import report as report_lib
 from seg2vid_tf import visualization
@@ -391,7 +392,6 @@ def write_report(report_dir, metrics, clips, fps=3):
 def define_flags():
     """The evaluation flags beside the training ones (idempotent)."""
     config_lib.define_flags()
-    values = flags.FLAGS
     new = (
         ("string", "output_json", None, "Where the metrics JSON is written."),
         ("string", "report_dir", None, "Where report.html, its plots and GIFs are written."),
@@ -405,8 +405,7 @@ def define_flags():
         ("integer", "max_eval_batches", None, "Evaluate at most this many batches."),
     )
     for kind, name, default, help_text in new:
-        if name not in values:
-            getattr(flags, f"DEFINE_{kind}")(name, default, help_text)
+        command_flags.define_flag(kind, name, default, help_text)
 
 
 def main(argv):

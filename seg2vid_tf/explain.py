@@ -35,6 +35,7 @@ import tensorflow as tf
 from absl import app, flags
 from PIL import Image, ImageDraw
 
+from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import config as config_lib
 from seg2vid_tf.models.flow_decoder import frames_to_time_axis
@@ -216,25 +217,15 @@ def write_explanations(result, first_frame, output_dir):
 
 
 def define_flags():
-    """Defines the command's flags; idempotent (a flag defined already, e.g. by
-    another command imported in the same process, is kept)."""
-    defined = flags.FLAGS
-    if "checkpoint_dir" not in defined:
-        flags.DEFINE_string("checkpoint_dir", None, "img2vid checkpoint directory.")
-    if "label_map" not in defined:
-        flags.DEFINE_string("label_map", None, "Label PNG of train ids (label-conditioned models).")
-    if "first_frame" not in defined:
-        flags.DEFINE_string("first_frame", None, "The start frame (PNG/JPEG).")
-    if "output_dir" not in defined:
-        flags.DEFINE_string("output_dir", "explain", "Where the maps are written.")
-    if "explain_class" not in defined:
-        flags.DEFINE_integer("explain_class", None, "Explain the motion of this train id's pixels.")
-    if "region" not in defined:
-        flags.DEFINE_string("region", None, "Explain the motion inside y0,x0,y1,x1 (pixels).")
-    if "seed" not in defined:
-        flags.DEFINE_integer("seed", 0, "Key of the latent (prior sample).")
-    if "smooth_samples" not in defined:
-        flags.DEFINE_integer("smooth_samples", 20, "SmoothGrad samples (0: plain gradients).")
+    """Defines the command's flags (idempotent: `command_flags.define_flag`)."""
+    define_flag("string", "checkpoint_dir", None, "img2vid checkpoint directory.")
+    define_flag("string", "label_map", None, "Label PNG of train ids (label-conditioned models).")
+    define_flag("string", "first_frame", None, "The start frame (PNG/JPEG).")
+    define_flag("string", "output_dir", "explain", "Where the maps are written.")
+    define_flag("integer", "explain_class", None, "Explain the motion of this train id's pixels.")
+    define_flag("string", "region", None, "Explain the motion inside y0,x0,y1,x1 (pixels).")
+    define_flag("integer", "seed", 0, "Key of the latent (prior sample).")
+    define_flag("integer", "smooth_samples", 20, "SmoothGrad samples (0: plain gradients).")
 
 
 def _region_from_flags(values, label_map, height, width):

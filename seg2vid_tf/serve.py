@@ -48,6 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from absl import app, flags, logging
 
+from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.serving import export as export_lib
 from seg2vid_tf.serving import rest
 
@@ -320,28 +321,18 @@ def load_test(url, model_name, label_png, num_requests, seed=0, timeout=600.0):
 
 
 def define_flags():
-    """Defines the command's flags; idempotent (a flag defined already, e.g. by
-    another command imported in the same process, is kept)."""
-    defined = flags.FLAGS
-    if "export_base" not in defined:
-        flags.DEFINE_string("export_base", None, "Directory of the exported versions.")
-    if "model_name" not in defined:
-        flags.DEFINE_string("model_name", "seg2vid", "The model's name in request paths.")
-    if "host" not in defined:
-        flags.DEFINE_string("host", "127.0.0.1", "Address to bind (loopback unless told otherwise).")
-    if "port" not in defined:
-        flags.DEFINE_integer("port", 8501, "REST port.")
-    if "max_request_mb" not in defined:
-        flags.DEFINE_float("max_request_mb", 64.0, "Largest request body accepted, in MiB.")
-    if "backend" not in defined:
-        flags.DEFINE_string("backend", None, "Forward /v1/... to this TF Serving REST URL "
-                                            "(e.g. http://localhost:8501); the page is served here.")
-    if "selftest_load" not in defined:
-        flags.DEFINE_integer("selftest_load", 0, "Send this many concurrent predict requests to a "
-                                                 "loopback instance, print the numbers and exit.")
-    if "grpc_port" not in defined:
-        flags.DEFINE_integer("grpc_port", 0, "Also answer TF Serving's gRPC PredictionService on this "
-                                             "port (0: no gRPC).")
+    """Defines the command's flags (idempotent: `command_flags.define_flag`)."""
+    define_flag("string", "export_base", None, "Directory of the exported versions.")
+    define_flag("string", "model_name", "seg2vid", "The model's name in request paths.")
+    define_flag("string", "host", "127.0.0.1", "Address to bind (loopback unless told otherwise).")
+    define_flag("integer", "port", 8501, "REST port.")
+    define_flag("float", "max_request_mb", 64.0, "Largest request body accepted, in MiB.")
+    define_flag("string", "backend", None, "Forward /v1/... to this TF Serving REST URL "
+                                          "(e.g. http://localhost:8501); the page is served here.")
+    define_flag("integer", "selftest_load", 0, "Send this many concurrent predict requests to a "
+                                               "loopback instance, print the numbers and exit.")
+    define_flag("integer", "grpc_port", 0, "Also answer TF Serving's gRPC PredictionService on this "
+                                           "port (0: no gRPC).")
 
 
 def main(argv):

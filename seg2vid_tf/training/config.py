@@ -11,6 +11,8 @@ import dataclasses
 
 from absl import flags
 
+from seg2vid_tf import command_flags
+
 from seg2vid_tf import losses
 from seg2vid_tf.data import registry
 from seg2vid_tf.models.config import Img2VidConfig
@@ -79,8 +81,7 @@ def define_flags(flag_values=None):
     flag_values = flags.FLAGS if flag_values is None else flag_values
 
     def define(kind, name, *args, **kwargs):
-        if name not in flag_values:
-            getattr(flags, f"DEFINE_{kind}")(name, *args, flag_values=flag_values, **kwargs)
+        command_flags.define_flag(kind, name, *args, flag_values=flag_values, **kwargs)
 
     # Data.
     define("enum", "dataset", "synthetic", list(DATASETS),
