@@ -28,6 +28,9 @@ flags.DEFINE_string("export_base", None, "The model's base directory (TF Serving
 flags.DEFINE_integer("version", None, "Version number; the next free one when not given.")
 flags.DEFINE_integer("num_frames", 4, "Frames predicted after the first one (the videos have "
                                       "num_frames + 1 frames).")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "The video model's compute precision in the export (mixed_bfloat16: bfloat16 "
+                  "compute, for CPUs with AVX512_BF16/AMX, GPUs and TPUs).")
 FLAGS = flags.FLAGS
 
 
@@ -46,7 +49,8 @@ def main(argv):
     from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
 
     try:
-        pipeline = seg2vid.load_seg2vid(FLAGS.checkpoint_dir, FLAGS.label2image_checkpoint_dir)
+        pipeline = seg2vid.load_seg2vid(FLAGS.checkpoint_dir, FLAGS.label2image_checkpoint_dir,
+                                        precision=FLAGS.precision)
         path = export.export_saved_model(pipeline, FLAGS.export_base, FLAGS.num_frames,
                                          version=FLAGS.version)
     except (FileNotFoundError, FileExistsError, ValueError) as error:

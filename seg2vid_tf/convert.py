@@ -30,6 +30,7 @@ from absl import app, flags
 
 from seg2vid_tf.models import config as config_lib
 from seg2vid_tf.models import pix2pixhd
+from seg2vid_tf.models import precision as precision_lib
 from seg2vid_tf.models import vgg19
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.models.img2vid import Img2Vid
@@ -252,14 +253,17 @@ def save_img2vid(model, output_dir):
     return manager.save()
 
 
-def load_img2vid(checkpoint_dir, *, height=None, width=None, flag_name="checkpoint_dir"):
+def load_img2vid(checkpoint_dir, *, height=None, width=None, flag_name="checkpoint_dir",
+                 precision="float32"):
     """Rebuilds an `Img2Vid` from a directory written by `save_img2vid` or training.
 
     Weights do not depend on the frame size, so `height`/`width` may differ
-    from the size the checkpoint was written at.
+    from the size the checkpoint was written at, nor on the precision
+    (`"float32"` or `"mixed_bfloat16"`, see `seg2vid_tf.models.precision`).
 
     Raises:
         FileNotFoundError: No config or checkpoint in `checkpoint_dir`.
+        ValueError: An unknown precision.
     """
 
 
@@ -272,7 +276,8 @@ def load_img2vid(checkpoint_dir, *, height=None, width=None, flag_name="checkpoi
     with open(config_path, encoding="utf-8") as handle:
         config = Img2VidConfig.from_dict(json.load(handle))
     config = config.replace(height=height or config.height, width=width or config.width)
-    model = Img2Vid(config).build_for_size()
+    with precision_lib.policy_scope(precision):
+        model = Img2Vid(config).build_for_size()
     status = tf.train.Checkpoint(model=model).restore(prefix)
     status.expect_partial().assert_existing_objects_matched()
     return model

@@ -73,10 +73,12 @@ def _check_existing_data(data_dir, values):
     expected = {"num_sequences": values.num_sequences, "num_frames": values.num_frames,
                 "height": values.height, "width": values.width, "seed": values.seed,
                 "val_fraction": values.val_fraction, "city": values.city,
-                "motion_scale": values.motion_scale}
-    different = {key: (settings.get(key, 1.0 if key == "motion_scale" else None), value)
+                "motion_scale": values.motion_scale, "speed_variation": values.speed_variation}
+    # Settings added after the first datasets were written, at the values those had.
+    missing = {"motion_scale": 1.0, "speed_variation": 1.0}
+    different = {key: (settings.get(key, missing.get(key)), value)
                  for key, value in expected.items()
-                 if settings.get(key, 1.0 if key == "motion_scale" else None) != value}
+                 if settings.get(key, missing.get(key)) != value}
     if different:
         details = ", ".join(f"{key}: {old!r} there, {new!r} in the config"
                             for key, (old, new) in sorted(different.items()))
@@ -100,7 +102,8 @@ def main(argv):
         synthetic.generate_dataset(data_dir, values.num_sequences, values.num_frames, values.height,
                                    values.width, values.seed, val_fraction=values.val_fraction,
                                    city=values.city, progress=True,
-                                   motion_scale=values.motion_scale)
+                                   motion_scale=values.motion_scale, num_workers=0,
+                                   speed_variation=values.speed_variation)
     else:
         _check_existing_data(data_dir, values)
         print(f"[1/3] Using the synthetic data in {data_dir}")
@@ -108,17 +111,16 @@ def main(argv):
     config = config_lib.config_from_flags()
     print(f"[2/3] Training {config.train_steps} steps (batch {config.batch_size}, "
           f"{config.model.height}x{config.model.width}, width x{config.model.width_multiplier})")
-    result = trainer.train_and_evaluate(config, os.path.join(output_dir, "model"))
+    # One evaluation of the held-out clips: reconstruction and generation on the same clips.
+    result = trainer.train_and_evaluate(config, os.path.join(output_dir, "model"),
+                                        num_samples=REPORT_SAMPLES, keep_clips=4)
     print("[3/3] Writing videos and the evaluation report")
     model = convert.load_img2vid(os.path.join(output_dir, "model"))
     paths = write_videos(model, config, output_dir)
     from seg2vid_tf import evaluate  # pylint: disable=import-outside-toplevel
-    evaluation = evaluate.evaluate_model(model, config, num_samples=REPORT_SAMPLES,
-                                         seed=config.seed, keep_clips=4)
-    clips = evaluation.pop("_clips")
-    paths["report"] = evaluate.write_report(os.path.join(output_dir, "report"), evaluation, clips)
     metrics = result["eval"]
-    metrics["generation"] = evaluation["generation"]
+    paths["report"] = evaluate.write_report(os.path.join(output_dir, "report"), metrics,
+                                            result["clips"])
     summary = {"metrics": metrics, "videos": paths, "minutes": (time.time() - start) / 60.0,
                "tensorboard": f"tensorboard --logdir {os.path.join(output_dir, 'model')}"}
     with open(os.path.join(output_dir, "demo.json"), "w", encoding="utf-8") as handle:

@@ -10,7 +10,7 @@ from seg2vid_tf import demo
 from seg2vid_tf.data import synthetic
 
 SETTINGS = dict(num_sequences=48, num_frames=9, height=128, width=128, seed=0, val_fraction=0.25,
-                city="synth", motion_scale=0.25)
+                city="synth", motion_scale=0.25, speed_variation=0.25)
 
 
 def _write(tmp_path, settings, renderer_version=synthetic.RENDERER_VERSION):
@@ -31,6 +31,15 @@ def test_data_made_with_other_settings_is_refused_and_kept(tmp_path):
                                              r"num_sequences: 24 there, 48"):
         demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
     assert (tmp_path / "synthetic.json").exists()
+
+
+def test_data_from_before_speed_variation_existed_counts_as_full_variation(tmp_path):
+    old = {key: value for key, value in SETTINGS.items() if key != "speed_variation"}
+    data_dir = _write(tmp_path, old)
+    demo._check_existing_data(data_dir,
+                              types.SimpleNamespace(**dict(SETTINGS, speed_variation=1.0)))
+    with pytest.raises(app.UsageError, match=r"speed_variation: 1\.0 there, 0\.25 in the config"):
+        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
 
 
 def test_data_from_before_motion_scale_existed_counts_as_scale_one(tmp_path):

@@ -428,7 +428,7 @@ def main(argv):
             model = SavedModelPredictor(values.saved_model_dir)
         else:
             model = convert.load_img2vid(values.checkpoint_dir, height=config.model.height,
-                                         width=config.model.width)
+                                         width=config.model.width, precision=config.precision)
             config = dataclasses.replace(config, model=model.config)
         fvd_network = metrics_lib.load_i3d(values.i3d_module) if values.i3d_module else None
         fid_network = (metrics_lib.load_inception(values.inception_weights)

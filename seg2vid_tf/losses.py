@@ -100,7 +100,8 @@ def perceptual_distance(perceptual, target, prediction):
         prediction = tf.repeat(prediction, 3, axis=-1)
     total = 0.0
     for a, b in zip(perceptual(target), perceptual(prediction)):
-        total += tf.reduce_mean(tf.abs(a - b))
+        # float32 even when the network computes in bfloat16 (mixed precision).
+        total += tf.reduce_mean(tf.abs(tf.cast(a, tf.float32) - tf.cast(b, tf.float32)))
     return total
 
 

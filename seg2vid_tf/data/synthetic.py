@@ -17,7 +17,8 @@ no lens distortion, no antialiasing):
   principal point ``(cx, cy)`` is the vanishing point of the road. Pixel
   centres are at integer coordinates.
 * The camera drives forward: ``Zc(t+1) - Zc(t)`` is a random (slowly
-  changing) speed in metres per frame.
+  changing) speed in metres per frame (``speed_variation`` narrows its
+  spread across sequences, ``motion_scale`` scales it with every velocity).
 * Static geometry: the ground plane (road with lane markings and crosswalks,
   kerbs and sidewalks, grass strips, terrain), two building-facade planes
   ``X = -dL`` and ``X = +dR`` parallel to the road (buildings with window
@@ -34,12 +35,17 @@ no lens distortion, no antialiasing):
 * Optionally the ego vehicle's hood (void, id 19) is visible at the bottom;
   it moves with the camera.
 
-Each frame is rendered by ray casting every pixel (vectorised with NumPy):
-the nearest hit among ground, facades, sprites and sky is found with a depth
-buffer, and that surface's procedural texture (value noise, tiles, windows,
-markings, ...) is evaluated at the hit's *surface coordinates*. Textures are
-attached to the surfaces, so brightness constancy holds exactly (up to the
-uint8 rounding and the point sampling of the textures).
+Each frame is rendered by ray casting (vectorised with NumPy): the nearest
+hit among ground, facades, sprites and sky is found with a depth buffer, and
+that surface's procedural texture (value noise, tiles, windows, markings, ...)
+is evaluated at the hit's *surface coordinates*. Textures are attached to the
+surfaces, so brightness constancy holds (up to the uint8 rounding and the
+finite sampling of each pixel). A pixel's colour is the mean of a stratified
+2x2 grid of rays over its area (renderer version 3), like a camera pixel or a
+frame area-downsampled from a larger one (Cityscapes at 128x256): a render of
+the pixel centres alone aliases thin markings and edges, and on aliased frames
+a small fraction of the true flow costs the photometric losses more than zero
+flow. Labels, depths and the flow come from the ray through the centre.
 
 Ground-truth flow
 -----------------
@@ -139,7 +145,11 @@ LABEL_COLORS = np.array([
 FORMAT_VERSION = 1
 # Bumped whenever the same settings render different pixels, so that `make demo` does not
 # reuse stale data (data written before the field existed reads as version 1).
-RENDERER_VERSION = 1
+RENDERER_VERSION = 3
+# Version 3 integrates each pixel over its area (a stratified grid of rays, see
+# `_antialiased_rgb`) instead of shading only the ray through its centre.
+# (Version 2 was a rougher asphalt that never shipped in a release.)
+SUPERSAMPLING = 2  # Rays per pixel along each axis (SUPERSAMPLING**2 rays per pixel).
 FLOW_SCALE = 64.0
 FLOW_OFFSET = 2 ** 15
 
@@ -868,12 +878,18 @@ def _add_vehicle(sprites, rng, x, z, vx, vz, front, allow_big=True, tram=False):
     sprites.append(_Sprite("vehicle", x, z, vx, vz, -w / 2, w / 2, h, _sprite_car, p))
 
 
-def _sample_scene(rng, num_frames, height, width, motion_scale=1.0):
+_MEAN_CAMERA_SPEED = 0.875  # metres per frame: the middle of the drawn range 0.45..1.3
+
+
+def _sample_scene(rng, num_frames, height, width, motion_scale=1.0, speed_variation=1.0):
     """Draws a random street scene (camera, layout, objects).
 
     ``motion_scale`` multiplies every velocity (camera and objects) after all
-    random draws, like a higher (< 1) or lower (> 1) frame rate: the scene
-    layout does not depend on it.
+    random draws, like a higher (< 1) or lower (> 1) frame rate.
+    ``speed_variation`` scales how far each sequence's camera speed (and its
+    acceleration) lies from the mean speed, also after all draws: 1 keeps the
+    drawn speeds (0.45 to 1.3 m per frame), 0 drives every sequence at the mean.
+    The scene layout depends on neither.
     """
     seed = int(rng.integers(1 << 30))
     f = width * rng.uniform(0.68, 0.86)
@@ -1045,6 +1061,11 @@ def _sample_scene(rng, num_frames, height, width, motion_scale=1.0):
         sky_top = np.array([grey - 30, grey - 22, grey - 12])
         sky_horizon = np.array([grey + 18, grey + 20, grey + 24])
     hood_rows = int(round(height * rng.uniform(0.06, 0.1))) if rng.random() < 0.3 else 0
+    if speed_variation != 1.0:
+        # The layout above reaches far beyond the camera's path at any of these speeds.
+        speeds = np.maximum(_MEAN_CAMERA_SPEED + speed_variation * (speed0 - _MEAN_CAMERA_SPEED)
+                            + speed_variation * accel * np.arange(max(num_frames - 1, 1)), 0.2)
+        cam_z = np.concatenate([[0.0], np.cumsum(speeds)])[:num_frames]
     if motion_scale != 1.0:
         cam_z = cam_z * motion_scale
         sprites = [dataclasses.replace(sprite, vx=sprite.vx * motion_scale,
@@ -1199,6 +1220,40 @@ def _render_frame(scene, t):
     return _Frame(rgb=rgb, label=label, sid=sid, depth=depth, X=X, Y=Y)
 
 
+def _antialiased_rgb(scene, t, samples_per_axis=None):
+    """Frame t's colours integrated over each pixel's area.
+
+    A camera pixel integrates light over its area, and the frames seg2vid trains
+    on (Cityscapes at 128x256) are area-downsampled from 2048x1024: both are
+    band-limited. A render of the pixel centres alone is aliased instead: thin
+    lane markings and facade edges jump by whole pixels between frames, and
+    bilinear warping (which blurs by a fractional shift) then costs more than a
+    wrong, zero flow. Here each pixel averages a stratified
+    ``samples_per_axis x samples_per_axis`` grid of rays, rendered by shifting
+    the principal point, so that every sub-sample sees the exact same scene.
+
+    Args:
+        scene: The `_Scene`.
+        t: Frame index.
+        samples_per_axis: Rays per pixel along each axis (default `SUPERSAMPLING`).
+
+    Returns:
+        float64 ``[H, W, 3]`` colours (before rounding).
+    """
+    n = SUPERSAMPLING if samples_per_axis is None else int(samples_per_axis)
+    if n <= 1:
+        return _render_frame(scene, t).rgb
+    offsets = (np.arange(n) + 0.5) / n - 0.5
+    total = 0.0
+    for oy in offsets:
+        for ox in offsets:
+            # A pixel's ray goes through (x - cx) / f: moving the principal point by -o
+            # moves every ray to the sub-pixel position x + o.
+            shifted = dataclasses.replace(scene, cx=scene.cx - ox, cy=scene.cy - oy)
+            total = total + _render_frame(shifted, t).rgb
+    return total / (n * n)
+
+
 def _compute_flow(scene, t, cur, nxt):
     """Exact forward flow from frame t to t+1 and its validity mask."""
     H, W = scene.height, scene.width
@@ -1270,13 +1325,25 @@ def _check_motion_scale(motion_scale):
         raise ValueError(f"motion_scale must be a number in (0, 4], got {motion_scale!r}.")
 
 
-def _render_sequence_full(rng_or_seed, num_frames, height, width, motion_scale=1.0):
+def _check_speed_variation(speed_variation):
+    if isinstance(speed_variation, bool) \
+            or not isinstance(speed_variation, (int, float, np.floating)) \
+            or not 0.0 <= float(speed_variation) <= 1.0:
+        raise ValueError(f"speed_variation must be a number in [0, 1], got {speed_variation!r}.")
+
+
+def _render_sequence_full(rng_or_seed, num_frames, height, width, motion_scale=1.0,
+                          speed_variation=1.0):
     _check_sizes(num_frames, height, width)
     _check_motion_scale(motion_scale)
+    _check_speed_variation(speed_variation)
     rng = _as_rng(rng_or_seed)
-    scene = _sample_scene(rng, int(num_frames), int(height), int(width), float(motion_scale))
+    scene = _sample_scene(rng, int(num_frames), int(height), int(width), float(motion_scale),
+                          float(speed_variation))
+    # The pixel-centre render gives the labels, depths and flow; the colours are
+    # integrated over each pixel.
     frames_info = [_render_frame(scene, t) for t in range(num_frames)]
-    frames = np.stack([_to_uint8(fr.rgb) for fr in frames_info])
+    frames = np.stack([_to_uint8(_antialiased_rgb(scene, t)) for t in range(num_frames)])
     labels = np.stack([fr.label for fr in frames_info])
     flows, valid = [], []
     for t in range(num_frames - 1):
@@ -1286,7 +1353,8 @@ def _render_sequence_full(rng_or_seed, num_frames, height, width, motion_scale=1
     return frames, labels, np.stack(flows), np.stack(valid), scene
 
 
-def render_sequence(rng_or_seed, num_frames, height, width, motion_scale=1.0):
+def render_sequence(rng_or_seed, num_frames, height, width, motion_scale=1.0,
+                    speed_variation=1.0):
     """Renders one synthetic driving sequence with exact forward flow.
 
     Args:
@@ -1299,6 +1367,10 @@ def render_sequence(rng_or_seed, num_frames, height, width, motion_scale=1.0):
             (0, 4]; 1 is urban driving at about 17 frames per second, 0.5
             the same scenes at twice the frame rate. The scene layout does
             not depend on it.
+        speed_variation: In [0, 1]: how far the camera speeds of different
+            sequences spread around the mean (1: 0.45 to 1.3 m per frame
+            before `motion_scale`, 0: all at 0.875). The layout does not
+            depend on it.
 
     Returns:
         A tuple ``(frames, labels, flows, valid)``:
@@ -1313,7 +1385,7 @@ def render_sequence(rng_or_seed, num_frames, height, width, motion_scale=1.0):
         ValueError: For invalid sizes.
     """
     frames, labels, flows, valid, _ = _render_sequence_full(rng_or_seed, num_frames, height, width,
-                                                            motion_scale)
+                                                            motion_scale, speed_variation)
     return frames, labels, flows, valid
 
 
@@ -1513,8 +1585,9 @@ def read_kitti_flow(path):
 # Dataset writer.
 # ---------------------------------------------------------------------------
 def _validate(output_dir, num_sequences, num_frames, height, width, seed, val_fraction, city,
-              motion_scale=1.0):
+              motion_scale=1.0, speed_variation=1.0):
     _check_motion_scale(motion_scale)
+    _check_speed_variation(speed_variation)
     if not output_dir:
         raise ValueError("output_dir must be given (--output_dir=DIR).")
     if not isinstance(num_sequences, (int, np.integer)) or num_sequences < 1:
@@ -1563,12 +1636,45 @@ def sequence_paths(output_dir, split, city, seq, num_frames):
     }
 
 
+def _write_sequence(output_dir, split, city, k, seed, num_frames, height, width, motion_scale,
+                    speed_variation):
+    """Renders sequence k and writes its files; returns its entry of `synthetic.json`."""
+    frames, labels, flows, valid, scene = _render_sequence_full(
+        sequence_rng(seed, k), num_frames, height, width, motion_scale, speed_variation)
+    paths = sequence_paths(output_dir, split, city, k, num_frames)
+    for key in ("frames", "labels", "flows"):
+        os.makedirs(os.path.dirname(paths[key][0]), exist_ok=True)
+    for t in range(num_frames):
+        Image.fromarray(frames[t]).save(paths["frames"][t])
+        Image.fromarray(labels[t]).save(paths["labels"][t])
+    for t in range(num_frames - 1):
+        write_kitti_flow(paths["flows"][t], flows[t], valid[t])
+    return {
+        "sequence": k,
+        "prefix": f"{city}_{k:06d}",
+        "focal_px": round(float(scene.f), 4),
+        "principal_point_px": [round(float(scene.cx), 4), round(float(scene.cy), 4)],
+        "camera_height_m": round(float(scene.cam_h), 4),
+        "camera_z_m": [round(float(z), 4) for z in scene.cam_z],
+        "valid_flow_fraction": round(float(valid.mean()), 4),
+    }
+
+
+def _check_num_workers(num_workers):
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+            or num_workers < 0:
+        raise ValueError(f"num_workers must be an int >= 0 (0: one per CPU core), "
+                         f"got {num_workers!r}.")
+
+
 def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
-                     val_fraction=0.25, city="synth", progress=False, motion_scale=1.0):
+                     val_fraction=0.25, city="synth", progress=False, motion_scale=1.0,
+                     num_workers=1, speed_variation=1.0):
     """Generates the synthetic dataset in the Cityscapes sequence layout.
 
     Existing files with the same names are overwritten; other files in
-    ``output_dir`` are left alone.
+    ``output_dir`` are left alone. The files do not depend on ``num_workers``:
+    sequence k only depends on ``(seed, k)``.
 
     Args:
         output_dir: Root directory (created if needed).
@@ -1582,6 +1688,10 @@ def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
         progress: Show a tqdm progress bar.
         motion_scale: Multiplies all velocities, in (0, 4] (see
             :func:`render_sequence`).
+        speed_variation: Spread of the camera speeds, in [0, 1] (see
+            :func:`render_sequence`).
+        num_workers: Processes that render sequences in parallel (1: this
+            process only; 0: one per CPU core).
 
     Returns:
         Summary dict: ``output_dir``, ``num_train``, ``num_val``,
@@ -1591,41 +1701,44 @@ def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
         ValueError: For invalid arguments.
     """
     _validate(output_dir, num_sequences, num_frames, height, width, seed, val_fraction, city,
-              motion_scale)
+              motion_scale, speed_variation)
+    _check_num_workers(num_workers)
     start = time.time()
     n_train, n_val = split_counts(num_sequences, val_fraction)
-    splits = {"train": [], "val": []}
-    iterator = range(num_sequences)
+    jobs = [(output_dir, "train" if k < n_train else "val", city, k, int(seed), int(num_frames),
+             int(height), int(width), float(motion_scale), float(speed_variation))
+            for k in range(num_sequences)]
+    workers = min(num_workers or (os.cpu_count() or 1), num_sequences)
+    bar = None
     if progress:
         from tqdm import tqdm
-        iterator = tqdm(iterator, desc="sequences", unit="seq")
-    num_files = 0
-    for k in iterator:
-        split = "train" if k < n_train else "val"
-        frames, labels, flows, valid, scene = _render_sequence_full(
-            sequence_rng(seed, k), num_frames, height, width, motion_scale)
-        paths = sequence_paths(output_dir, split, city, k, num_frames)
-        for key in ("frames", "labels", "flows"):
-            os.makedirs(os.path.dirname(paths[key][0]), exist_ok=True)
-        for t in range(num_frames):
-            Image.fromarray(frames[t]).save(paths["frames"][t])
-            Image.fromarray(labels[t]).save(paths["labels"][t])
-        for t in range(num_frames - 1):
-            write_kitti_flow(paths["flows"][t], flows[t], valid[t])
-        num_files += 2 * num_frames + num_frames - 1
-        splits[split].append({
-            "sequence": k,
-            "prefix": f"{city}_{k:06d}",
-            "focal_px": round(float(scene.f), 4),
-            "principal_point_px": [round(float(scene.cx), 4), round(float(scene.cy), 4)],
-            "camera_height_m": round(float(scene.cam_h), 4),
-            "camera_z_m": [round(float(z), 4) for z in scene.cam_z],
-            "valid_flow_fraction": round(float(valid.mean()), 4),
-        })
+        bar = tqdm(total=num_sequences, desc="sequences", unit="seq")
+    entries = []
+    if workers <= 1:
+        for job in jobs:
+            entries.append(_write_sequence(*job))
+            if bar is not None:
+                bar.update()
+    else:
+        import concurrent.futures
+        import multiprocessing
+        # "spawn": the caller may hold TensorFlow's threads, which a fork would copy half-way.
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_write_sequence, *job) for job in jobs]
+            for future in concurrent.futures.as_completed(futures):
+                entries.append(future.result())
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    entries.sort(key=lambda entry: entry["sequence"])
+    splits = {"train": entries[:n_train], "val": entries[n_train:]}
+    num_files = num_sequences * (3 * num_frames - 1)
     settings = dict(num_sequences=int(num_sequences), num_frames=int(num_frames),
                     height=int(height), width=int(width), seed=int(seed),
                     val_fraction=float(val_fraction), city=city,
-                    motion_scale=float(motion_scale))
+                    motion_scale=float(motion_scale), speed_variation=float(speed_variation))
     meta = {
         "generator": "seg2vid_tf.data.synthetic",
         "format_version": FORMAT_VERSION,
@@ -1670,6 +1783,10 @@ def _define_flags():
     flags.DEFINE_float("val_fraction", 0.25, "Fraction of sequences in the val split, in [0, 1).")
     flags.DEFINE_string("city", "synth", "City name used in directory and file names.")
     flags.DEFINE_float("motion_scale", 1.0, "Multiplies all velocities (like 1/frame rate), in (0, 4].")
+    flags.DEFINE_float("speed_variation", 1.0, "Spread of the camera speeds around their mean, in "
+                                               "[0, 1] (1: 0.45..1.3 m per frame, 0: all 0.875).")
+    flags.DEFINE_integer("num_workers", 0, "Processes rendering in parallel (0: one per CPU core); "
+                                           "the files do not depend on it.")
 
 
 def _parse_flags(argv):
@@ -1692,13 +1809,17 @@ def main(argv):
         logging.info("Ignoring flags of other programs: %s", " ".join(unknown))
     try:
         _validate(FLAGS.output_dir, FLAGS.num_sequences, FLAGS.num_frames, FLAGS.height,
-                  FLAGS.width, FLAGS.seed, FLAGS.val_fraction, FLAGS.city, FLAGS.motion_scale)
+                  FLAGS.width, FLAGS.seed, FLAGS.val_fraction, FLAGS.city, FLAGS.motion_scale,
+                  FLAGS.speed_variation)
+        _check_num_workers(FLAGS.num_workers)
     except ValueError as exc:
         raise app.UsageError(str(exc)) from None
     summary = generate_dataset(FLAGS.output_dir, FLAGS.num_sequences, FLAGS.num_frames,
                                FLAGS.height, FLAGS.width, FLAGS.seed,
                                val_fraction=FLAGS.val_fraction, city=FLAGS.city,
-                               progress=True, motion_scale=FLAGS.motion_scale)
+                               progress=True, motion_scale=FLAGS.motion_scale,
+                               speed_variation=FLAGS.speed_variation,
+                               num_workers=FLAGS.num_workers)
     print(f"Wrote {summary['num_train']} train + {summary['num_val']} val sequences of "
           f"{FLAGS.num_frames} frames ({FLAGS.height}x{FLAGS.width}), "
           f"{summary['num_files']} files, in {summary['seconds']:.1f} s to {summary['output_dir']}")

@@ -56,12 +56,13 @@ class BatchNorm(keras.layers.Layer):
             raise ValueError(f"{self.name}: the channel axis must be known, got {input_shape}.")
         self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
         self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
+        # Running statistics stay float32 when read under mixed precision (no autocast).
         self.moving_mean = self.add_weight(
             name="moving_mean", shape=(channels,), initializer="zeros", trainable=False,
-            aggregation="mean")
+            aggregation="mean", autocast=False)
         self.moving_variance = self.add_weight(
             name="moving_variance", shape=(channels,), initializer="ones", trainable=False,
-            aggregation="mean")
+            aggregation="mean", autocast=False)
 
     def _normalize(self, x, mean, variance):
         dtype = x.dtype

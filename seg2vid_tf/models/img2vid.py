@@ -29,6 +29,11 @@ tfd = tfp.distributions
 OUTPUT_KEYS = ("warped", "frames", "flow", "flow_back", "mask_fw", "mask_bw", "mu", "logvar")
 
 
+def _float32(x):
+    """`x` as float32; the same tensor when it is float32 already."""
+    return tf.cast(x, tf.float32)
+
+
 def label_volume(label_map):
     """One-hot `[B, H, W, 20]` float32 of train ids 0..19 (bg ids 0..10 first)."""
     return tf.one_hot(tf.cast(label_map, tf.int32), config_lib.NUM_CLASSES, dtype=tf.float32)
@@ -74,6 +79,10 @@ class Img2Vid(keras.Model):
 
     def __init__(self, config=None, seed=None, **kwargs):
         kwargs.setdefault("name", "img2vid")
+        # The model itself computes in float32, so its inputs (frames, noise, latent) stay
+        # float32 under a mixed precision policy too; each sublayer, created under the
+        # global policy, casts what it computes with.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.config = config if config is not None else config_lib.Img2VidConfig()
         c = self.config
@@ -184,11 +193,12 @@ class Img2Vid(keras.Model):
             foreground = labels[..., config_lib.NUM_BACKGROUND_CLASSES:]
             halves = [encoder(tf.concat([y, mask], axis=-1), training=training)
                       for encoder, mask in zip(self.motion_encoders, (background, foreground))]
-            return (tf.concat([halves[0][0], halves[1][0]], axis=-1),
-                    tf.concat([halves[0][1], halves[1][1]], axis=-1))
+            return (_float32(tf.concat([halves[0][0], halves[1][0]], axis=-1)),
+                    _float32(tf.concat([halves[0][1], halves[1][1]], axis=-1)))
         if self.config.label_mode == "one_path":
             y = tf.concat([y, label_volume(label_map)], axis=-1)
-        return self.motion_net(y, training=training)
+        mu, logvar = self.motion_net(y, training=training)
+        return _float32(mu), _float32(logvar)
 
     def _stateless_seed(self):
         return keras.random.randint((2,), 0, 2 ** 31 - 1, dtype="int32", seed=self.seed_generator)
@@ -241,9 +251,11 @@ class Img2Vid(keras.Model):
 
         # 4. Flow decoder and 5. heads.
         features = self.flow_decoder(codes, e1, e2, e3, training=training)
-        flow = self.forward_flow_head(features, training=training)
-        flow_back = self.backward_flow_head(features, training=training)
-        masks = self.occlusion_head(features, training=training)
+        # The heads' outputs in float32 (a no-op unless the layers compute in bfloat16:
+        # warping, the masks' blend and the losses stay in float32).
+        flow = _float32(self.forward_flow_head(features, training=training))
+        flow_back = _float32(self.backward_flow_head(features, training=training))
+        masks = _float32(self.occlusion_head(features, training=training))
         mask_fw, mask_bw = masks[..., :1], masks[..., 1:]
 
         # 6. Warp the start frame by the masked forward flow.
@@ -254,7 +266,7 @@ class Img2Vid(keras.Model):
         if noise is None:
             noise = keras.random.normal(tf.shape(first), seed=self.seed_generator)
         refine_input = warped * mask_fw + repeat_frames(noise, t) * (1.0 - mask_fw)
-        frames = self.refine(refine_input, training=training)
+        frames = _float32(self.refine(refine_input, training=training))
 
         def per_sample(x):
             return frames_to_time_axis(x, t)

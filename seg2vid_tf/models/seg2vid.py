@@ -359,19 +359,22 @@ def seeded_normal(seeds, shape, stream):
         seeds, fn_output_signature=tf.TensorSpec(shape, tf.float32))
 
 
-def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None):
+def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="float32"):
     """Both stages from their checkpoint directories.
 
     Args:
         checkpoint_dir: img2vid directory (`convert.load_img2vid`).
         label2image_checkpoint_dir: Optional stage-1 directory
             (`convert.load_label2image`); without it the first frame must be given.
+        precision: The video model's precision, `"float32"` or `"mixed_bfloat16"`
+            (`seg2vid_tf.models.precision`); stage 1 stays float32.
 
     Raises:
         FileNotFoundError: A directory without config or checkpoint (naming
             `--checkpoint_dir` or `--label2image_checkpoint_dir`).
     """
-    video_model = convert.load_img2vid(checkpoint_dir, flag_name="checkpoint_dir")
+    video_model = convert.load_img2vid(checkpoint_dir, flag_name="checkpoint_dir",
+                                       precision=precision)
     painter = None
     if label2image_checkpoint_dir:
         painter = convert.load_label2image(label2image_checkpoint_dir,

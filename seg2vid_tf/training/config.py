@@ -15,6 +15,7 @@ from seg2vid_tf import command_flags
 
 from seg2vid_tf import losses
 from seg2vid_tf.data import registry
+from seg2vid_tf.models import precision as precision_lib
 from seg2vid_tf.models.config import Img2VidConfig
 
 DATASETS = registry.DATASETS
@@ -45,6 +46,7 @@ class TrainConfig:
     sync_batch_norm: bool = False
     max_nonfinite_steps: int = 3
     eval_batches: int = 4
+    precision: str = "float32"  # or "mixed_bfloat16" (seg2vid_tf.models.precision)
 
     def __post_init__(self):
         registry.check_model(self.dataset, self.model.label_mode, self.model.channels)
@@ -56,6 +58,7 @@ class TrainConfig:
                 raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}.")
         if self.learning_rate <= 0:
             raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
+        precision_lib.check_precision(self.precision)
         weights = dict(self.loss_weights)
         if weights.get("vgg", 0.0) > 0 and not self.vgg19_weights:
             raise ValueError(
@@ -108,6 +111,8 @@ def define_flags(flag_values=None):
     define("string", "city", "synth", "Synthetic data: city name in file names.")
     define("float", "motion_scale", 1.0,
            "Synthetic data: multiplies all velocities (like 1 / frame rate), in (0, 4].")
+    define("float", "speed_variation", 1.0,
+           "Synthetic data: spread of the camera speeds around their mean, in [0, 1].")
     # Model.
     define("enum", "label_mode", "two_path", ["two_path", "one_path", "none"], "img2vid variant.")
     define("integer", "channels", 3, "Frame channels (3 RGB, 1 grayscale).")
@@ -129,6 +134,9 @@ def define_flags(flag_values=None):
     define("bool", "sync_batch_norm", False, "Batch statistics over all replicas.")
     define("integer", "max_nonfinite_steps", 3, "Stop after this many non-finite losses in a row.")
     define("integer", "eval_batches", 4, "Batches of the val split evaluated after training.")
+    define("enum", "precision", "float32", list(precision_lib.PRECISIONS),
+           "float32 (the reference's) or mixed_bfloat16 (bfloat16 compute, float32 weights: fast "
+           "on CPUs with AVX512_BF16/AMX, GPUs and TPUs; see seg2vid_tf.benchmark).")
     # Evaluation.
     define("string", "checkpoint_dir", None, "Checkpoint directory to evaluate.")
     define("string", "output_json", None, "Where evaluate writes its JSON report.")
@@ -157,4 +165,4 @@ def config_from_flags(values=None, check_weights=True):
         checkpoint_every=values.checkpoint_every, summary_every=values.summary_every,
         image_summary_every=values.image_summary_every, keep_checkpoints=values.keep_checkpoints,
         sync_batch_norm=values.sync_batch_norm, max_nonfinite_steps=values.max_nonfinite_steps,
-        eval_batches=values.eval_batches)
+        eval_batches=values.eval_batches, precision=values.precision)

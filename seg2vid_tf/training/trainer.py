@@ -39,6 +39,7 @@ from seg2vid_tf import convert, losses, visualization
 from seg2vid_tf.data import registry
 from seg2vid_tf.layers.batch_norm import set_synchronized
 from seg2vid_tf.models import config as model_config
+from seg2vid_tf.models import precision
 from seg2vid_tf.models.img2vid import Img2Vid
 from seg2vid_tf.training import loop, summaries
 from seg2vid_tf.training.loop import NonFiniteLossError  # noqa: F401  (public here too)
@@ -134,7 +135,7 @@ class Trainer:
         self.write_dir = (workdir if self.is_chief
                           else os.path.join(workdir, f"workertemp_{task_id}"))
         keras.utils.set_random_seed(config.seed)
-        with self.strategy.scope():
+        with self.strategy.scope(), precision.policy_scope(config.precision):
             self.model = Img2Vid(config.model, seed=config.seed)
             self.model.build_for_size()
             if config.sync_batch_norm:
@@ -258,27 +259,40 @@ class Trainer:
                             summaries.sample_frames(batch["video"].numpy(), outputs))
 
 
-def train_and_evaluate(config, workdir, strategy=None, progress=True):
+def train_and_evaluate(config, workdir, strategy=None, progress=True, num_samples=0,
+                       keep_clips=0):
     """Trains `config` in `workdir` (resuming if a checkpoint is there), then evaluates.
 
     With several workers only the chief evaluates and writes `metrics.json`.
 
+    Args:
+        config: A `TrainConfig`.
+        workdir: Checkpoints, summaries and `metrics.json`.
+        strategy: A distribution strategy (default: `make_strategy()`).
+        progress: Show the progress bar.
+        num_samples: Prior samples per held-out clip for the generation mode of the
+            evaluation (0: reconstruction only; see `evaluate.evaluate_model`).
+        keep_clips: Also return this many held-out clips with their predictions
+            (for `evaluate.write_report`).
+
     Returns:
-        dict with the final training loss terms and the evaluation metrics
-        (empty on the other workers).
+        dict with the final training loss terms (`train`), the evaluation metrics
+        (`eval`, empty on the other workers) and the kept clips (`clips`).
     """
     trainer = Trainer(config, workdir, strategy=strategy)
     trainer.restore()
     terms = trainer.fit(progress=progress)
     if not trainer.is_chief:
-        return {"train": terms, "eval": {}}
+        return {"train": terms, "eval": {}, "clips": []}
     from seg2vid_tf import evaluate  # pylint: disable=import-outside-toplevel
 
     metrics = evaluate.evaluate_model(trainer.model, config, split="val",
-                                      max_batches=config.eval_batches)
+                                      max_batches=config.eval_batches, num_samples=num_samples,
+                                      seed=config.seed, keep_clips=keep_clips)
+    clips = metrics.pop("_clips", [])
     with open(os.path.join(workdir, "metrics.json"), "w", encoding="utf-8") as handle:
         json.dump({"train": terms, "eval": metrics}, handle, indent=2, sort_keys=True)
-    return {"train": terms, "eval": metrics}
+    return {"train": terms, "eval": metrics, "clips": clips}
 
 
 def trainable_weights_numpy(model):

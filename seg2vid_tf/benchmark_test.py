@@ -1,0 +1,119 @@
+"""Tests for seg2vid_tf.benchmark (the FLOP counts, the measurements and the command)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seg2vid_tf import benchmark
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_graph_gflop_counts_a_matrix_product():
+    function = tf.function(lambda a, b: tf.matmul(a, b),
+                           input_signature=[tf.TensorSpec([64, 32]), tf.TensorSpec([32, 16])])
+    assert benchmark.graph_gflop(function.get_concrete_function()) == pytest.approx(
+        2 * 64 * 32 * 16 / 1e9)
+
+
+def test_graph_gflop_counts_3d_convolutions_and_their_gradients():
+    kernel = tf.Variable(tf.random.normal([3, 3, 3, 4, 8]))
+    inputs_spec = tf.TensorSpec([2, 5, 8, 8, 4])
+
+    def forward(x):
+        return tf.nn.conv3d(x, kernel, strides=[1] * 5, padding="SAME")
+
+    def forward_and_backward(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(forward(x))
+        return [y] + tape.gradient(y, [x, kernel])
+
+    def gradient_of_the_input_only(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(forward(x))
+        return tape.gradient(y, x)  # the kernel's gradient and the forward pass are dead code
+
+    # 2 * output elements * kernel volume * input channels.
+    conv = 2 * (2 * 5 * 8 * 8 * 8) * 27 * 4 / 1e9
+    assert benchmark.graph_gflop(tf.function(forward, input_signature=[inputs_spec])
+                                 .get_concrete_function()) == pytest.approx(conv)
+    both = benchmark.graph_gflop(tf.function(forward_and_backward, input_signature=[inputs_spec])
+                                 .get_concrete_function())
+    # Forward, gradient of the input and gradient of the kernel.
+    assert both == pytest.approx(3 * conv)
+    assert benchmark.graph_gflop(tf.function(gradient_of_the_input_only,
+                                             input_signature=[inputs_spec])
+                                 .get_concrete_function()) == pytest.approx(conv)
+
+
+def test_median_seconds_skips_the_warm_up():
+    calls = []
+
+    def function():
+        calls.append(len(calls))
+
+    median, times = benchmark.median_seconds(function, repeats=3, warmup=2)
+    assert len(calls) == 5 and len(times) == 3 and median >= 0
+
+
+def test_frames_psnr():
+    a = np.zeros([2, 4, 4, 3])
+    assert benchmark.frames_psnr(a, a) == float("inf")
+    assert benchmark.frames_psnr(a, a + 0.1) == pytest.approx(20.0)
+
+
+def test_matmul_rate_is_positive_and_plausible():
+    rate, rates = benchmark.measure_matmul_gflops(128, repeats=3, warmup=1)
+    assert len(rates) == 3 and 0.01 < rate < 1e5
+
+
+def test_unknown_workloads_are_refused():
+    with pytest.raises(ValueError, match="Unknown workloads"):
+        benchmark.run_benchmark(benchmark.QUICK, workloads=("inference_fp64",))
+
+
+def test_quick_command_writes_the_contract(tmp_path):
+    """`--quick` at CI size: every field of the public contract, for a subset of workloads."""
+    output = tmp_path / "bench.json"
+    workloads = "inference_fp32_function_latency,inference_fp32_eager_latency,train_step_fp32"
+    process = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.benchmark", f"--output_json={output}", "--quick",
+         f"--workloads={workloads}", "--repeats=2"],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=900, check=False,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert process.returncode == 0, process.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert report["matmul_gflops"] > 0
+    assert report["settings"]["width_multiplier"] == benchmark.QUICK.width_multiplier
+    assert report["machine"]["cores_available"] >= 1
+    entries = report["workloads"]
+    for name in workloads.split(",") + ["inference_fp32_best"]:
+        entry = entries[name]
+        assert "error" not in entry, (name, entry)
+        for key in ("gflop", "median_s", "fraction_of_peak", "peak_rss_mb", "how"):
+            assert key in entry, (name, key)
+        assert entry["gflop"] > 0 and entry["median_s"] > 0 and entry["peak_rss_mb"] > 50
+        assert entry["fraction_of_peak"] == pytest.approx(
+            entry["gflop"] / entry["median_s"] / report["matmul_gflops"])
+    # A training step costs about three forward passes and more (losses, VGG19).
+    assert entries["train_step_fp32"]["gflop"] > 2 * entries["inference_fp32_function_latency"][
+        "gflop"] * benchmark.QUICK.train_batch / benchmark.QUICK.latency_batch
+    best = entries["inference_fp32_best"]
+    assert best["fraction_of_peak"] == max(entries[name]["fraction_of_peak"]
+                                           for name in ("inference_fp32_function_latency",
+                                                        "inference_fp32_eager_latency"))
+    assert "| train_step_fp32 |" in process.stdout
+
+
+def test_command_needs_an_output(tmp_path):
+    process = subprocess.run([sys.executable, "-m", "seg2vid_tf.benchmark", "--quick"],
+                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+                             check=False)
+    assert process.returncode != 0 and "--output_json" in process.stderr

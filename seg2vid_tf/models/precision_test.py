@@ -1,0 +1,84 @@
+"""mixed_bfloat16: the same weights, bfloat16 compute, float32 at the model's boundary."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seg2vid_tf import convert, losses
+from seg2vid_tf.models import precision
+from seg2vid_tf.models.config import Img2VidConfig
+from seg2vid_tf.models.img2vid import Img2Vid
+
+CONFIG = Img2VidConfig(height=128, width=128, width_multiplier=0.125)
+
+
+def _inputs(batch=2, frames=1):
+    return {"video": tf.random.stateless_uniform([batch, frames, 128, 128, 3], seed=[0, 1]),
+            "label_map": tf.random.stateless_uniform([batch, 128, 128], seed=[0, 2], maxval=20,
+                                                     dtype=tf.int32),
+            "z": tf.random.stateless_normal([batch, CONFIG.latent_rows, 1024], seed=[0, 3]),
+            "noise": tf.random.stateless_normal([batch, 128, 128, 3], seed=[0, 4])}
+
+
+def _pair():
+    reference = Img2Vid(CONFIG, seed=0).build_for_size()
+    with precision.policy_scope("mixed_bfloat16"):
+        mixed = Img2Vid(CONFIG, seed=0).build_for_size()
+    for target, source in zip(mixed.weights, reference.weights):
+        target.assign(source)
+    return reference, mixed
+
+
+def test_policy_scope_restores_the_global_policy():
+    before = keras.config.dtype_policy().name
+    with precision.policy_scope("mixed_bfloat16"):
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == before
+    with pytest.raises(ValueError, match="--precision must be one of float32, mixed_bfloat16"):
+        with precision.policy_scope("float16"):
+            pass
+
+
+def test_mixed_model_computes_in_bfloat16_with_float32_weights_and_outputs():
+    reference, mixed = _pair()
+    assert len(mixed.weights) == len(reference.weights)
+    assert all(weight.dtype == "float32" for weight in mixed.weights)
+    assert mixed.flow_decoder.compute_dtype == "bfloat16"
+    assert mixed.compute_dtype == "float32"  # the model's own boundary
+    outputs = mixed(_inputs(), training=False)
+    assert all(value.dtype == tf.float32 for value in outputs.values())
+
+
+def test_bfloat16_frames_stay_close_to_float32():
+    reference, mixed = _pair()
+    inputs = _inputs()
+    expected = reference(inputs, training=False)["frames"].numpy()
+    got = mixed(inputs, training=False)["frames"].numpy()
+    mse = np.mean((np.clip(expected, 0, 1) - np.clip(got, 0, 1)) ** 2)
+    assert 10 * np.log10(1.0 / mse) >= 35.0
+    assert not np.array_equal(expected, got)  # it really computed in another precision
+
+
+def test_mixed_training_step_has_finite_float32_losses_and_gradients():
+    _, mixed = _pair()
+    video = tf.random.stateless_uniform([2, 5, 128, 128, 3], seed=[1, 1])
+    inputs = dict(_inputs(), video=video)
+    with tf.GradientTape() as tape:
+        outputs = mixed(inputs, training=True)
+        terms = losses.img2vid_losses(video, outputs, None)
+    gradients = tape.gradient(terms["total"], mixed.trainable_variables)
+    assert terms["total"].dtype == tf.float32 and np.isfinite(float(terms["total"]))
+    assert all(g is not None and g.dtype == tf.float32 and bool(tf.reduce_all(tf.math.is_finite(g)))
+               for g in gradients)
+
+
+def test_a_float32_checkpoint_loads_in_mixed_precision(tmp_path):
+    reference, _ = _pair()
+    convert.save_img2vid(reference, str(tmp_path))
+    mixed = convert.load_img2vid(str(tmp_path), precision="mixed_bfloat16")
+    assert mixed.flow_decoder.compute_dtype == "bfloat16"
+    for a, b in zip(mixed.weights, reference.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(ValueError, match="--precision"):
+        convert.load_img2vid(str(tmp_path), precision="bfloat16")
