@@ -24,9 +24,10 @@ Measures, at the paper's configuration (128x256, full width, 4 predicted frames)
 
 Every workload runs in its own process, so that its `peak_rss_mb` is its own.
 FLOPs are counted from the workload's graph: its convolutions (and their
-gradients) and matrix products, from the static shapes (`graph_gflop`; TensorFlow's
-profiler miscounts the gradient graph, see there). Warm-up runs are excluded; times are medians. `--quick` runs
-everything at 128x128, width x0.25 and batch 1 and 2, for CI.
+gradients) and matrix products, from the static shapes (`graph_gflop`;
+TensorFlow's profiler miscounts the gradient graph, see there). Warm-up runs are
+excluded; times are medians. `--quick` runs everything at 128x128, width x0.25
+and batch 1 and 2, for CI.
 """
 
 import dataclasses
@@ -67,7 +68,7 @@ class Settings:
 
 PAPER = Settings()
 QUICK = Settings(height=128, width=128, width_multiplier=0.25, throughput_batch=2, repeats=3,
-                 warmup=1, matmul_size=2048)
+                 warmup=1)
 
 INFERENCE_PATHS = {
     "eager": "eager Keras: model(inputs, training=False) op by op",
@@ -164,7 +165,7 @@ def graph_gflop(concrete_function):
     TensorFlow's profiler
     (`ProfileOptionBuilder.float_operation`) is not used: on the training graph it
     reported 674 GFLOP for `Conv2DBackpropFilter` alone and nothing for the forward
-    convolutions (quick size, where this count gives 110 GFLOP in all), and it has
+    convolutions (quick size, where this count gives 320 GFLOP in all), and it has
     no count for the 3-D convolution gradients.
     """
     graph = concrete_function.graph
@@ -181,34 +182,33 @@ def graph_gflop(concrete_function):
     return sum(contraction_flops(op) for op in graph.get_operations() if op.name in live) / 1e9
 
 
-def cpu_has_native_bfloat16():
-    """Whether the CPU does bfloat16 arithmetic natively (AVX512_BF16 or AMX-BF16)."""
+def _cpu_info():
+    """(model name, set of feature flags) of the first CPU in /proc/cpuinfo ('', {} elsewhere)."""
+    model, features = "", set()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            text = handle.read()
+            for line in handle:
+                if line.startswith("model name") and not model:
+                    model = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not features:
+                    features = set(line.split(":", 1)[1].split())
     except OSError:
-        return False
-    names = set(text.split())
-    return bool({"avx512_bf16", "amx_bf16"} & names)
+        pass
+    return model, features
+
+
+def cpu_has_native_bfloat16():
+    """Whether the CPU does bfloat16 arithmetic natively (AVX512_BF16 or AMX-BF16)."""
+    return bool({"avx512_bf16", "amx_bf16"} & _cpu_info()[1])
 
 
 def machine_info():
     """CPU, cores, thread settings and versions, recorded with the results."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    model = ""
-    flags_line = []
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name") and not model:
-                    model = line.split(":", 1)[1].strip()
-                if line.startswith("flags") and not flags_line:
-                    flags_line = line.split(":", 1)[1].split()
-    except OSError:
-        pass
+    model, features = _cpu_info()
     simd = [name for name in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-            if name in flags_line]
+            if name in features]
     return {
         "cpu": model or platform.processor(),
         "simd": simd,
@@ -271,7 +271,7 @@ def _build_model(config, seed=0):
 
 
 def _inference_workload(path, batch, settings, workdir):
-    """(callable, GFLOP per call, how) of one inference path."""
+    """(callable, GFLOP per call) of one inference path."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     config = _model_config(settings)
