@@ -80,11 +80,15 @@ def test_paint_generate_and_watch(page_url, browser, tmp_path):
     video = browser.find_element(By.ID, "video")
     assert video.get_attribute("src").startswith("data:image/png;base64,")
     assert browser.execute_script("return arguments[0].naturalWidth", video) == 128
-    flow_pixels = browser.execute_script(
+    # Frame 0 has no flow and clears the canvas, so read it while a later frame shows: the
+    # frame index and the pixels are read in one script, which no animation tick can split.
+    shown_flow = WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "const index = Number(document.getElementById('video').dataset.frameIndex);"
+        "if (index === 0) return null;"
         "const c = document.getElementById('flow');"
-        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
-        ".slice(0, 4000));")
-    assert any(value != 0 for value in flow_pixels)
+        "const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "return {index: index, nonzero: data.slice(0, 4000).some((value) => value !== 0)};"))
+    assert shown_flow["index"] > 0 and shown_flow["nonzero"]
     directory = os.environ.get("SEG2VID_SCREENSHOT_DIR", str(tmp_path))
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, "page.png")

@@ -19,6 +19,9 @@ from seg2vid_tf.models import precision as precision_lib
 from seg2vid_tf.models.config import Img2VidConfig
 
 DATASETS = registry.DATASETS
+# "constant": the reference's fixed Adam learning rate. "cosine": from --learning_rate down
+# to 0 at --train_steps along half a cosine (keras.optimizers.schedules.CosineDecay).
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +37,7 @@ class TrainConfig:
     batch_size: int = 8  # global, over all replicas
     train_steps: int = 1000
     learning_rate: float = 1e-3
+    learning_rate_schedule: str = "constant"  # see LEARNING_RATE_SCHEDULES
     beta_1: float = 0.9
     beta_2: float = 0.999
     loss_weights: tuple = tuple(sorted(losses.DEFAULT_WEIGHTS.items()))
@@ -58,6 +62,9 @@ class TrainConfig:
                 raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}.")
         if self.learning_rate <= 0:
             raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
+        if self.learning_rate_schedule not in LEARNING_RATE_SCHEDULES:
+            raise ValueError(f"--learning_rate_schedule must be one of {LEARNING_RATE_SCHEDULES}, "
+                             f"got {self.learning_rate_schedule!r}.")
         precision_lib.check_precision(self.precision)
         weights = dict(self.loss_weights)
         if weights.get("vgg", 0.0) > 0 and not self.vgg19_weights:
@@ -122,6 +129,9 @@ def define_flags(flag_values=None):
     define("integer", "batch_size", 8, "Global batch size over all replicas.")
     define("integer", "train_steps", 1000, "Total training steps.")
     define("float", "learning_rate", 1e-3, "Adam learning rate (reference: 1e-3).")
+    define("enum", "learning_rate_schedule", "constant", list(LEARNING_RATE_SCHEDULES),
+           "constant (the reference's) or cosine (from --learning_rate to 0 at --train_steps, "
+           "half a cosine; a resumed run with another --train_steps follows the new curve).")
     define("float", "beta_1", 0.9, "Adam beta_1.")
     define("float", "beta_2", 0.999, "Adam beta_2.")
     for key, value in losses.DEFAULT_WEIGHTS.items():
@@ -160,7 +170,8 @@ def config_from_flags(values=None, check_weights=True):
         train_split_file=values.train_split_file or "", val_split_file=values.val_split_file or "",
         ucf101_classes=tuple(values.ucf101_classes or ()),
         batch_size=values.batch_size, train_steps=values.train_steps,
-        learning_rate=values.learning_rate, beta_1=values.beta_1, beta_2=values.beta_2,
+        learning_rate=values.learning_rate,
+        learning_rate_schedule=values.learning_rate_schedule, beta_1=values.beta_1, beta_2=values.beta_2,
         loss_weights=weights, vgg19_weights=values.vgg19_weights, seed=values.seed,
         checkpoint_every=values.checkpoint_every, summary_every=values.summary_every,
         image_summary_every=values.image_summary_every, keep_checkpoints=values.keep_checkpoints,

@@ -92,3 +92,22 @@ def test_define_flags_keeps_flags_another_command_defined():
     config_lib.define_flags(values)  # again: nothing redefined
     values(["train"])
     assert values.data_dir == "elsewhere" and values.dataset == "synthetic"
+
+
+def test_the_cosine_schedule_falls_from_the_learning_rate_to_zero_at_the_last_step():
+    from seg2vid_tf.training import trainer  # pylint: disable=import-outside-toplevel
+
+    values = parse("--weight_vgg=0", "--learning_rate=2e-3", "--train_steps=100",
+                   "--learning_rate_schedule=cosine")
+    schedule = trainer.learning_rate(config_lib.config_from_flags(values))
+    assert [round(float(schedule(step)), 9) for step in (0, 50, 100, 150)] == [
+        2e-3, 1e-3, 0.0, 0.0]
+    constant = trainer.learning_rate(config_lib.config_from_flags(parse("--weight_vgg=0")))
+    assert constant == 1e-3  # the reference's fixed rate stays the default
+
+
+def test_an_unknown_learning_rate_schedule_is_named():
+    with pytest.raises(flags.IllegalFlagValueError, match="learning_rate_schedule"):
+        parse("--learning_rate_schedule=step")
+    with pytest.raises(ValueError, match="--learning_rate_schedule must be one of"):
+        config_lib.TrainConfig(learning_rate_schedule="step", loss_weights=(("vgg", 0.0),))

@@ -85,6 +85,17 @@ def add_noise(batch, model_cfg, seed):
     return batch
 
 
+def learning_rate(config):
+    """Adam's learning rate: a float, or a schedule of the optimizer's step count.
+
+    The schedule reads the optimizer's `iterations`, which checkpoints keep, so a
+    resumed run continues on the same curve.
+    """
+    if config.learning_rate_schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, config.train_steps)
+    return config.learning_rate
+
+
 def is_chief(strategy):
     """Whether this process writes the checkpoints and summaries of `strategy`."""
     return bool(strategy.extended.should_checkpoint)
@@ -141,7 +152,7 @@ class Trainer:
             if config.sync_batch_norm:
                 set_synchronized(self.model)
             self.optimizer = keras.optimizers.Adam(
-                learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+                learning_rate=learning_rate(config), beta_1=config.beta_1, beta_2=config.beta_2)
             self.optimizer.build(self.model.trainable_variables)
             self.perceptual = None
             if config.weights.get("vgg", 0.0) > 0:
@@ -240,11 +251,15 @@ class Trainer:
         terms = loop.fit(
             self, summary_dir=os.path.join(self.write_dir, "train"), desc="train",
             postfix=lambda terms: {"loss": f"{terms['total']:.4f}"},
-            scalars=lambda step, rate: {"learning_rate": self.config.learning_rate,
+            scalars=lambda step, rate: {"learning_rate": self.current_learning_rate(),
                                         "clips_per_second": rate},
             write_samples=self.is_chief, progress=progress)
         self.remove_worker_files()
         return terms
+
+    def current_learning_rate(self):
+        """The learning rate of the next step (a float)."""
+        return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
 
     def write_samples(self, writer, step):
         """Start frame, predictions, ground truth, flow and masks to TensorBoard."""
