@@ -1,6 +1,7 @@
 """`python -m seg2vid_tf.benchmark`: how fast img2vid runs, against what this machine can do.
 
     python -m seg2vid_tf.benchmark --output_json=benchmark.json [--quick] [--workloads=a,b]
+        [--output_svg=benchmark.svg]
 
 Measures, at the paper's configuration (128x256, full width, 4 predicted frames):
 
@@ -15,10 +16,16 @@ Measures, at the paper's configuration (128x256, full width, 4 predicted frames)
   perceptual one through a VGG19 with random weights: the same FLOPs, nothing
   downloaded) on a cached batch, through the trainer users run;
   `train_step_fp32_input_pipeline`: the same with the real input pipeline
-  reading synthetic data of the same size from disk. `input_pipeline_overhead`
-  is their ratio minus one.
+  reading synthetic data of the same size from disk, timed in one process
+  alternately with steps on a cached batch of the same trainer, so that
+  `input_pipeline_overhead` (the median over pairs of a real-data step and the
+  cached step after it of their time ratio, minus one) is a same-run ratio:
+  separate processes running the same cached step differed by 25% here, and
+  within one run the machine has slow phases of a few steps, both far more than
+  the pipeline costs.
 * `inference_bf16`: `tf.function` under Keras' `mixed_bfloat16` policy, with its
-  PSNR against the float32 frames on the same inputs, and whether the CPU has
+  PSNR against the float32 frames on the same inputs, its `speedup_vs_fp32` over
+  the fastest float32 inference at the same batch, and whether the CPU has
   native bfloat16 arithmetic (AVX512_BF16 or AMX); without it oneDNN emulates
   bfloat16 and the entry says so.
 
@@ -93,6 +100,28 @@ def median_seconds(function, repeats, warmup):
         function()
         times.append(time.perf_counter() - start)
     return float(np.median(times)), times
+
+
+def paired_median_seconds(first, second, repeats, warmup):
+    """Like `median_seconds` for two functions run alternately (first, second, first, ...).
+
+    Interleaving makes their ratio a same-run ratio: a slow phase of the machine
+    slows both alike.
+
+    Returns:
+        (median of `first`, median of `second`, times of `first`, times of `second`).
+    """
+    for _ in range(warmup):
+        first()
+        second()
+    times_first, times_second = [], []
+    for _ in range(repeats):
+        for function, times in ((first, times_first), (second, times_second)):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+    return (float(np.median(times_first)), float(np.median(times_second)), times_first,
+            times_second)
 
 
 def peak_rss_mb():
@@ -319,8 +348,15 @@ def _write_vgg19(path):
     return convert.save_vgg19(network, path)
 
 
-def _train_workload(settings, workdir, real_data):
-    """(callable, GFLOP per step) of one training step through `trainer.Trainer`."""
+def _train_workload(settings, workdir):
+    """One training step through `trainer.Trainer`, on real and on cached data.
+
+    Returns:
+        (step on the real input pipeline, step on one cached batch, GFLOP per
+        step): two callables stepping the same trainer, the first reading clips
+        from disk through `trainer.train_dataset`, the second repeating one batch
+        of it from memory.
+    """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     from seg2vid_tf import losses  # pylint: disable=import-outside-toplevel
@@ -337,11 +373,12 @@ def _train_workload(settings, workdir, real_data):
         loss_weights=tuple(sorted(losses.DEFAULT_WEIGHTS.items())),
         vgg19_weights=_write_vgg19(os.path.join(workdir, "vgg19.npz")))
     trainer = trainer_lib.Trainer(config, os.path.join(workdir, "model"))
-    if not real_data:
-        cached = trainer_lib.train_dataset(config).take(1).cache().repeat()
-        trainer.iterator = iter(trainer.strategy.experimental_distribute_dataset(cached))
+    real_iterator = trainer.iterator
+    cached = trainer_lib.train_dataset(config).take(1).cache().repeat()
+    cached_iterator = iter(trainer.strategy.experimental_distribute_dataset(cached))
 
-    def step():
+    def step_on(iterator):
+        trainer.iterator = iterator
         terms, finite = trainer.train_step()
         if not finite:
             raise RuntimeError(f"The benchmark's training step was not finite: {terms}")
@@ -356,7 +393,8 @@ def _train_workload(settings, workdir, real_data):
     signature = [{key: tf.TensorSpec(value.shape, value.dtype) for key, value in batch.items()}]
     counted = tf.function(objective_and_gradients, input_signature=signature)
     # The optimizer's update (a few FLOPs per weight) is left out of the count.
-    return step, graph_gflop(counted.get_concrete_function())
+    return (lambda: step_on(real_iterator), lambda: step_on(cached_iterator),
+            graph_gflop(counted.get_concrete_function()))
 
 
 def _bf16_workload(settings, batch):
@@ -389,6 +427,7 @@ def _bf16_workload(settings, batch):
 def run_workload(name, settings, workdir):
     """Measures one workload in this process; returns its result entry (no fraction yet)."""
     extra = {}
+    measured = None
     if name.startswith("inference_fp32_"):
         path, kind = name[len("inference_fp32_"):].rsplit("_", 1)
         batch = settings.latency_batch if kind == "latency" else settings.throughput_batch
@@ -397,10 +436,22 @@ def run_workload(name, settings, workdir):
     elif name in ("train_step_fp32", "train_step_fp32_input_pipeline"):
         real = name.endswith("input_pipeline")
         batch = settings.train_batch
-        function, gflop = _train_workload(settings, workdir, real_data=real)
+        real_step, cached_step, gflop = _train_workload(settings, workdir)
         how = (f"Trainer.train_step, batch {batch}, all nine losses (VGG19 perceptual, random "
-               "weights), Adam; " + ("the tf.data pipeline decoding PNG clips from disk"
+               "weights), Adam; " + ("the tf.data pipeline decoding PNG clips from disk, "
+                                     "alternating with steps on a cached batch"
                                      if real else "one cached batch"))
+        if real:
+            median, cached_median, times, cached_times = paired_median_seconds(
+                real_step, cached_step, settings.repeats, settings.warmup)
+            measured = median, times
+            # Each real-data step against the cached step right after it: the machine's
+            # slow phases (minutes long on a shared host) cancel in each pair.
+            ratios = [real_time / cached_time for real_time, cached_time in zip(times, cached_times)]
+            extra = {"cached_median_s": cached_median, "cached_times_s": cached_times,
+                     "overhead_vs_cached": float(np.median(ratios)) - 1.0}
+        else:
+            function = cached_step
     elif name == "inference_bf16":
         batch = settings.throughput_batch
         function, gflop, extra = _bf16_workload(settings, batch)
@@ -410,7 +461,7 @@ def run_workload(name, settings, workdir):
                   "this CPU has no native bfloat16 (no AVX512_BF16/AMX): oneDNN emulates it"))
     else:
         raise ValueError(f"Unknown workload {name!r}; known: {', '.join(WORKLOADS)}.")
-    median, times = median_seconds(function, settings.repeats, settings.warmup)
+    median, times = measured or median_seconds(function, settings.repeats, settings.warmup)
     return dict({
         "gflop": gflop,
         "gflop_per_clip": gflop / batch,
@@ -482,7 +533,8 @@ def run_benchmark(settings, workloads=WORKLOADS, timeout=1800, progress=True):
     if inference:
         best = max(inference, key=lambda name: inference[name]["fraction_of_peak"])
         results["inference_fp32_best"] = dict(inference[best], how=f"{best}: {inference[best]['how']}")
-    train, fed = results.get("train_step_fp32", {}), results.get("train_step_fp32_input_pipeline", {})
+    add_bf16_speedup(results)
+    fed = results.get("train_step_fp32_input_pipeline", {})
     report = {
         "matmul_gflops": peak,
         "matmul": {"size": settings.matmul_size, "before_gflops": matmul_before,
@@ -492,14 +544,36 @@ def run_benchmark(settings, workloads=WORKLOADS, timeout=1800, progress=True):
         "workloads": results,
         "seconds": time.time() - started,
     }
-    if "median_s" in train and "median_s" in fed:
-        report["input_pipeline_overhead"] = fed["median_s"] / train["median_s"] - 1.0
+    if "overhead_vs_cached" in fed:
+        report["input_pipeline_overhead"] = fed["overhead_vs_cached"]
     return report
+
+
+def add_bf16_speedup(results):
+    """Adds `speedup_vs_fp32` to `results["inference_bf16"]`, in place.
+
+    The speed-up is the median time of the fastest float32 inference entry at the
+    same batch size divided by the bfloat16 median; `fp32_reference` names that
+    entry. Nothing is added when either side is missing or failed.
+    """
+    bf16 = results.get("inference_bf16", {})
+    if "median_s" not in bf16:
+        return
+    same_batch = {name: entry for name, entry in results.items()
+                  if name.startswith("inference_fp32_") and name != "inference_fp32_best"
+                  and entry.get("batch") == bf16["batch"] and "median_s" in entry}
+    if not same_batch:
+        return
+    fastest = min(same_batch, key=lambda name: same_batch[name]["median_s"])
+    bf16["fp32_reference"] = fastest
+    bf16["speedup_vs_fp32"] = same_batch[fastest]["median_s"] / bf16["median_s"]
 
 
 def define_flags():
     """The benchmark's flags (idempotent)."""
     define_flag("string", "output_json", None, "Where the results JSON is written.")
+    define_flag("string", "output_svg", None,
+                "Optional: also write the fractions of peak as an SVG bar chart here.")
     define_flag("bool", "quick", False, "Small sizes and few repeats (CI): 128x128, width x0.25.")
     define_flag("list", "workloads", list(WORKLOADS), "Workloads to run (default: all).")
     define_flag("integer", "repeats", None, "Timed runs per workload (default: 5, quick 3).")
@@ -535,8 +609,33 @@ def main(argv):
     os.makedirs(directory, exist_ok=True)
     with open(values.output_json, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1, sort_keys=True)
+    if values.output_svg:
+        with open(values.output_svg, "w", encoding="utf-8") as handle:
+            handle.write(chart_svg(report))
     print(format_table(report))
     print(values.output_json)
+
+
+def chart_svg(report):
+    """The fraction of the matmul peak of each workload as an SVG bar chart (README picture).
+
+    `inference_fp32_best` is left out (it repeats an entry); failed workloads get a
+    label and no bar. Dashed lines mark the peak and issue 8's targets; bars are blue
+    for float32 inference, green for training and orange for bfloat16.
+    """
+    from seg2vid_tf import report as report_lib  # pylint: disable=import-outside-toplevel
+
+    bars = {name: entry.get("fraction_of_peak", float("nan"))
+            for name, entry in report["workloads"].items() if name != "inference_fp32_best"}
+    settings = report["settings"]
+    title = (f"{settings['height']}x{settings['width']}, width x{settings['width_multiplier']:g}: "
+             f"GFLOP/s over the float32 matmul peak ({report['matmul_gflops']:.0f} GFLOP/s)")
+    colors = {name: ("#ff7f0e" if "bf16" in name else "#2ca02c" if name.startswith("train")
+                     else "#1f77b4") for name in bars}
+    return report_lib.bar_chart_svg(
+        bars, title, "fraction of the measured float32 matmul peak",
+        marks={"training target 0.6": 0.6, "inference target 0.75": 0.75, "peak": 1.0},
+        colors=colors)
 
 
 def format_table(report):
@@ -553,6 +652,11 @@ def format_table(report):
                      f"{entry['median_s']:.3f} | {entry['clips_per_second']:.2f} | "
                      f"{entry['gflops']:.1f} | {100 * entry['fraction_of_peak']:.0f}% | "
                      f"{entry['peak_rss_mb']:.0f} |")
+    bf16 = report["workloads"].get("inference_bf16", {})
+    if "speedup_vs_fp32" in bf16:
+        lines.append(f"\nbfloat16 inference: {bf16['speedup_vs_fp32']:.2f}x the float32 "
+                     f"{bf16['fp32_reference']}, {bf16['psnr_db_vs_fp32']:.1f} dB PSNR against "
+                     "its frames")
     if "input_pipeline_overhead" in report:
         lines.append(f"\ninput pipeline overhead: {100 * report['input_pipeline_overhead']:+.1f}%")
     return "\n".join(lines)

@@ -63,6 +63,15 @@ def test_median_seconds_skips_the_warm_up():
     assert len(calls) == 5 and len(times) == 3 and median >= 0
 
 
+def test_paired_median_seconds_alternates_the_two_functions():
+    calls = []
+    first, second = (lambda: calls.append("a")), (lambda: calls.append("b"))
+    median_a, median_b, times_a, times_b = benchmark.paired_median_seconds(
+        first, second, repeats=3, warmup=1)
+    assert calls == ["a", "b"] * 4
+    assert len(times_a) == len(times_b) == 3 and median_a >= 0 and median_b >= 0
+
+
 def test_frames_psnr():
     a = np.zeros([2, 4, 4, 3])
     assert benchmark.frames_psnr(a, a) == float("inf")
@@ -74,6 +83,24 @@ def test_matmul_rate_is_positive_and_plausible():
     assert len(rates) == 3 and 0.01 < rate < 1e5
 
 
+def test_bf16_speedup_is_against_the_fastest_float32_entry_at_the_same_batch():
+    results = {
+        "inference_fp32_function_throughput": {"batch": 8, "median_s": 10.0},
+        "inference_fp32_savedmodel_throughput": {"batch": 8, "median_s": 8.0},
+        "inference_fp32_savedmodel_latency": {"batch": 1, "median_s": 0.5},
+        "inference_fp32_xla_throughput": {"error": "timed out after 1800 s"},
+        "inference_fp32_best": {"batch": 1, "median_s": 0.5},
+        "inference_bf16": {"batch": 8, "median_s": 4.0},
+    }
+    benchmark.add_bf16_speedup(results)
+    assert results["inference_bf16"]["fp32_reference"] == "inference_fp32_savedmodel_throughput"
+    assert results["inference_bf16"]["speedup_vs_fp32"] == pytest.approx(2.0)
+    failed = {"inference_bf16": {"error": "exit code 1"},
+              "inference_fp32_function_throughput": {"batch": 8, "median_s": 10.0}}
+    benchmark.add_bf16_speedup(failed)
+    assert "speedup_vs_fp32" not in failed["inference_bf16"]
+
+
 def test_unknown_workloads_are_refused():
     with pytest.raises(ValueError, match="Unknown workloads"):
         benchmark.run_benchmark(benchmark.QUICK, workloads=("inference_fp64",))
@@ -82,9 +109,11 @@ def test_unknown_workloads_are_refused():
 def test_quick_command_writes_the_contract(tmp_path):
     """`--quick` at CI size: every field of the public contract, for a subset of workloads."""
     output = tmp_path / "bench.json"
-    workloads = "inference_fp32_function_latency,inference_fp32_eager_latency,train_step_fp32"
+    workloads = ("inference_fp32_function_latency,inference_fp32_eager_latency,train_step_fp32,"
+                 "train_step_fp32_input_pipeline")
     process = subprocess.run(
         [sys.executable, "-m", "seg2vid_tf.benchmark", f"--output_json={output}", "--quick",
+         f"--output_svg={tmp_path / 'bench.svg'}",
          f"--workloads={workloads}", "--repeats=2"],
         capture_output=True, text=True, cwd=REPO_ROOT, timeout=900, check=False,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
@@ -109,7 +138,16 @@ def test_quick_command_writes_the_contract(tmp_path):
     assert best["fraction_of_peak"] == max(entries[name]["fraction_of_peak"]
                                            for name in ("inference_fp32_function_latency",
                                                         "inference_fp32_eager_latency"))
+    # The input pipeline's entry: real-data steps timed alternately with cached ones.
+    fed = entries["train_step_fp32_input_pipeline"]
+    assert fed["gflop"] == pytest.approx(entries["train_step_fp32"]["gflop"])
+    assert len(fed["cached_times_s"]) == len(fed["times_s"]) == 2
+    assert report["input_pipeline_overhead"] == pytest.approx(float(np.median(
+        np.array(fed["times_s"]) / np.array(fed["cached_times_s"]))) - 1.0)
     assert "| train_step_fp32 |" in process.stdout
+    assert "input pipeline overhead" in process.stdout
+    chart = (tmp_path / "bench.svg").read_text()
+    assert chart.startswith("<svg") and chart.count("<rect") == len(workloads.split(","))
 
 
 def test_command_needs_an_output(tmp_path):

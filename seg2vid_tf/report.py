@@ -77,6 +77,77 @@ def line_chart_svg(series, title, y_label, x_label="predicted frame", width=440,
     return "\n".join(parts)
 
 
+def _nice_step(high, most_ticks=6):
+    """A round tick step (1, 2, 2.5 or 5 times a power of ten) giving at most `most_ticks` ticks."""
+    magnitude = 10.0 ** math.floor(math.log10(high / most_ticks))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if high / (factor * magnitude) <= most_ticks:
+            return factor * magnitude
+    return 10.0 * magnitude
+
+
+def bar_chart_svg(bars, title, x_label, marks=None, colors=None, width=560, bar_height=18):
+    """An SVG chart of horizontal bars (name -> non-negative value), one row per bar.
+
+    Args:
+        bars: Ordered dict-like of name -> value; non-finite values get no bar.
+        title: Drawn above the chart.
+        x_label: Drawn below the axis.
+        marks: Optional dict of label -> x value, drawn as dashed vertical lines
+            (targets, a peak), each labelled on its own row under the title.
+        colors: Optional dict of name -> CSS colour (default: a palette by row).
+        width: Total width in pixels; the height follows from the number of bars.
+        bar_height: Height of each bar's row in pixels.
+
+    Returns:
+        The SVG text.
+    """
+    marks, colors = dict(marks or {}), dict(colors or {})
+    label_width, right, bottom = 250, 50, 40
+    top = 30 + 12 * len(marks)
+    values = [value for value in bars.values() if value is not None and math.isfinite(value)]
+    step = _nice_step(max(values + list(marks.values()) + [1e-9]))
+    high = step * math.ceil(max(values + list(marks.values()) + [1e-9]) / step)
+    height = top + bottom + bar_height * len(bars)
+
+    def x_of(value):
+        return label_width + (width - label_width - right) * value / high
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="11">',
+             f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">'
+             f'{html.escape(title)}</text>',
+             f'<line x1="{label_width}" y1="{height - bottom}" x2="{width - right}" '
+             f'y2="{height - bottom}" stroke="#444"/>']
+    for tick in range(int(round(high / step)) + 1):
+        value = step * tick
+        parts.append(f'<line x1="{x_of(value):.1f}" y1="{top}" x2="{x_of(value):.1f}" '
+                     f'y2="{height - bottom + 3}" stroke="#e4e4e4"/>')
+        parts.append(f'<text x="{x_of(value):.1f}" y="{height - bottom + 14}" '
+                     f'text-anchor="middle">{value:.3g}</text>')
+    parts.append(f'<text x="{(label_width + width - right) / 2}" y="{height - 6}" '
+                 f'text-anchor="middle">{html.escape(x_label)}</text>')
+    for row, (name, value) in enumerate(bars.items()):
+        y = top + bar_height * row
+        parts.append(f'<text x="{label_width - 6}" y="{y + bar_height * 0.7:.1f}" '
+                     f'text-anchor="end">{html.escape(name)}</text>')
+        if value is None or not math.isfinite(value):
+            continue
+        color = colors.get(name, _COLORS[row % len(_COLORS)])
+        parts.append(f'<rect x="{label_width}" y="{y + 2}" width="{x_of(value) - label_width:.1f}" '
+                     f'height="{bar_height - 4}" fill="{color}"/>')
+        parts.append(f'<text x="{x_of(value) + 4:.1f}" y="{y + bar_height * 0.7:.1f}">'
+                     f'{value:.3g}</text>')
+    for number, (label, value) in enumerate(sorted(marks.items(), key=lambda item: item[1])):
+        x, label_y = x_of(value), 30 + 12 * number
+        parts.append(f'<line x1="{x:.1f}" y1="{label_y + 2}" x2="{x:.1f}" y2="{height - bottom}" '
+                     'stroke="#444" stroke-dasharray="4 3"/>')
+        parts.append(f'<text x="{x + 3:.1f}" y="{label_y + 9}" font-size="10">'
+                     f'{html.escape(label)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 def _format(value):
     if isinstance(value, float):
         return f"{value:.4g}"

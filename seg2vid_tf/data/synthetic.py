@@ -151,7 +151,6 @@ RENDERER_VERSION = 4
 # asphalt a stronger grain at 30-60 cm.
 # (Version 2 was a rougher asphalt that never shipped in a release.)
 SUPERSAMPLING = 2  # Rays per pixel along each axis (SUPERSAMPLING**2 rays per pixel).
-ROUGH_ASPHALT = True  # Renderer 4's asphalt; False renders renderer 3's (trainer tests only).
 FLOW_SCALE = 64.0
 FLOW_OFFSET = 2 ** 15
 
@@ -383,13 +382,9 @@ def _shade_ground(scene, X, Z):
     # is visible (renderer 4: the 30 cm grain is new and the 60 cm one twice as strong).
     patches = _noise(X[road] * 0.8, Z[road] * 0.8, s + 104) - 0.5
     stains = _noise(X[road] * 1.7, Z[road] * 1.7, s + 105) - 0.5
-    if ROUGH_ASPHALT:
-        grain = _noise(X[road] * 3.3, Z[road] * 3.3, s + 106) - 0.5
-        c = scene.road_color + (fine[road] * 5 + grain * 40 + stains * 56 + patches * 24
-                                + coarse[road] * 14)[:, None]
-    else:  # renderer 3's asphalt
-        c = scene.road_color + (fine[road] * 5 + stains * 28 + patches * 24
-                                + coarse[road] * 14)[:, None]
+    grain = _noise(X[road] * 3.3, Z[road] * 3.3, s + 106) - 0.5
+    c = scene.road_color + (fine[road] * 5 + grain * 40 + stains * 56 + patches * 24
+                            + coarse[road] * 14)[:, None]
     white = _rgb(208, 208, 200)
     yellow = _rgb(214, 176, 62)
     lw = 0.17  # marking width (metres)

