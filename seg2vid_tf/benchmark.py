@@ -231,6 +231,18 @@ def cpu_has_native_bfloat16():
     return bool({"avx512_bf16", "amx_bf16"} & _cpu_info()[1])
 
 
+# Terraform's variables share TensorFlow's `TF_` prefix.
+_TERRAFORM_PREFIXES = ("TF_CLI_", "TF_VAR_", "TF_LOG", "TF_INPUT", "TF_IN_AUTOMATION",
+                       "TF_WORKSPACE", "TF_PLUGIN_CACHE_DIR", "TF_REGISTRY_")
+
+
+def threading_environment(environment):
+    """The variables of `environment` that set threads or kernels (OpenMP, oneDNN, TF, ...)."""
+    return {key: environment[key] for key in sorted(environment)
+            if key.startswith(("OMP_", "KMP_", "OPENBLAS_", "TF_", "MKL_", "ONEDNN_", "DNNL_"))
+            and not key.startswith(_TERRAFORM_PREFIXES)}
+
+
 def machine_info():
     """CPU, cores, thread settings and versions, recorded with the results."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -247,8 +259,7 @@ def machine_info():
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
-        "environment": {key: os.environ[key] for key in sorted(os.environ)
-                        if key.startswith(("OMP_", "KMP_", "OPENBLAS_", "TF_", "MKL_"))},
+        "environment": threading_environment(os.environ),
     }
 
 

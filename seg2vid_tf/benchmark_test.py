@@ -101,6 +101,13 @@ def test_bf16_speedup_is_against_the_fastest_float32_entry_at_the_same_batch():
     assert "speedup_vs_fp32" not in failed["inference_bf16"]
 
 
+def test_threading_environment_keeps_thread_settings_and_drops_terraform():
+    environment = {"OMP_NUM_THREADS": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "HOME": "/root",
+                   "TF_CLI_CONFIG_FILE": "/root/.terraformrc", "ONEDNN_VERBOSE": "1"}
+    assert benchmark.threading_environment(environment) == {
+        "OMP_NUM_THREADS": "2", "ONEDNN_VERBOSE": "1", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
 def test_unknown_workloads_are_refused():
     with pytest.raises(ValueError, match="Unknown workloads"):
         benchmark.run_benchmark(benchmark.QUICK, workloads=("inference_fp64",))
