@@ -106,8 +106,9 @@ def bar_chart_svg(bars, title, x_label, marks=None, colors=None, width=560, bar_
     label_width, right, bottom = 250, 50, 40
     top = 30 + 12 * len(marks)
     values = [value for value in bars.values() if value is not None and math.isfinite(value)]
-    step = _nice_step(max(values + list(marks.values()) + [1e-9]))
-    high = step * math.ceil(max(values + list(marks.values()) + [1e-9]) / step)
+    longest = max(values + list(marks.values()) + [1e-9])
+    step = _nice_step(longest)
+    high = step * math.ceil(longest / step)
     height = top + bottom + bar_height * len(bars)
 
     def x_of(value):
