@@ -1,140 +1,261 @@
-"""`make demo`: synthetic street scenes -> train img2vid -> evaluate -> GIFs.
+"""`make demo`: held-out label maps turned into videos, with the shipped demo weights.
 
-    python -m seg2vid_tf.demo --output_dir=demo_output [--train_steps=N]
+    python -m seg2vid_tf.demo --output_dir=demo_output [--weights_dir=DIR] \
+        [--video_format=gif,mp4]
 
-Runs on the embedded default (configs/synthetic.cfg) on a CPU: generates the
-synthetic dataset, trains (resuming if `output_dir/model` holds a checkpoint),
-evaluates on held-out clips against the copy-the-start-frame and zero-flow
-baselines, and writes `output_dir/videos.gif` (start frame | prediction from the
-posterior | ground truth | flow | occlusion mask, per held-out clip),
-`output_dir/generated.gif` (videos sampled from the prior) and the evaluation
-report `output_dir/report/report.html` (both modes, per-frame plots, GIF grids;
-`seg2vid_tf.evaluate`).
+1. verifies the shipped weights (`seg2vid_tf/assets/demo_weights`, SHA-256)
+   and writes them as checkpoints under `output_dir/checkpoints/`;
+2. renders held-out synthetic street scenes with a seed never used in
+   training (`HELD_OUT_SEED`) and the training data's other settings;
+3. evaluates stage 2 on the held-out clips (reconstruction and prior samples,
+   next to the copy-the-start-frame and zero-flow baselines);
+4. evaluates stage 1 and the whole pipeline on the held-out label maps
+   (first-frame PSNR, FCN-score, Fréchet segmenter distance, FCN-score per
+   frame of the generated videos; `seg2vid_tf.evaluation.label_maps`);
+5. writes `label_map_videos.gif` / `.mp4` (label map colours | generated
+   video | ground truth | forward flow), `videos.gif` (stage 2 from the real
+   first frame), the report `report/report.html` and `demo.json`;
+6. exports the full pipeline for TensorFlow Serving under
+   `output_dir/export/seg2vid/1` and prints the command that serves it with the
+   web page.
+
+The weights come from `make demo-train` (`seg2vid_tf.demo_train`).
 """
 
-import dataclasses
 import json
 import os
+import shutil
 import sys
 import time
 
 import numpy as np
 from absl import app, flags
 
-from seg2vid_tf.training import config as config_lib
+from seg2vid_tf.command_flags import define_flag
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_FLAGFILE = os.path.join(_REPO, "configs", "synthetic.cfg")
-REPORT_SAMPLES = 3  # prior samples per held-out clip in the report's generation mode
-
-
-def write_videos(model, config, output_dir, num_clips=4):
-    """GIFs of held-out clips: reconstruction (posterior mean) and prior samples."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    from seg2vid_tf import evaluate, visualization  # pylint: disable=import-outside-toplevel
-    from seg2vid_tf.training import summaries  # pylint: disable=import-outside-toplevel
-
-    # Clips of a sequence are consecutive in the val split: spread the picks over all of it.
-    clips = list(evaluate.eval_dataset(dataclasses.replace(config, batch_size=1)))
-    picks = [clips[index] for index in np.linspace(0, len(clips) - 1, min(num_clips, len(clips)))
-             .round().astype(int)]
-    batch = {key: tf.concat([clip[key] for clip in picks], axis=0) for key in picks[0]}
-    video, label_map = batch["video"], batch.get("label_map")
-    base = {"video": video[:, :1], "noise": tf.zeros_like(video[:, 0])}
-    if label_map is not None:
-        base["label_map"] = label_map
-    mu, _ = model.encode_motion(video, label_map, training=False)
-    reconstructed = model(dict(base, z=mu), training=False)
-    prior = tf.random.stateless_normal(mu.shape, seed=[config.seed, 1])
-    generated = model(dict(base, z=prior), training=False)
-    paths = {}
-    for name, outputs in (("videos", reconstructed), ("generated", generated)):
-        rows = [summaries.sample_frames(video.numpy(), outputs, index)
-                for index in range(video.shape[0])]
-        paths[name] = visualization.write_gif(
-            os.path.join(output_dir, f"{name}.gif"), np.concatenate(rows, axis=1), fps=3)
-    return paths
+HELD_OUT_SEED = 1000  # the training data is rendered with seed 0
+HELD_OUT_SEQUENCES = 16
+HELD_OUT_VAL_FRACTION = 0.875  # 14 val sequences scored; 2 train ones give the class means
+NUM_SHOWN = 4  # videos in the GIF grids
+REPORT_SAMPLES = 3  # prior samples per held-out clip (stage-2 generation mode)
+EXPORT_FRAMES = 4
+TARGETS = (
+    "fcn_miou_generated >= 0.85 * fcn_miou_real",
+    "frechet_segmenter_generated <= 0.5 * frechet_segmenter_class_mean",
+    "video_fcn_miou_per_frame[t] >= 0.7 * video_fcn_miou_real_per_frame[t] for every t",
+    "psnr >= psnr_copy_first_frame + 2 dB",
+    "flow_epe <= 0.5 * flow_epe_zero",
+)
 
 
-def _check_existing_data(data_dir, values):
-    """Refuses to train on synthetic data generated with other settings than the config's."""
-    from seg2vid_tf.data import synthetic  # pylint: disable=import-outside-toplevel
+def check_targets(metrics):
+    """Each of `TARGETS` with its measured values and whether it holds."""
+    video = all(generated >= 0.7 * real for generated, real in zip(
+        metrics["video_fcn_miou_per_frame"], metrics["video_fcn_miou_real_per_frame"]))
+    return {
+        TARGETS[0]: metrics["fcn_miou_generated"] >= 0.85 * metrics["fcn_miou_real"],
+        TARGETS[1]: (metrics["frechet_segmenter_generated"]
+                     <= 0.5 * metrics["frechet_segmenter_class_mean"]),
+        TARGETS[2]: video,
+        TARGETS[3]: metrics["psnr"] >= metrics["psnr_copy_first_frame"] + 2.0,
+        TARGETS[4]: metrics["flow_epe"] <= 0.5 * metrics["flow_epe_zero"],
+    }
 
-    with open(os.path.join(data_dir, "synthetic.json"), encoding="utf-8") as handle:
-        meta = json.load(handle)
-    settings = meta.get("settings", {})
-    renderer = meta.get("renderer_version", 1)
-    if renderer != synthetic.RENDERER_VERSION:
-        raise app.UsageError(
-            f"{data_dir} holds synthetic data from renderer version {renderer}; this code renders "
-            f"version {synthetic.RENDERER_VERSION} (other pixels for the same settings). Move it "
-            "away or pass another --output_dir (or --data_dir); nothing was deleted.")
-    expected = {"num_sequences": values.num_sequences, "num_frames": values.num_frames,
-                "height": values.height, "width": values.width, "seed": values.seed,
-                "val_fraction": values.val_fraction, "city": values.city,
-                "motion_scale": values.motion_scale, "speed_variation": values.speed_variation}
-    # Settings added after the first datasets were written, at the values those had.
-    missing = {"motion_scale": 1.0, "speed_variation": 1.0}
-    different = {key: (settings.get(key, missing.get(key)), value)
-                 for key, value in expected.items()
-                 if settings.get(key, missing.get(key)) != value}
-    if different:
-        details = ", ".join(f"{key}: {old!r} there, {new!r} in the config"
-                            for key, (old, new) in sorted(different.items()))
-        raise app.UsageError(
-            f"{data_dir} holds synthetic data generated with other settings ({details}). "
-            "Move it away or pass another --output_dir (or --data_dir); nothing was deleted.")
+
+def held_out_data(output_dir, data_settings, progress=True):
+    """Renders (or reuses) the held-out synthetic data; returns its directory."""
+    from seg2vid_tf import demo_train  # pylint: disable=import-outside-toplevel
+
+    settings = dict(data_settings, seed=HELD_OUT_SEED, num_sequences=HELD_OUT_SEQUENCES,
+                    val_fraction=HELD_OUT_VAL_FRACTION)
+    data_dir = os.path.join(output_dir, "heldout_data")
+    demo_train.ensure_data(data_dir, settings, progress)
+    return data_dir
+
+
+def label_map_video_frames(videos):
+    """Animation frames of `evaluate_videos_from_label_maps(..., keep=n)["_videos"]`.
+
+    One row per video: label map colours | generated | ground truth | forward flow
+    (colour wheel, one scale for all; white on frame 0, which has no flow).
+
+    Returns:
+        uint8 `[T + 1, n * H, 4 * W, 3]`.
+    """
+    from seg2vid_tf import labels, visualization  # pylint: disable=import-outside-toplevel
+
+    generated, real, maps, flow = (videos[key] for key in ("generated", "real", "label_maps",
+                                                           "flow"))
+    largest = visualization.robust_flow_scale(flow)
+    white = np.full(real.shape[2:4] + (3,), 255, np.uint8)
+    animation = []
+    for t in range(generated.shape[1]):
+        rows = []
+        for index in range(generated.shape[0]):
+            flow_panel = (white if t == 0 else
+                          visualization.flow_to_color(flow[index, t - 1], largest))
+            rows.append(np.concatenate([
+                labels.colorize(maps[index, 0]), visualization.to_uint8(generated[index, t]),
+                visualization.to_uint8(real[index, t]), flow_panel], axis=1))
+        animation.append(np.concatenate(rows, axis=0))
+    return np.stack(animation)
+
+
+def _write_report(report_dir, metrics, clips, label_map_gif):
+    """The stage-2 report (per-frame charts, clip GIFs) plus the label-map section."""
+    from seg2vid_tf import evaluate, report  # pylint: disable=import-outside-toplevel
+
+    path = evaluate.write_report(report_dir, metrics, clips)
+    charts = [report.line_chart_svg(
+        {"generated from the label map": metrics["video_fcn_miou_per_frame"],
+         "real frames": metrics["video_fcn_miou_real_per_frame"]},
+        "FCN-score (segmenter mIoU) per frame of the videos from label maps", "mean IoU",
+        x_label="frame (0 = painted by stage 1)")]
+    shutil.copyfile(label_map_gif, os.path.join(report_dir, "label_map_videos.gif"))
+    section = (
+        "<h2>From label maps (stage 1 + stage 2)</h2><p>Rows: held-out label maps. Columns: "
+        "label map colours | generated video (stage 1 paints frame 0, stage 2 animates it "
+        "with a prior latent) | ground truth | forward flow.</p>"
+        '<img src="label_map_videos.gif" alt="videos generated from held-out label maps">'
+        + "".join(charts))
+    with open(path, encoding="utf-8") as handle:
+        page = handle.read()
+    page = page.replace("<h2>Per frame</h2>", section + "<h2>Per frame</h2>", 1)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(page)
+    return path
+
+
+def _export(pipeline, output_dir):
+    """The full pipeline as version 1 of `output_dir/export/seg2vid` (replacing the demo's own)."""
+    from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
+
+    export_base = os.path.join(output_dir, "export", "seg2vid")
+    if os.path.isdir(export_base):
+        shutil.rmtree(export_base)
+    return export.export_saved_model(pipeline, export_base, EXPORT_FRAMES, version=1)
+
+
+def export_shipped_weights(export_base, weights_dir=None):
+    """`export_base`, after exporting the shipped weights there unless a version exists.
+
+    Raises:
+        FileNotFoundError, ValueError: Missing or damaged weights (named).
+    """
+    from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
+
+    if export.existing_versions(export_base):
+        return export_base
+    weights_dir = weights_dir or demo_weights.DEFAULT_DIR
+    print(f"Exporting the shipped demo weights ({weights_dir}) to {export_base}", flush=True)
+    pipeline = seg2vid.Seg2Vid(demo_weights.load_shipped("img2vid", weights_dir),
+                               demo_weights.load_shipped("label2image", weights_dir))
+    export.export_saved_model(pipeline, export_base, EXPORT_FRAMES)
+    return export_base
+
+
+def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True):
+    """The demo's work (see the module docstring); returns the `demo.json` dict.
+
+    Raises:
+        FileNotFoundError, ValueError: Missing or damaged weights, bad data (named).
+    """
+    from seg2vid_tf import demo_weights, evaluate, visualization  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.training import config as config_lib  # pylint: disable=import-outside-toplevel
+
+    start = time.time()
+    formats = visualization.parse_video_formats(video_format)
+    output_dir = os.path.abspath(output_dir)
+    weights_dir = weights_dir or demo_weights.DEFAULT_DIR
+    print(f"[1/6] Checking the shipped weights in {weights_dir}")
+    manifest = demo_weights.verify(weights_dir)
+    checkpoints = demo_weights.unpack(weights_dir, os.path.join(output_dir, "checkpoints"))
+    print(f"[2/6] Held-out synthetic scenes (seed {HELD_OUT_SEED}, never used in training)")
+    data_dir = held_out_data(output_dir, manifest["recipe"]["data"], progress)
+    pipeline = seg2vid.load_seg2vid(checkpoints["img2vid"], checkpoints["label2image"])
+    segmenter = demo_weights.load_network("segmenter", checkpoints["segmenter"])
+    model = pipeline.video_model
+    config = config_lib.TrainConfig(model=model.config, dataset="synthetic", data_dir=data_dir,
+                                    batch_size=8, seed=0)
+    print("[3/6] Stage 2 on the held-out clips (reconstruction and prior samples)")
+    metrics = evaluate.evaluate_model(model, config, num_samples=REPORT_SAMPLES,
+                                      keep_clips=NUM_SHOWN)
+    clips = metrics.pop("_clips", [])
+    print("[4/6] Stage 1 and whole videos on the held-out label maps")
+    metrics.update(evaluate.label_map_metrics(
+        pipeline.painter, model, segmenter, data_dir, pipeline.height, pipeline.width, seed=0,
+        keep_videos=NUM_SHOWN))
+    videos = metrics.pop("_videos")
+    print("[5/6] Videos and the report")
+    frames = label_map_video_frames(videos)
+    paths = {"label_map_videos": visualization.write_videos(
+        os.path.join(output_dir, "label_map_videos"), frames, fps=3, formats=formats)}
+    gif = visualization.write_gif(os.path.join(output_dir, "label_map_videos.gif"), frames, fps=3) \
+        if "gif" not in formats else paths["label_map_videos"][0]
+    paths["report"] = _write_report(os.path.join(output_dir, "report"), metrics, clips, gif)
+    print("[6/6] Exporting the full pipeline for TensorFlow Serving")
+    export_dir = _export(pipeline, output_dir)
+    export_base = os.path.dirname(export_dir)
+    summary = {key: value for key, value in metrics.items() if not isinstance(value, dict)}
+    summary.update({
+        "metrics": metrics,
+        "targets": check_targets(metrics),
+        "img2vid_checkpoint_dir": os.path.relpath(checkpoints["img2vid"], output_dir),
+        "label2image_checkpoint_dir": os.path.relpath(checkpoints["label2image"], output_dir),
+        "segmenter_checkpoint_dir": os.path.relpath(checkpoints["segmenter"], output_dir),
+        "held_out_data_dir": os.path.relpath(data_dir, output_dir),
+        "held_out_seed": HELD_OUT_SEED,
+        "export": os.path.relpath(export_dir, output_dir),
+        "videos": paths,
+        "weights_recipe": manifest["recipe"],
+        "serve_command": (f"python -m seg2vid_tf.serve --export_base={export_base} "
+                          "--port=8501   # then open http://127.0.0.1:8501/"),
+        "minutes": (time.time() - start) / 60.0,
+    })
+    with open(os.path.join(output_dir, "demo.json"), "w", encoding="utf-8") as handle:
+        json.dump(summary, handle, indent=2, sort_keys=True)
+    return summary
+
+
+def _print_summary(summary):
+    metrics = summary["metrics"]
+    print(f"Stage 1: FCN mIoU {metrics['fcn_miou_generated']:.3f} on painted frames vs "
+          f"{metrics['fcn_miou_real']:.3f} on real ones; first-frame PSNR "
+          f"{metrics['first_frame_psnr']:.2f} dB vs {metrics['first_frame_psnr_class_mean']:.2f}"
+          " dB (class-mean colours).")
+    print(f"Stage 2: PSNR {metrics['psnr']:.2f} dB vs copy-the-start-frame "
+          f"{metrics['psnr_copy_first_frame']:.2f} dB; flow EPE {metrics['flow_epe']:.3f} px vs "
+          f"zero flow {metrics['flow_epe_zero']:.3f} px.")
+    for target, holds in summary["targets"].items():
+        print(f"  {'holds ' if holds else 'MISSED'}  {target}")
+    print(f"Videos: {', '.join(summary['videos']['label_map_videos'])}; report: "
+          f"{summary['videos']['report']} ({summary['minutes']:.1f} min).")
+    print("Open the web page on the export:\n  " + summary["serve_command"])
+
+
+def define_flags():
+    define_flag("string", "output_dir", "demo_output", "Where the demo writes everything.")
+    define_flag("string", "weights_dir", None, "The shipped demo weights "
+                                               "(seg2vid_tf/assets/demo_weights by default).")
+    define_flag("string", "video_format", "gif,mp4", "gif, mp4 or gif,mp4 for label_map_videos.")
 
 
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     values = flags.FLAGS
-    from seg2vid_tf import convert  # pylint: disable=import-outside-toplevel
-    from seg2vid_tf.data import synthetic  # pylint: disable=import-outside-toplevel
-    from seg2vid_tf.training import trainer  # pylint: disable=import-outside-toplevel
-
-    output_dir = os.path.abspath(values.output_dir or "demo_output")
-    data_dir = values.data_dir or os.path.join(output_dir, "data")
-    start = time.time()
-    if not os.path.isfile(os.path.join(data_dir, "synthetic.json")):
-        print(f"[1/3] Generating {values.num_sequences} synthetic sequences in {data_dir}")
-        synthetic.generate_dataset(data_dir, values.num_sequences, values.num_frames, values.height,
-                                   values.width, values.seed, val_fraction=values.val_fraction,
-                                   city=values.city, progress=True,
-                                   motion_scale=values.motion_scale, num_workers=0,
-                                   speed_variation=values.speed_variation)
-    else:
-        _check_existing_data(data_dir, values)
-        print(f"[1/3] Using the synthetic data in {data_dir}")
-    values.data_dir = data_dir
-    config = config_lib.config_from_flags()
-    print(f"[2/3] Training {config.train_steps} steps (batch {config.batch_size}, "
-          f"{config.model.height}x{config.model.width}, width x{config.model.width_multiplier})")
-    # One evaluation of the held-out clips: reconstruction and generation on the same clips.
-    result = trainer.train_and_evaluate(config, os.path.join(output_dir, "model"),
-                                        num_samples=REPORT_SAMPLES, keep_clips=4)
-    print("[3/3] Writing videos and the evaluation report")
-    model = convert.load_img2vid(os.path.join(output_dir, "model"))
-    paths = write_videos(model, config, output_dir)
-    from seg2vid_tf import evaluate  # pylint: disable=import-outside-toplevel
-    metrics = result["eval"]
-    paths["report"] = evaluate.write_report(os.path.join(output_dir, "report"), metrics,
-                                            result["clips"])
-    summary = {"metrics": metrics, "videos": paths, "minutes": (time.time() - start) / 60.0,
-               "tensorboard": f"tensorboard --logdir {os.path.join(output_dir, 'model')}"}
-    with open(os.path.join(output_dir, "demo.json"), "w", encoding="utf-8") as handle:
-        json.dump(summary, handle, indent=2, sort_keys=True)
-    print(json.dumps(summary, indent=2, sort_keys=True))
-    print(f"PSNR {metrics['psnr']:.2f} dB vs copy-the-start-frame {metrics['psnr_copy_first_frame']:.2f} dB; "
-          f"flow EPE {metrics.get('flow_epe', float('nan')):.3f} px vs zero flow "
-          f"{metrics.get('flow_epe_zero', float('nan')):.3f} px")
+    try:
+        summary = run_demo(values.output_dir, values.weights_dir, values.video_format)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _print_summary(summary)
     return 0
 
 
 if __name__ == "__main__":
-    config_lib.define_flags()
-    flags.FLAGS.set_default("output_dir", "demo_output")
-    if not any(arg.startswith("--flagfile") for arg in sys.argv[1:]):
-        sys.argv.insert(1, f"--flagfile={DEFAULT_FLAGFILE}")
+    define_flags()
     sys.exit(app.run(main))

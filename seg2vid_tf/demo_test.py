@@ -1,68 +1,93 @@
-"""`make demo` refuses stale synthetic data instead of training on it."""
+"""`make demo` end to end on tiny shipped weights: files, metrics, export, damaged weights."""
 
 import json
-import types
+import os
 
+import imageio.v2 as imageio
+import numpy as np
 import pytest
-from absl import app
+import tensorflow as tf
 
-from seg2vid_tf import demo
-from seg2vid_tf.data import synthetic
+from seg2vid_tf import demo, demo_weights
+from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_demo_weights
+from seg2vid_tf.training import segmenter as segmenter_training
 
-SETTINGS = dict(num_sequences=48, num_frames=9, height=128, width=128, seed=0, val_fraction=0.25,
-                city="synth", motion_scale=0.25, speed_variation=0.25)
-
-
-def _write(tmp_path, settings, renderer_version=synthetic.RENDERER_VERSION):
-    meta = {"settings": settings}
-    if renderer_version is not None:
-        meta["renderer_version"] = renderer_version
-    (tmp_path / "synthetic.json").write_text(json.dumps(meta))
-    return str(tmp_path)
+DATA = dict(num_sequences=48, num_frames=5, height=SIZE, width=SIZE, seed=0, val_fraction=0.25,
+            city="synth", motion_scale=0.25, speed_variation=0.25)
 
 
-def test_matching_data_is_reused(tmp_path):
-    demo._check_existing_data(_write(tmp_path, SETTINGS), types.SimpleNamespace(**SETTINGS))
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    weights_dir = save_tiny_demo_weights(str(root), DATA)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(demo, "HELD_OUT_SEQUENCES", 3)  # 1 train, 2 val sequences
+    patch.setattr(demo, "REPORT_SAMPLES", 1)
+    patch.setattr(demo, "NUM_SHOWN", 2)
+    try:
+        summary = demo.run_demo(str(root / "out"), weights_dir, progress=False)
+    finally:
+        patch.undo()
+    return root / "out", summary
 
 
-def test_data_made_with_other_settings_is_refused_and_kept(tmp_path):
-    data_dir = _write(tmp_path, dict(SETTINGS, num_sequences=24, motion_scale=1.0))
-    with pytest.raises(app.UsageError, match=r"motion_scale: 1\.0 there, 0\.25 in the config.*"
-                                             r"num_sequences: 24 there, 48"):
-        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
-    assert (tmp_path / "synthetic.json").exists()
+def test_writes_the_public_files(demo_run):
+    output_dir, summary = demo_run
+    for name in ("label_map_videos.gif", "label_map_videos.mp4", "demo.json",
+                 "report/report.html", "export/seg2vid/1/saved_model.pb"):
+        assert (output_dir / name).is_file(), name
+    written = json.loads((output_dir / "demo.json").read_text())
+    assert written["minutes"] == pytest.approx(summary["minutes"])
+    gif = np.stack(imageio.mimread(output_dir / "label_map_videos.gif"))
+    mp4 = np.stack(imageio.mimread(output_dir / "label_map_videos.mp4", memtest=False))
+    # 5 frames (painted + 4 predicted); 2 videos in rows; label | generated | truth | flow.
+    assert gif.shape[:3] == (5, 2 * SIZE, 4 * SIZE)
+    assert mp4.shape == gif.shape[:3] + (3,)
+    assert np.abs(mp4.astype(float) - gif[..., :3].astype(float)).mean() < 8.0
+    assert "From label maps" in (output_dir / "report" / "report.html").read_text()
 
 
-def test_data_from_before_speed_variation_existed_counts_as_full_variation(tmp_path):
-    old = {key: value for key, value in SETTINGS.items() if key != "speed_variation"}
-    data_dir = _write(tmp_path, old)
-    demo._check_existing_data(data_dir,
-                              types.SimpleNamespace(**dict(SETTINGS, speed_variation=1.0)))
-    with pytest.raises(app.UsageError, match=r"speed_variation: 1\.0 there, 0\.25 in the config"):
-        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
+def test_json_names_loadable_checkpoints_and_the_serve_command(demo_run):
+    output_dir, summary = demo_run
+    for key in ("img2vid_checkpoint_dir", "label2image_checkpoint_dir"):
+        path = output_dir / summary[key]
+        assert (path / "checkpoint").is_file(), key
+    assert f"--export_base={output_dir / 'export' / 'seg2vid'}" in summary["serve_command"]
+    export = tf.saved_model.load(str(output_dir / summary["export"]))
+    assert {"seg2vid", "seg2vid_png", "label2image", "img2vid", "serving_default"} <= set(
+        export.signatures)
+    _, specs = export.signatures["serving_default"].structured_input_signature
+    assert "label_map" in specs
 
 
-def test_data_from_before_motion_scale_existed_counts_as_scale_one(tmp_path):
-    old = {key: value for key, value in SETTINGS.items() if key != "motion_scale"}
-    data_dir = _write(tmp_path, old)
-    demo._check_existing_data(data_dir, types.SimpleNamespace(**dict(SETTINGS, motion_scale=1.0)))
-    with pytest.raises(app.UsageError, match="motion_scale"):
-        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
+def test_metrics_have_the_contract_keys_and_agree_with_an_independent_reader(demo_run):
+    output_dir, summary = demo_run
+    for key in ("first_frame_psnr", "first_frame_psnr_class_mean", "fcn_miou_generated",
+                "fcn_miou_real", "frechet_segmenter_generated", "frechet_segmenter_class_mean",
+                "video_fcn_miou_per_frame", "video_fcn_miou_real_per_frame", "psnr",
+                "flow_epe", "psnr_copy_first_frame", "flow_epe_zero"):
+        assert key in summary, key
+    assert len(summary["video_fcn_miou_per_frame"]) == 5
+    # fcn_miou_real through the tf.data reader instead of the demo's PIL one.
+    segmenter = segmenter_training.load_segmenter(
+        str(output_dir / summary["segmenter_checkpoint_dir"]))
+    scores = segmenter_training.score_real_frames(
+        segmenter, str(output_dir / summary["held_out_data_dir"]), "val", SIZE, SIZE)
+    assert summary["fcn_miou_real"] == pytest.approx(scores["miou"], abs=1e-6)
+    # Frame 0 of the videos from label maps is the painted first frame of every window.
+    assert summary["num_videos"] == 2
+    held_out = json.loads((output_dir / "heldout_data" / "synthetic.json").read_text())
+    assert held_out["settings"]["seed"] == demo.HELD_OUT_SEED != DATA["seed"]
+    assert set(summary["targets"]) == set(demo.TARGETS)
 
 
-def test_data_from_another_renderer_is_refused(tmp_path):
-    other = synthetic.RENDERER_VERSION + 1
-    data_dir = _write(tmp_path, SETTINGS, renderer_version=other)
-    with pytest.raises(app.UsageError, match=rf"renderer version {other}; this code renders "
-                                             rf"version {synthetic.RENDERER_VERSION}"):
-        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
-    assert (tmp_path / "synthetic.json").exists()
-
-
-def test_data_from_before_the_renderer_field_counts_as_version_one(tmp_path):
-    data_dir = _write(tmp_path, SETTINGS, renderer_version=None)
-    if synthetic.RENDERER_VERSION == 1:
-        demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
-    else:
-        with pytest.raises(app.UsageError, match="renderer version 1"):
-            demo._check_existing_data(data_dir, types.SimpleNamespace(**SETTINGS))
+def test_damaged_weights_stop_the_demo_with_the_file_named(demo_run, tmp_path):
+    output_dir, _ = demo_run
+    weights_dir = output_dir.parent / "weights"
+    copy = tmp_path / "weights"
+    copy.mkdir()
+    for name in os.listdir(weights_dir):
+        (copy / name).write_bytes((weights_dir / name).read_bytes())
+    (copy / "img2vid.npz").write_bytes(b"not the weights")
+    with pytest.raises(demo_weights.DamagedWeightsError, match="img2vid.npz is damaged"):
+        demo.run_demo(str(tmp_path / "out"), str(copy), progress=False)

@@ -403,49 +403,114 @@ def define_flags():
         ("string", "inception_weights", None, "Local InceptionV3 weights (.h5, no top) or a "
                                               ".keras feature model: enables FID."),
         ("integer", "max_eval_batches", None, "Evaluate at most this many batches."),
+        ("string", "label2image_checkpoint_dir", None,
+         "Stage-1 (pix2pixHD) checkpoint directory: adds the label-map metrics (first-frame "
+         "PSNR, FCN-score, Fréchet segmenter distance, and with --checkpoint_dir the FCN-score "
+         "of whole videos generated from label maps)."),
+        ("string", "segmenter_checkpoint_dir", None,
+         "The FCN-score segmenter (`train_segmenter`); the segmenter shipped with the demo "
+         "weights (trained on the synthetic data) when not given."),
     )
     for kind, name, default, help_text in new:
         command_flags.define_flag(kind, name, default, help_text)
+
+
+def load_segmenter(segmenter_checkpoint_dir):
+    """The FCN-score segmenter: from a directory, or the one shipped with the demo weights."""
+    if segmenter_checkpoint_dir:
+        from seg2vid_tf.training import segmenter  # pylint: disable=import-outside-toplevel
+
+        return segmenter.load_segmenter(segmenter_checkpoint_dir), segmenter_checkpoint_dir
+    from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
+
+    return (demo_weights.load_shipped("segmenter", flag_name="segmenter_checkpoint_dir"),
+            f"shipped demo segmenter ({demo_weights.DEFAULT_DIR})")
+
+
+def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, seed=0,
+                      keep_videos=0):
+    """Stage-1 metrics and, with a video model, the FCN-score of videos from label maps.
+
+    Args:
+        painter: The stage-1 generator.
+        video_model: An `Img2Vid`, or None for the stage-1 metrics alone.
+        segmenter: The FCN-score segmenter.
+        data_dir: The held-out data (its val split is scored).
+        height, width: The size the frames are painted at.
+        seed: Base of the per-video latent seeds.
+        keep_videos: Videos kept under `_videos` for pictures.
+    """
+    from seg2vid_tf.evaluation import label_maps  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+
+    def paint(label_map):
+        image = painter(seg2vid.painter_input(tf.convert_to_tensor(label_map, tf.int32),
+                                              painter.config.input_channels), training=False)
+        return tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0).numpy()
+
+    result = label_maps.evaluate_label2image(paint, height, width, segmenter, data_dir)
+    if video_model is not None:
+        pipeline = seg2vid.Seg2Vid(video_model, painter)
+        result.update(label_maps.evaluate_videos_from_label_maps(
+            pipeline, segmenter, data_dir, seed=seed, keep=keep_videos))
+    return result
+
+
+def _check_flags(values):
+    if not values.data_dir:
+        raise app.UsageError("--data_dir is required.")
+    if not values.output_json and not values.report_dir:
+        raise app.UsageError("Give --output_json and/or --report_dir.")
+    if values.checkpoint_dir and values.saved_model_dir:
+        raise app.UsageError("Give only one of --checkpoint_dir and --saved_model_dir.")
+    if not (values.checkpoint_dir or values.saved_model_dir or values.label2image_checkpoint_dir):
+        raise app.UsageError("Give --checkpoint_dir (img2vid), --saved_model_dir (an export) "
+                             "and/or --label2image_checkpoint_dir (stage 1).")
+    if values.num_samples < 0:
+        raise app.UsageError(f"--num_samples must be >= 0, got {values.num_samples}.")
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     values = flags.FLAGS
-    if not values.data_dir:
-        raise app.UsageError("--data_dir is required.")
-    if not values.output_json and not values.report_dir:
-        raise app.UsageError("Give --output_json and/or --report_dir.")
-    if bool(values.checkpoint_dir) == bool(values.saved_model_dir):
-        raise app.UsageError("Give exactly one of --checkpoint_dir and --saved_model_dir.")
-    if values.num_samples < 0:
-        raise app.UsageError(f"--num_samples must be >= 0, got {values.num_samples}.")
+    _check_flags(values)
     from seg2vid_tf import convert  # pylint: disable=import-outside-toplevel
 
     config = config_lib.config_from_flags(check_weights=False)
+    metrics, clips = {}, []
     try:
+        model = None
         if values.saved_model_dir:
             model = SavedModelPredictor(values.saved_model_dir)
-        else:
+        elif values.checkpoint_dir:
             model = convert.load_img2vid(values.checkpoint_dir, height=config.model.height,
                                          width=config.model.width, precision=config.precision)
             config = dataclasses.replace(config, model=model.config)
-        fvd_network = metrics_lib.load_i3d(values.i3d_module) if values.i3d_module else None
-        fid_network = (metrics_lib.load_inception(values.inception_weights)
-                       if values.inception_weights else None)
-        metrics = evaluate_model(model, config, max_batches=values.max_eval_batches,
-                                 num_samples=values.num_samples, seed=values.seed,
-                                 fvd_network=fvd_network, fid_network=fid_network,
-                                 keep_clips=REPORT_CLIPS if values.report_dir else 0)
+        if model is not None:
+            fvd_network = metrics_lib.load_i3d(values.i3d_module) if values.i3d_module else None
+            fid_network = (metrics_lib.load_inception(values.inception_weights)
+                           if values.inception_weights else None)
+            metrics = evaluate_model(model, config, max_batches=values.max_eval_batches,
+                                     num_samples=values.num_samples, seed=values.seed,
+                                     fvd_network=fvd_network, fid_network=fid_network,
+                                     keep_clips=REPORT_CLIPS if values.report_dir else 0)
+            clips = metrics.pop("_clips", [])
+        if values.label2image_checkpoint_dir:
+            painter = convert.load_label2image(values.label2image_checkpoint_dir)
+            segmenter, segmenter_source = load_segmenter(values.segmenter_checkpoint_dir)
+            metrics.update(label_map_metrics(
+                painter, model if values.checkpoint_dir else None, segmenter, config.data_dir,
+                config.model.height, config.model.width, seed=values.seed))
+            metrics["segmenter"] = segmenter_source
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    clips = metrics.pop("_clips", [])
     if values.output_json:
         os.makedirs(os.path.dirname(os.path.abspath(values.output_json)), exist_ok=True)
         with open(values.output_json, "w", encoding="utf-8") as handle:
             json.dump(metrics, handle, indent=2, sort_keys=True)
-    if values.report_dir:
+    if values.report_dir and clips:
         print(f"Report: {write_report(values.report_dir, metrics, clips)}")
     print(json.dumps({key: value for key, value in metrics.items()
                       if not key.endswith("_per_frame")}, indent=2, sort_keys=True))

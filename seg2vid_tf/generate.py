@@ -21,16 +21,16 @@ with `--label_ids=cityscapes`, mapped to train ids by the standard table. A
 label map or first frame of another size than the model's is resized
 (nearest neighbour for labels, bilinear for frames) with a notice.
 
-Written: the GIF at `--output` (per frame: the label map colours and the
-frame; with `--show_flow` also the forward flow in the Middlebury colour
-wheel with its legend and the forward and backward occlusion masks), and the
-same as MP4 beside it when `imageio-ffmpeg` is installed.
+Written: the animation at `--output`, once per `--video_format` (gif, mp4 or
+both, the default; MP4 through imageio-ffmpeg's own ffmpeg), per frame: the
+label map colours and the frame; with `--show_flow` also the forward flow in
+the Middlebury colour wheel with its legend and the forward and backward
+occlusion masks.
 """
 
 import os
 import sys
 
-import imageio.v2 as imageio
 import numpy as np
 from absl import app, flags, logging
 from PIL import Image
@@ -170,44 +170,28 @@ def video_panels(result, index=0, show_flow=False):
     return np.stack(panels)
 
 
-def mp4_available():
-    """Whether imageio can write MP4 (the optional `imageio-ffmpeg` package)."""
-    try:
-        import imageio_ffmpeg  # pylint: disable=import-outside-toplevel,unused-import
-    except ImportError:
-        return False
-    return True
-
-
-def write_video(path, frames, fps=4):
-    """Writes the GIF at `path` and, when possible, an MP4 beside it.
+def write_video(path, frames, fps=4, video_format="gif,mp4"):
+    """Writes the animation in each format of `video_format` (ValueError on a bad path/format).
 
     Returns:
         List of the written paths.
     """
-    if not path.lower().endswith(".gif"):
-        raise ValueError(f"--output must end in .gif, got {path!r} (an MP4 is written beside "
-                         "it when imageio-ffmpeg is installed).")
-    written = [visualization.write_gif(path, frames, fps=fps)]
-    if mp4_available():
-        mp4_path = os.path.splitext(path)[0] + ".mp4"
-        imageio.mimsave(mp4_path, list(frames), fps=fps, macro_block_size=1)
-        written.append(mp4_path)
-    else:
-        logging.warning("imageio-ffmpeg is not installed: wrote the GIF only (pip install "
-                        "imageio-ffmpeg for an MP4 as well).")
-    return written
+    if os.path.splitext(path)[1].lower() not in (".gif", ".mp4"):
+        raise ValueError(f"--output must end in .gif or .mp4, got {path!r} (each format of "
+                         "--video_format is written with its own extension).")
+    formats = visualization.parse_video_formats(video_format)
+    return visualization.write_videos(path, frames, fps=fps, formats=formats)
 
 
 # --------------------------------------------------------------------------- run
 def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_frame=None,
         label2image_checkpoint_dir=None, show_flow=False, label_ids="train", fps=4,
-        pipeline=None):
+        pipeline=None, video_format="gif,mp4"):
     """Loads both stages, generates one video and writes it (the command's work).
 
     Args:
         checkpoint_dir: img2vid checkpoint directory.
-        output: GIF path.
+        output: Output path (.gif or .mp4; each of `video_format` gets its extension).
         num_frames: Frames after the first one (>= 1).
         seed: Key of the latent and the fill noise.
         label_map: Label PNG path (optional for a no-label model with a first frame).
@@ -218,6 +202,7 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
         fps: Frames per second of the animation.
         pipeline: An already loaded `seg2vid.Seg2Vid` (then the directories are
             not read).
+        video_format: "gif", "mp4" or "gif,mp4".
 
     Returns:
         dict: `paths` (written files) and `result` (`Seg2Vid.generate`'s arrays).
@@ -227,6 +212,7 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
     """
     if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
         raise ValueError(f"--num_frames must be an integer >= 1, got {num_frames!r}.")
+    visualization.parse_video_formats(video_format)
     if label_ids not in LABEL_ID_SETS:
         raise ValueError(f"--label_ids must be one of {LABEL_ID_SETS}, got {label_ids!r}.")
     if label_map is not None:
@@ -257,7 +243,8 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
                                  pipeline.width)[None]
     result = pipeline.generate(num_frames, seed, label_map=train_ids, first_frame=frame,
                                cityscapes_label_map=cityscapes_ids)
-    paths = write_video(output, video_panels(result, show_flow=show_flow), fps=fps)
+    paths = write_video(output, video_panels(result, show_flow=show_flow), fps=fps,
+                        video_format=video_format)
     return {"paths": paths, "result": result}
 
 
@@ -269,8 +256,9 @@ def define_flags():
     flags.DEFINE_integer("num_frames", 12, "Frames generated after the first one (>= 1).")
     flags.DEFINE_integer("seed", 0, "Seed of the latent and the fill noise (same seed, same "
                          "video).")
-    flags.DEFINE_string("output", "video.gif", "Output GIF (an MP4 is written beside it when "
-                        "imageio-ffmpeg is installed).")
+    flags.DEFINE_string("output", "video.gif", "Output path (.gif or .mp4); every format of "
+                        "--video_format is written with its own extension.")
+    flags.DEFINE_string("video_format", "gif,mp4", "gif, mp4 or gif,mp4.")
     flags.DEFINE_string("checkpoint_dir", None, "img2vid (stage 2) checkpoint directory.")
     flags.DEFINE_string("label2image_checkpoint_dir", None,
                         "pix2pixHD (stage 1) checkpoint directory (train_label2image's "
@@ -289,7 +277,8 @@ def main(argv):
                       num_frames=values.num_frames, seed=values.seed,
                       label_map=values.label_map, first_frame=values.first_frame,
                       label2image_checkpoint_dir=values.label2image_checkpoint_dir,
-                      show_flow=values.show_flow, label_ids=values.label_ids, fps=values.fps)
+                      show_flow=values.show_flow, label_ids=values.label_ids, fps=values.fps,
+                      video_format=values.video_format)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -124,8 +124,23 @@ def test_run_writes_a_gif_of_all_frames(pipeline, tmp_path):
     # label colours | frame | flow | forward mask | backward mask | legend
     assert gif_frames(flow_outcome["paths"][0]).shape == (7, SIZE, 6 * SIZE, 3)
     np.testing.assert_array_equal(outcome["result"]["video"], flow_outcome["result"]["video"])
-    if not generate.mp4_available():
-        assert outcome["paths"] == [str(tmp_path / "video.gif")]
+    assert outcome["paths"] == [str(tmp_path / "video.gif"), str(tmp_path / "video.mp4")]
+    # The MP4 decodes to the same frames up to H.264's loss: the GIF's panels, 7 of them.
+    mp4 = np.stack(imageio.mimread(outcome["paths"][1], memtest=False)).astype(np.float64)
+    gif = frames.astype(np.float64)
+    assert mp4.shape == gif.shape
+    assert np.abs(mp4 - gif).mean() < 8.0  # lossy codec; a shifted or blank frame is > 30
+
+
+def test_video_format_selects_the_files(pipeline, tmp_path):
+    path = write_label_png(tmp_path / "labels.png", street_label_map()[0])
+    outcome = generate.run(checkpoint_dir=None, output=str(tmp_path / "only.gif"), num_frames=2,
+                           label_map=path, pipeline=pipeline, video_format="mp4")
+    assert outcome["paths"] == [str(tmp_path / "only.mp4")]
+    assert not (tmp_path / "only.gif").exists()
+    with pytest.raises(ValueError, match="--video_format"):
+        generate.run(checkpoint_dir=None, output=str(tmp_path / "x.gif"), num_frames=2,
+                     label_map=path, pipeline=pipeline, video_format="avi")
 
 
 def test_given_first_frame_is_used(pipeline, tmp_path):

@@ -26,6 +26,12 @@ the video the `seg2vid_png` signature returns beside its flow. With
 `--backend=http://host:8501` every `/v1/...` request is forwarded to that
 server (a real `tensorflow_model_server`) and only the page is served here.
 
+    python -m seg2vid_tf.serve --web
+
+serves the page on the demo model: `--export_base` defaults to `make demo`'s
+export (`demo_output/export/seg2vid`), which is written from the shipped demo
+weights first when it is not there (`seg2vid_tf.demo.export_shipped_weights`).
+
     python -m seg2vid_tf.serve --export_base=... --selftest_load=32
 
 sends 32 concurrent predict requests over loopback and prints throughput,
@@ -58,6 +64,7 @@ _STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
            "/app.js": ("app.js", "text/javascript; charset=utf-8"),
            "/style.css": ("style.css", "text/css; charset=utf-8")}
 NUM_EXAMPLES = 4
+DEMO_EXPORT_BASE = os.path.join("demo_output", "export", "seg2vid")
 
 _MODEL_PATH = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?"
@@ -333,19 +340,26 @@ def define_flags():
                                                "loopback instance, print the numbers and exit.")
     define_flag("integer", "grpc_port", 0, "Also answer TF Serving's gRPC PredictionService on this "
                                            "port (0: no gRPC).")
+    define_flag("bool", "web", False, "Serve the page on the demo model when --export_base is not "
+                                      "given: make demo's export, written from the shipped demo "
+                                      f"weights if missing ({DEMO_EXPORT_BASE}).")
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     values = flags.FLAGS
-    if not values.export_base:
-        raise app.UsageError("--export_base is required.")
+    if not values.export_base and not values.web:
+        raise app.UsageError("--export_base is required (or --web for the demo model).")
     try:
+        if not values.export_base:
+            from seg2vid_tf import demo  # pylint: disable=import-outside-toplevel
+
+            values.export_base = demo.export_shipped_weights(DEMO_EXPORT_BASE)
         server = make_server(values.export_base, values.model_name, values.host,
                              0 if values.selftest_load else values.port, values.max_request_mb,
                              values.backend)
-    except (FileNotFoundError, OSError) as error:
+    except (FileNotFoundError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if values.selftest_load:

@@ -90,6 +90,44 @@ def write_gif(path, frames, fps=4):
     return path
 
 
+VIDEO_FORMATS = ("gif", "mp4")
+
+
+def write_mp4(path, frames, fps=4):
+    """Writes uint8 `[T, H, W, 3]` frames as an H.264 MP4 (imageio-ffmpeg's own ffmpeg)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    imageio.mimsave(path, list(np.asarray(frames, np.uint8)), fps=fps, macro_block_size=1)
+    return path
+
+
+def parse_video_formats(value, flag_name="video_format"):
+    """`"gif"`, `"mp4"` or `"gif,mp4"` -> tuple of formats (ValueError naming the flag)."""
+    formats = tuple(part.strip().lower() for part in str(value).split(",") if part.strip())
+    unknown = [part for part in formats if part not in VIDEO_FORMATS]
+    if not formats or unknown:
+        raise ValueError(f"--{flag_name} must be gif, mp4 or gif,mp4; got {value!r}.")
+    return formats
+
+
+def write_videos(path, frames, fps=4, formats=("gif",)):
+    """Writes the animation once per format, `path` with each format's extension.
+
+    Args:
+        path: Output path; its extension (if .gif or .mp4) is replaced per format.
+        frames: uint8 `[T, H, W, 3]`.
+        fps: Frames per second.
+        formats: Any of `VIDEO_FORMATS`.
+
+    Returns:
+        The written paths, in the order of `formats`.
+    """
+    stem, extension = os.path.splitext(path)
+    if extension.lower().lstrip(".") not in VIDEO_FORMATS:
+        stem = path
+    writers = {"gif": write_gif, "mp4": write_mp4}
+    return [writers[kind](f"{stem}.{kind}", frames, fps=fps) for kind in formats]
+
+
 def comparison_panels(frames, flow, mask, truth=None):
     """Per predicted frame: [prediction, ground truth (or blank), flow colour, mask], uint8.
 

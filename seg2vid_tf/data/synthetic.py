@@ -122,25 +122,11 @@ from PIL import Image
 # ---------------------------------------------------------------------------
 # Labels.
 # ---------------------------------------------------------------------------
-TRAIN_ID_NAMES = (
-    "road", "sidewalk", "building", "wall", "fence", "pole", "traffic light",
-    "traffic sign", "vegetation", "terrain", "sky", "person", "rider", "car",
-    "truck", "bus", "train", "motorcycle", "bicycle",
-)
-VOID_ID = 19
-NUM_LABELS = 20  # 19 train ids + void.
+from seg2vid_tf.labels import LABEL_COLORS, NUM_LABELS, TRAIN_ID_NAMES, VOID_ID  # noqa: F401
 
 ROAD, SIDEWALK, BUILDING, WALL, FENCE, POLE, TRAFFIC_LIGHT, TRAFFIC_SIGN = range(8)
 VEGETATION, TERRAIN, SKY, PERSON, RIDER, CAR, TRUCK, BUS = range(8, 16)
 TRAIN, MOTORCYCLE, BICYCLE = 16, 17, 18
-
-# Cityscapes colour palette (train ids 0..18), black for void.
-LABEL_COLORS = np.array([
-    (128, 64, 128), (244, 35, 232), (70, 70, 70), (102, 102, 156),
-    (190, 153, 153), (153, 153, 153), (250, 170, 30), (220, 220, 0),
-    (107, 142, 35), (152, 251, 152), (70, 130, 180), (220, 20, 60),
-    (255, 0, 0), (0, 0, 142), (0, 0, 70), (0, 60, 100), (0, 80, 100),
-    (0, 0, 230), (119, 11, 32), (0, 0, 0)], dtype=np.uint8)
 
 FORMAT_VERSION = 1
 # Bumped whenever the same settings render different pixels, so that `make demo` does not

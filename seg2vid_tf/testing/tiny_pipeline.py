@@ -39,6 +39,34 @@ def save_tiny_models(directory, label_mode="two_path", seed=0):
     return img2vid_dir, label2image_dir
 
 
+def save_tiny_demo_weights(directory, data_settings, seed=0):
+    """Tiny demo networks (img2vid, stage 1, segmenter) packed as shipped weights.
+
+    Args:
+        directory: Parent directory; `checkpoints/` and `weights/` are written in it.
+        data_settings: The recipe's synthetic-data settings (`demo_train.DATA_SETTINGS`).
+        seed: Initialization seed.
+
+    Returns:
+        The weights directory (for `demo_weights.verify` / `unpack`, `demo --weights_dir`).
+    """
+    from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.models import segmenter  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.training import segmenter as segmenter_training  # pylint: disable=import-outside-toplevel
+
+    checkpoints = os.path.join(directory, "checkpoints")
+    img2vid_dir, label2image_dir = save_tiny_models(checkpoints, seed=seed)
+    segmenter_dir = os.path.join(checkpoints, "segmenter")
+    segmenter_training.save_segmenter(
+        segmenter.build_segmenter(segmenter.SegmenterConfig(base_filters=4, depth=2)),
+        segmenter_dir)
+    weights_dir = os.path.join(directory, "weights")
+    demo_weights.pack({"img2vid": img2vid_dir, "label2image": label2image_dir,
+                       "segmenter": segmenter_dir}, weights_dir,
+                      {"command": "tests", "data": dict(data_settings)})
+    return weights_dir
+
+
 def street_label_map(batch=1, size=SIZE):
     """int32 `[batch, size, size]` train ids: sky (10) on top, buildings (2), a car (13)
     on the road (0)."""

@@ -63,7 +63,7 @@ from seg2vid_tf.training import loop
 from seg2vid_tf.training.trainer import make_strategy
 
 NUM_LABELS = model_config.NUM_CLASSES  # train ids 0..18 and void 19
-LOSS_KEYS = ("g_gan", "g_feat", "g_vgg", "d_real", "d_fake")
+LOSS_KEYS = ("g_gan", "g_feat", "g_vgg", "g_l1", "d_real", "d_fake")
 # pix2pixHD's VGGLoss: relu1_1 .. relu5_1 weighted 1/32 .. 1.
 VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
 
@@ -104,6 +104,8 @@ class Label2ImageConfig:
     weight_feat: float = 10.0
     weight_vgg: float = 10.0
     vgg19_weights: str = ""
+    # Not in pix2pixHD (0 = off): an L1 pixel term, see docs/training.md.
+    weight_l1: float = 0.0
     # Bookkeeping.
     checkpoint_every: int = 200
     summary_every: int = 20
@@ -133,7 +135,7 @@ class Label2ImageConfig:
                 raise ValueError(f"--{name} must be in [0, 1), got {getattr(self, name)}.")
         if not 0.0 <= self.decay_fraction <= 1.0:
             raise ValueError(f"--decay_fraction must be in [0, 1], got {self.decay_fraction}.")
-        for name in ("weight_gan", "weight_feat", "weight_vgg"):
+        for name in ("weight_gan", "weight_feat", "weight_vgg", "weight_l1"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"--{name} must be a finite number >= 0, got {value}.")
@@ -203,6 +205,9 @@ _FLAG_HELP = {
     "weight_vgg": "Weight of the VGG19 perceptual loss (pix2pixHD: lambda_feat = 10); 0 = off.",
     "vgg19_weights": "Local VGG19 weights (torchvision .pth/.npz or Keras .h5) for the "
                      "perceptual loss.",
+    "weight_l1": "Weight of an L1 loss between generated and real image (not in pix2pixHD: "
+                 "0 = off, its default). It stands in for the perceptual loss where no VGG19 "
+                 "weights are at hand; see docs/training.md.",
     "checkpoint_every": "Steps between checkpoints.",
     "summary_every": "Steps between scalar summaries.",
     "image_summary_every": "Steps between sample grids (TensorBoard and model_dir/samples).",
@@ -428,10 +433,12 @@ class Label2ImageTrainer:
             terms["g_vgg"] = vgg_loss(self.perceptual, fake, real)
         else:
             terms["g_vgg"] = tf.zeros([])
+        terms["g_l1"] = tf.reduce_mean(tf.abs(fake - real))
         terms = {key: value * scale for key, value in terms.items()}
         generator_objective = (config.weight_gan * terms["g_gan"]
                                + config.weight_feat * terms["g_feat"]
-                               + config.weight_vgg * terms["g_vgg"])
+                               + config.weight_vgg * terms["g_vgg"]
+                               + config.weight_l1 * terms["g_l1"])
         discriminator_objective = 0.5 * (terms["d_fake"] + terms["d_real"])
         terms["g_total"] = generator_objective
         terms["d_total"] = discriminator_objective

@@ -1,0 +1,71 @@
+"""Train the FCN-score segmenter (real frames -> train ids) used to score stage 1.
+
+    python -m seg2vid_tf.train_segmenter --flagfile=configs/segmenter_synthetic.cfg \
+        --data_dir=DIR --model_dir=DIR [--train_steps=N]
+
+A thin entry point: flags -> `SegmenterTrainConfig` -> `segmenter.train`
+(see `seg2vid_tf/training/segmenter.py`). Ctrl-C (or SIGTERM) writes a
+checkpoint and the same command resumes. At the end it prints the mean IoU on
+the real frames of the val split; `evaluate --segmenter_checkpoint_dir=MODEL_DIR`
+then uses the network for the FCN-score.
+"""
+
+import dataclasses
+import json
+import sys
+
+from absl import app, flags
+
+from seg2vid_tf.command_flags import define_flag
+from seg2vid_tf.training import segmenter
+
+
+def define_flags(flag_values=None):
+    """One flag per `SegmenterTrainConfig` field, plus `--model_dir` (idempotent)."""
+    define_flag("string", "model_dir", None, "Checkpoints, summaries and segmenter_config.json.",
+                flag_values=flag_values)
+    kinds = {bool: "bool", int: "integer", float: "float", str: "string"}
+    for field in dataclasses.fields(segmenter.SegmenterTrainConfig):
+        default = (field.default or None) if field.type is str else field.default
+        define_flag(kinds[type(field.default)], field.name, default,
+                    f"Segmenter training: {field.name} (default {field.default!r}).",
+                    flag_values=flag_values)
+
+
+def config_from_flags(values=None):
+    """A `SegmenterTrainConfig` from parsed flags (ValueError naming a bad flag)."""
+    values = flags.FLAGS if values is None else values
+    fields = {}
+    for field in dataclasses.fields(segmenter.SegmenterTrainConfig):
+        value = getattr(values, field.name)
+        fields[field.name] = "" if value is None and field.type is str else value
+    return segmenter.SegmenterTrainConfig(**fields)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    values = flags.FLAGS
+    for name in ("data_dir", "model_dir"):
+        if not getattr(values, name):
+            raise app.UsageError(f"--{name} is required.")
+    try:
+        config = config_from_flags(values)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+    try:
+        terms = segmenter.train(config, values.model_dir)
+        model = segmenter.load_segmenter(values.model_dir, flag_name="model_dir")
+        scores = segmenter.score_real_frames(model, config.data_dir, "val", config.height,
+                                             config.width)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps({"model_dir": values.model_dir, "losses": terms, "val": scores},
+                     indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    define_flags()
+    sys.exit(app.run(main))

@@ -1,0 +1,211 @@
+"""Training of the FCN-score segmenter on real frames and their label maps.
+
+    python -m seg2vid_tf.train_segmenter --flagfile=configs/segmenter_synthetic.cfg \
+        --data_dir=DIR --model_dir=DIR
+
+Every labelled frame of the train split is an example (the synthetic data
+labels every frame; Cityscapes one per sequence). Loss: softmax cross-entropy
+over the 19 train ids, void pixels left out; Adam with a cosine decay to 0;
+random horizontal flips. The step loop is the other trainers'
+(`seg2vid_tf.training.loop`): progress bar, checkpoints, resuming, signals,
+TensorBoard scalars and sample grids (label colours | frame | prediction).
+
+`model_dir` holds `segmenter_config.json` and the checkpoints, so
+`load_segmenter(model_dir)` (and `evaluate --segmenter_checkpoint_dir`)
+restores the network.
+"""
+
+import dataclasses
+import json
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from seg2vid_tf import labels
+from seg2vid_tf.metrics import segmentation
+from seg2vid_tf.models import segmenter as segmenter_lib
+from seg2vid_tf.training import label2image, loop
+
+SEGMENTER_CONFIG_FILENAME = "segmenter_config.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmenterTrainConfig:
+    """Everything segmenter training needs besides the work directory (flag names)."""
+
+    data_dir: str = ""
+    height: int = 128
+    width: int = 128
+    batch_size: int = 8
+    train_steps: int = 1200
+    learning_rate: float = 2e-3
+    seed: int = 0
+    flip: bool = True
+    base_filters: int = 16
+    depth: int = 3
+    checkpoint_every: int = 200
+    summary_every: int = 20
+    image_summary_every: int = 200
+    keep_checkpoints: int = 2
+    max_nonfinite_steps: int = 3
+    num_samples: int = 4
+
+    def __post_init__(self):
+        for name in ("height", "width", "batch_size", "train_steps", "checkpoint_every",
+                     "summary_every", "image_summary_every", "keep_checkpoints",
+                     "max_nonfinite_steps", "num_samples"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"--{name} must be an integer >= 1, got {value!r}.")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
+        self.network_config.check_size(self.height, self.width)
+
+    @property
+    def network_config(self):
+        return segmenter_lib.SegmenterConfig(base_filters=self.base_filters, depth=self.depth)
+
+
+def save_config(network_config, model_dir):
+    os.makedirs(model_dir, exist_ok=True)
+    with open(os.path.join(model_dir, SEGMENTER_CONFIG_FILENAME), "w", encoding="utf-8") as handle:
+        json.dump(network_config.to_dict(), handle, indent=2, sort_keys=True)
+
+
+def load_segmenter(model_dir, flag_name="segmenter_checkpoint_dir"):
+    """The segmenter of a directory written by training (or `demo_weights`).
+
+    Raises:
+        FileNotFoundError: No config or checkpoint there (naming `--flag_name`).
+    """
+    config_path = os.path.join(model_dir or "", SEGMENTER_CONFIG_FILENAME)
+    if not model_dir or not os.path.isfile(config_path):
+        raise FileNotFoundError(
+            f"No {SEGMENTER_CONFIG_FILENAME} in {model_dir!r} (set --{flag_name}).")
+    prefix = tf.train.latest_checkpoint(model_dir)
+    if prefix is None:
+        raise FileNotFoundError(f"No TensorFlow checkpoint in {model_dir!r} (set --{flag_name}).")
+    with open(config_path, encoding="utf-8") as handle:
+        config = segmenter_lib.SegmenterConfig.from_dict(json.load(handle))
+    model = segmenter_lib.build_segmenter(config)
+    status = tf.train.Checkpoint(model=model).restore(prefix)
+    status.expect_partial().assert_existing_objects_matched()
+    return model
+
+
+def save_segmenter(model, model_dir):
+    """Writes `model` as a checkpoint plus its config JSON; returns the checkpoint prefix."""
+    save_config(model.config, model_dir)
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), model_dir,
+                                         max_to_keep=1)
+    return manager.save()
+
+
+def segmentation_loss(logits, label_map):
+    """Mean cross-entropy over the non-void pixels."""
+    valid = label_map < segmenter_lib.NUM_SEGMENTER_CLASSES
+    targets = tf.where(valid, label_map, tf.zeros_like(label_map))
+    per_pixel = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    weights = tf.cast(valid, tf.float32)
+    return tf.reduce_sum(per_pixel * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+
+
+class SegmenterTrainer:
+    """Owns the network, its optimizer, the checkpoints and the step (see `loop.fit`)."""
+
+    def __init__(self, config, workdir):
+        self.config = config
+        self.workdir = workdir
+        keras.utils.set_random_seed(config.seed)
+        self.model = segmenter_lib.build_segmenter(config.network_config)
+        self.schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate,
+                                                               config.train_steps)
+        self.optimizer = keras.optimizers.Adam(learning_rate=self.schedule)
+        self.optimizer.build(self.model.trainable_variables)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.iterator = iter(label2image.image_dataset(config))
+        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
+                                              step=self.step, iterator=self.iterator)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, workdir,
+                                                  max_to_keep=config.keep_checkpoints)
+        save_config(config.network_config, workdir)
+        self._step = tf.function(self._train_step)
+
+    def _train_step(self, iterator):
+        batch = next(iterator)
+        image = (batch["image"] + 1.0) * 0.5
+        with tf.GradientTape() as tape:
+            logits = self.model(image, training=True)["logits"]
+            loss = segmentation_loss(logits, batch["label_map"])
+        gradients = tape.gradient(loss, self.model.trainable_variables)
+        finite = tf.math.is_finite(loss)
+        if finite:
+            self.optimizer.apply(gradients, self.model.trainable_variables)
+            self.step.assign_add(1)
+        return loss, finite
+
+    def train_step(self):
+        loss, finite = self._step(self.iterator)
+        return {"cross_entropy": float(loss)}, bool(finite)
+
+    def restore(self):
+        latest = self.manager.latest_checkpoint
+        if latest:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
+        return latest
+
+    def save(self):
+        return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    def write_samples(self, writer, step):
+        """Rows label colours | frame | prediction, to TensorBoard and `samples/`."""
+        batch = next(iter(label2image.image_dataset(
+            self.config, "train", repeat=False, shuffle=False, flip=False,
+            batch_size=self.config.num_samples)))
+        image = (batch["image"].numpy() + 1.0) * 0.5
+        predicted = segmenter_lib.predict_train_ids(self.model, image)
+        grid = np.concatenate([
+            np.concatenate([labels.colorize(truth), (frame * 255).round().astype(np.uint8),
+                            labels.colorize(guess)], axis=1)
+            for truth, frame, guess in zip(batch["label_map"].numpy(), image, predicted)])
+        with writer.as_default(step=step):
+            tf.summary.image("samples", grid[None].astype(np.float32) / 255.0, max_outputs=1)
+        path = os.path.join(self.workdir, "samples", f"step_{step:06d}.png")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        from PIL import Image  # pylint: disable=import-outside-toplevel
+
+        Image.fromarray(grid).save(path)
+        return path
+
+    def fit(self, progress=True):
+        return loop.fit(
+            self, summary_dir=os.path.join(self.workdir, "train"), desc="train segmenter",
+            postfix=lambda terms: {"xent": f"{terms['cross_entropy']:.3f}"},
+            scalars=lambda step, rate: {"learning_rate": float(self.schedule(step - 1)),
+                                        "images_per_second": rate},
+            progress=progress)
+
+
+def train(config, workdir, progress=True):
+    """Trains (resuming from `workdir`) and returns the last loss terms."""
+    trainer = SegmenterTrainer(config, workdir)
+    trainer.restore()
+    return trainer.fit(progress=progress)
+
+
+def score_real_frames(segmenter, data_dir, split="val", height=128, width=128):
+    """Mean IoU and pixel accuracy of `segmenter` on every labelled frame of `split`."""
+    config = SegmenterTrainConfig(data_dir=data_dir, height=height, width=width)
+    confusion = np.zeros((segmentation.NUM_SCORED_CLASSES,) * 2, np.int64)
+    for batch in label2image.image_dataset(config, split, repeat=False, shuffle=False,
+                                           flip=False, batch_size=16):
+        image = (batch["image"].numpy() + 1.0) * 0.5
+        confusion += segmentation.confusion_matrix(
+            batch["label_map"].numpy(), segmenter_lib.predict_train_ids(segmenter, image))
+    return {"miou": segmentation.mean_iou(confusion),
+            "pixel_accuracy": segmentation.pixel_accuracy(confusion)}
