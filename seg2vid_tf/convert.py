@@ -239,6 +239,24 @@ def vgg19_from_reference(state_dict, *, output_layers=None, pooling="avg"):
 
 
 # --------------------------------------------------------------------------- checkpoints
+def read_checkpoint_dir(checkpoint_dir, config_filename, flag_name):
+    """The config dict and latest checkpoint prefix of a model directory.
+
+    Raises:
+        FileNotFoundError: No `config_filename` or no checkpoint in `checkpoint_dir`
+            (naming `--flag_name`).
+    """
+    config_path = os.path.join(checkpoint_dir or "", config_filename)
+    if not checkpoint_dir or not os.path.isfile(config_path):
+        raise FileNotFoundError(f"No {config_filename} in {checkpoint_dir!r} (set --{flag_name}).")
+    prefix = tf.train.latest_checkpoint(checkpoint_dir)
+    if prefix is None:
+        raise FileNotFoundError(
+            f"No TensorFlow checkpoint in {checkpoint_dir!r} (set --{flag_name}).")
+    with open(config_path, encoding="utf-8") as handle:
+        return json.load(handle), prefix
+
+
 def save_img2vid(model, output_dir):
     """Writes `model` as a TensorFlow checkpoint plus its config JSON into `output_dir`.
 
@@ -265,16 +283,8 @@ def load_img2vid(checkpoint_dir, *, height=None, width=None, flag_name="checkpoi
         FileNotFoundError: No config or checkpoint in `checkpoint_dir`.
         ValueError: An unknown precision.
     """
-
-
-    config_path = os.path.join(checkpoint_dir or "", CONFIG_FILENAME)
-    if not checkpoint_dir or not os.path.isfile(config_path):
-        raise FileNotFoundError(f"No {CONFIG_FILENAME} in {checkpoint_dir!r} (set --{flag_name}).")
-    prefix = tf.train.latest_checkpoint(checkpoint_dir)
-    if prefix is None:
-        raise FileNotFoundError(f"No TensorFlow checkpoint in {checkpoint_dir!r} (set --{flag_name}).")
-    with open(config_path, encoding="utf-8") as handle:
-        config = Img2VidConfig.from_dict(json.load(handle))
+    values, prefix = read_checkpoint_dir(checkpoint_dir, CONFIG_FILENAME, flag_name)
+    config = Img2VidConfig.from_dict(values)
     config = config.replace(height=height or config.height, width=width or config.width)
     with precision_lib.policy_scope(precision):
         model = Img2Vid(config).build_for_size()
@@ -543,16 +553,8 @@ def load_label2image(checkpoint_dir, flag_name="label2image_checkpoint_dir"):
     Raises:
         FileNotFoundError: No config or checkpoint in `checkpoint_dir` (naming `--flag_name`).
     """
-    config_path = os.path.join(checkpoint_dir or "", LABEL2IMAGE_CONFIG_FILENAME)
-    if not checkpoint_dir or not os.path.isfile(config_path):
-        raise FileNotFoundError(
-            f"No {LABEL2IMAGE_CONFIG_FILENAME} in {checkpoint_dir!r} (set --{flag_name}).")
-    prefix = tf.train.latest_checkpoint(checkpoint_dir)
-    if prefix is None:
-        raise FileNotFoundError(
-            f"No TensorFlow checkpoint in {checkpoint_dir!r} (set --{flag_name}).")
-    with open(config_path, encoding="utf-8") as handle:
-        config = pix2pixhd.Pix2PixHDConfig.from_dict(json.load(handle))
+    values, prefix = read_checkpoint_dir(checkpoint_dir, LABEL2IMAGE_CONFIG_FILENAME, flag_name)
+    config = pix2pixhd.Pix2PixHDConfig.from_dict(values)
     generator = pix2pixhd.build_generator(config).build_for_size()
     status = tf.train.Checkpoint(model=generator).restore(prefix)
     status.expect_partial().assert_existing_objects_matched()

@@ -178,8 +178,9 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
     pipeline = seg2vid.load_seg2vid(checkpoints["img2vid"], checkpoints["label2image"])
     segmenter = demo_weights.load_network("segmenter", checkpoints["segmenter"])
     model = pipeline.video_model
+    # Evaluation computes no loss: no perceptual-loss weights needed.
     config = config_lib.TrainConfig(model=model.config, dataset="synthetic", data_dir=data_dir,
-                                    batch_size=8, seed=0)
+                                    batch_size=8, seed=0, loss_weights=(("vgg", 0.0),))
     print("[3/6] Stage 2 on the held-out clips (reconstruction and prior samples)")
     metrics = evaluate.evaluate_model(model, config, num_samples=REPORT_SAMPLES,
                                       keep_clips=NUM_SHOWN)

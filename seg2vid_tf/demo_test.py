@@ -91,3 +91,15 @@ def test_damaged_weights_stop_the_demo_with_the_file_named(demo_run, tmp_path):
     (copy / "img2vid.npz").write_bytes(b"not the weights")
     with pytest.raises(demo_weights.DamagedWeightsError, match="img2vid.npz is damaged"):
         demo.run_demo(str(tmp_path / "out"), str(copy), progress=False)
+
+
+def test_serve_web_exports_the_shipped_weights_once(demo_run, tmp_path):
+    from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
+
+    output_dir, _ = demo_run
+    weights_dir = str(output_dir.parent / "weights")
+    base = str(tmp_path / "export")
+    assert demo.export_shipped_weights(base, weights_dir) == base
+    assert export.existing_versions(base) == [1]
+    demo.export_shipped_weights(base, weights_dir)
+    assert export.existing_versions(base) == [1]  # reused, not exported again

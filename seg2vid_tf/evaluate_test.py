@@ -147,3 +147,39 @@ def test_missing_network_paths_name_their_flags(tmp_path):
     with pytest.raises(FileNotFoundError, match="--saved_model_dir"):
         evaluate.SavedModelPredictor(str(tmp_path))
 
+
+
+def test_command_adds_the_label_map_metrics_with_a_stage_1_checkpoint(setup):
+    from seg2vid_tf.evaluation import label_maps  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.models import segmenter  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.training import segmenter as segmenter_training  # pylint: disable=import-outside-toplevel
+
+    root, config = setup["root"], setup["config"]
+    segmenter_dir = str(root / "segmenter")
+    network = segmenter.build_segmenter(segmenter.SegmenterConfig(base_filters=4, depth=2))
+    segmenter_training.save_segmenter(network, segmenter_dir)
+    output = root / "label_maps.json"
+    command = [sys.executable, "-m", "seg2vid_tf.evaluate", "--dataset=synthetic",
+               f"--data_dir={config.data_dir}", f"--height={SIZE}", f"--width={SIZE}",
+               "--batch_size=2", "--weight_vgg=0", f"--output_json={output}",
+               f"--label2image_checkpoint_dir={setup['label2image_dir']}"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(command + [f"--segmenter_checkpoint_dir={segmenter_dir}",
+                                       f"--checkpoint_dir={setup['img2vid_dir']}"],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = json.loads(output.read_text())
+    painter = seg2vid.load_seg2vid(setup["img2vid_dir"], setup["label2image_dir"])
+    expected = label_maps.evaluate_label2image(painter.paint, SIZE, SIZE, network,
+                                               config.data_dir)
+    for key in ("first_frame_psnr", "first_frame_psnr_class_mean", "fcn_miou_generated",
+                "fcn_miou_real", "frechet_segmenter_generated", "frechet_segmenter_class_mean"):
+        assert written[key] == pytest.approx(expected[key], rel=1e-5), key
+    assert len(written["video_fcn_miou_per_frame"]) == 5
+    assert len(written["video_fcn_miou_real_per_frame"]) == 5
+    assert "psnr" in written  # the img2vid metrics are still there
+    missing = subprocess.run(command + [f"--segmenter_checkpoint_dir={root / 'nothing'}"],
+                             capture_output=True, text=True, timeout=300, env=env)
+    assert missing.returncode == 1
+    assert "error: No segmenter_config.json" in missing.stderr
+    assert "--segmenter_checkpoint_dir" in missing.stderr and "Traceback" not in missing.stderr

@@ -43,7 +43,7 @@ def test_class_means_are_the_per_class_average_colour(data_dir):
     maps = np.concatenate([m for _, m in label_maps.labelled_sequences(data_dir, "train", SIZE,
                                                                        SIZE)])
     road = frames[maps == 0]
-    np.testing.assert_allclose(means[0], road.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(means[0], road.astype(np.float64).mean(axis=0), atol=1e-6)
     absent = [c for c in range(20) if not (maps == c).any()]
     assert absent and np.all(means[absent] == 0.5)
 

@@ -51,7 +51,7 @@ import os
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import flags, logging
+from absl import flags
 
 from seg2vid_tf import convert, visualization
 from seg2vid_tf.data import cityscapes, synthetic
@@ -349,7 +349,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 # --------------------------------------------------------------------------- trainer
-class Label2ImageTrainer:
+class Label2ImageTrainer(loop.CheckpointedRun):
     """Owns the two networks, their optimizers, the checkpoints and the step functions.
 
     Args:
@@ -479,17 +479,6 @@ class Label2ImageTrainer:
         return terms, finite
 
     # ------------------------------------------------------------------ loop
-    def restore(self):
-        """Restores the latest checkpoint of `workdir`, if any; returns its path."""
-        latest = self.manager.latest_checkpoint
-        if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
-            logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
-        return latest
-
-    def save(self):
-        return self.manager.save(checkpoint_number=int(self.step.numpy()))
-
     def fit(self, progress=True):
         """Trains until `train_steps`; returns the last loss terms (see `loop.fit`)."""
         return loop.fit(

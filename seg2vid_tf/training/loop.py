@@ -18,6 +18,22 @@ class NonFiniteLossError(RuntimeError):
     """Training produced non-finite losses too many steps in a row."""
 
 
+class CheckpointedRun:
+    """`restore` and `save` for a trainer with `checkpoint`, `manager` and `step`."""
+
+    def restore(self):
+        """Restores the latest checkpoint of `workdir`, if any; returns its path."""
+        latest = self.manager.latest_checkpoint
+        if latest:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
+        return latest
+
+    def save(self):
+        """Writes a checkpoint numbered by the current step; returns its path."""
+        return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+
 def fit(run, *, summary_dir, desc, postfix, scalars, write_samples=True, progress=True):
     """Trains `run` until `run.config.train_steps`; returns the last loss terms.
 

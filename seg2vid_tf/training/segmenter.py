@@ -23,9 +23,8 @@ import os
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
-from seg2vid_tf import labels
+from seg2vid_tf import convert, labels
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
 from seg2vid_tf.training import label2image, loop
@@ -82,15 +81,8 @@ def load_segmenter(model_dir, flag_name="segmenter_checkpoint_dir"):
     Raises:
         FileNotFoundError: No config or checkpoint there (naming `--flag_name`).
     """
-    config_path = os.path.join(model_dir or "", SEGMENTER_CONFIG_FILENAME)
-    if not model_dir or not os.path.isfile(config_path):
-        raise FileNotFoundError(
-            f"No {SEGMENTER_CONFIG_FILENAME} in {model_dir!r} (set --{flag_name}).")
-    prefix = tf.train.latest_checkpoint(model_dir)
-    if prefix is None:
-        raise FileNotFoundError(f"No TensorFlow checkpoint in {model_dir!r} (set --{flag_name}).")
-    with open(config_path, encoding="utf-8") as handle:
-        config = segmenter_lib.SegmenterConfig.from_dict(json.load(handle))
+    values, prefix = convert.read_checkpoint_dir(model_dir, SEGMENTER_CONFIG_FILENAME, flag_name)
+    config = segmenter_lib.SegmenterConfig.from_dict(values)
     model = segmenter_lib.build_segmenter(config)
     status = tf.train.Checkpoint(model=model).restore(prefix)
     status.expect_partial().assert_existing_objects_matched()
@@ -114,7 +106,7 @@ def segmentation_loss(logits, label_map):
     return tf.reduce_sum(per_pixel * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
 
 
-class SegmenterTrainer:
+class SegmenterTrainer(loop.CheckpointedRun):
     """Owns the network, its optimizer, the checkpoints and the step (see `loop.fit`)."""
 
     def __init__(self, config, workdir):
@@ -151,16 +143,6 @@ class SegmenterTrainer:
     def train_step(self):
         loss, finite = self._step(self.iterator)
         return {"cross_entropy": float(loss)}, bool(finite)
-
-    def restore(self):
-        latest = self.manager.latest_checkpoint
-        if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
-            logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
-        return latest
-
-    def save(self):
-        return self.manager.save(checkpoint_number=int(self.step.numpy()))
 
     def write_samples(self, writer, step):
         """Rows label colours | frame | prediction, to TensorBoard and `samples/`."""
