@@ -94,3 +94,15 @@ def test_weights_that_do_not_fit_the_config_are_refused(weights_dir, tmp_path):
     (copy / demo_weights.MANIFEST_FILENAME).write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="has shape"):
         demo_weights.load_shipped("segmenter", str(copy))
+
+
+def test_the_shipped_weights_are_intact_and_fit_their_networks():
+    manifest = demo_weights.verify(demo_weights.DEFAULT_DIR)
+    total = sum(os.path.getsize(os.path.join(demo_weights.DEFAULT_DIR, name))
+                for name in os.listdir(demo_weights.DEFAULT_DIR))
+    assert total <= 20 * 2 ** 20  # the budget for weights in the repository
+    assert manifest["recipe"]["data"]["seed"] == 0  # the demo's held-out data uses another
+    for name in demo_weights.NETWORKS:
+        network = demo_weights.load_shipped(name, demo_weights.DEFAULT_DIR, manifest)
+        assert int(sum(np.prod(v.shape) for v in network.weights)) == \
+            manifest["networks"][name]["parameters"]
