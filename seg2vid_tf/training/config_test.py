@@ -10,7 +10,7 @@ from seg2vid_tf.training import config as config_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Flagfiles of other commands (they define their own flags).
-OTHER_COMMANDS = ("label2image_",)
+OTHER_COMMANDS = ("segmenter_", "label2image_",)
 
 
 def parse(*args):

@@ -504,14 +504,7 @@ class Label2ImageTrainer(loop.CheckpointedRun):
         batch = self.sample_batch()
         fake = self.generator(self.generator_inputs(batch["label_map"]), training=False)
         grid = sample_grid(batch["label_map"].numpy(), fake.numpy(), batch["image"].numpy())
-        with writer.as_default(step=step):
-            tf.summary.image("samples", grid[None].astype(np.float32) / 255.0, max_outputs=1)
-        path = os.path.join(self.workdir, "samples", f"step_{step:06d}.png")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        from PIL import Image  # pylint: disable=import-outside-toplevel
-
-        Image.fromarray(grid).save(path)
-        return path
+        return loop.write_sample_grid(writer, self.workdir, step, grid)
 
 
 def sample_grid(label_maps, fakes, reals):

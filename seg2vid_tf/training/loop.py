@@ -6,6 +6,7 @@
 returning `(terms, applied)`, `save()` and `write_samples(writer, step)`.
 """
 
+import os
 import signal
 import time
 
@@ -16,6 +17,18 @@ from tqdm import tqdm
 
 class NonFiniteLossError(RuntimeError):
     """Training produced non-finite losses too many steps in a row."""
+
+
+def write_sample_grid(writer, workdir, step, grid):
+    """A uint8 sample grid to TensorBoard and `workdir/samples/step_<step>.png`; returns the path."""
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+
+    with writer.as_default(step=step):
+        tf.summary.image("samples", grid[None].astype("float32") / 255.0, max_outputs=1)
+    path = os.path.join(workdir, "samples", f"step_{step:06d}.png")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.fromarray(grid).save(path)
+    return path
 
 
 class CheckpointedRun:

@@ -155,14 +155,7 @@ class SegmenterTrainer(loop.CheckpointedRun):
             np.concatenate([labels.colorize(truth), (frame * 255).round().astype(np.uint8),
                             labels.colorize(guess)], axis=1)
             for truth, frame, guess in zip(batch["label_map"].numpy(), image, predicted)])
-        with writer.as_default(step=step):
-            tf.summary.image("samples", grid[None].astype(np.float32) / 255.0, max_outputs=1)
-        path = os.path.join(self.workdir, "samples", f"step_{step:06d}.png")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        from PIL import Image  # pylint: disable=import-outside-toplevel
-
-        Image.fromarray(grid).save(path)
-        return path
+        return loop.write_sample_grid(writer, self.workdir, step, grid)
 
     def fit(self, progress=True):
         return loop.fit(

@@ -55,13 +55,12 @@ def test_training_learns_the_real_frames(data_dir, tmp_path):
                          image_summary_every=120, checkpoint_every=60)
     untrained = segmenter_lib.build_segmenter(config.network_config)
     before = segmenter.score_real_frames(untrained, data_dir, "train", SIZE, SIZE)
-    terms = segmenter.train(config, str(tmp_path), progress=False)
+    segmenter.train(config, str(tmp_path), progress=False)
     model = segmenter.load_segmenter(str(tmp_path))
     after = segmenter.score_real_frames(model, data_dir, "train", SIZE, SIZE)
     # Road, sky and buildings cover most pixels: a learning network gets most of them right.
     assert after["pixel_accuracy"] > 0.75 > before["pixel_accuracy"]
     assert after["miou"] > before["miou"] + 0.1
-    assert terms["cross_entropy"] < 1.0
     assert os.path.isfile(tmp_path / "samples" / "step_000120.png")
 
 
