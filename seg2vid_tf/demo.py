@@ -13,8 +13,8 @@
    (first-frame PSNR, FCN-score, Fréchet segmenter distance, FCN-score per
    frame of the generated videos; `seg2vid_tf.evaluation.label_maps`);
 5. writes `label_map_videos.gif` / `.mp4` (label map colours | generated
-   video | ground truth | forward flow), `videos.gif` (stage 2 from the real
-   first frame), the report `report/report.html` and `demo.json`;
+   video | ground truth | forward flow), the report `report/report.html` (with
+   stage 2's clips from the real first frame) and `demo.json`;
 6. exports the full pipeline for TensorFlow Serving under
    `output_dir/export/seg2vid/1` and prints the command that serves it with the
    web page.
@@ -194,8 +194,9 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
     frames = label_map_video_frames(videos)
     paths = {"label_map_videos": visualization.write_videos(
         os.path.join(output_dir, "label_map_videos"), frames, fps=3, formats=formats)}
-    gif = visualization.write_gif(os.path.join(output_dir, "label_map_videos.gif"), frames, fps=3) \
-        if "gif" not in formats else paths["label_map_videos"][0]
+    gif = os.path.join(output_dir, "label_map_videos.gif")
+    if "gif" not in formats:  # the report shows the GIF
+        visualization.write_gif(gif, frames, fps=3)
     paths["report"] = _write_report(os.path.join(output_dir, "report"), metrics, clips, gif)
     print("[6/6] Exporting the full pipeline for TensorFlow Serving")
     export_dir = _export(pipeline, output_dir)
