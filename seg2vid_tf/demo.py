@@ -172,7 +172,8 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
     weights_dir = weights_dir or demo_weights.DEFAULT_DIR
     print(f"[1/6] Checking the shipped weights in {weights_dir}")
     manifest = demo_weights.verify(weights_dir)
-    checkpoints = demo_weights.unpack(weights_dir, os.path.join(output_dir, "checkpoints"))
+    checkpoints = demo_weights.unpack(weights_dir, os.path.join(output_dir, "checkpoints"),
+                                      manifest=manifest)
     print(f"[2/6] Held-out synthetic scenes (seed {HELD_OUT_SEED}, never used in training)")
     data_dir = held_out_data(output_dir, manifest["recipe"]["data"], progress)
     pipeline = seg2vid.load_seg2vid(checkpoints["img2vid"], checkpoints["label2image"])

@@ -179,8 +179,10 @@ def load_shipped(name, weights_dir=DEFAULT_DIR, manifest=None, flag_name="weight
     return network
 
 
-def unpack(weights_dir, output_dir, flag_name="weights_dir"):
+def unpack(weights_dir, output_dir, flag_name="weights_dir", manifest=None):
     """Verifies the shipped weights and writes one checkpoint directory per network.
+
+    A `manifest` already returned by `verify` skips the second verification.
 
     Returns:
         dict network name -> checkpoint directory under `output_dir`.
@@ -189,7 +191,7 @@ def unpack(weights_dir, output_dir, flag_name="weights_dir"):
         FileNotFoundError, DamagedWeightsError: See `verify`.
         ValueError: The weights do not fit the network their config describes.
     """
-    manifest = verify(weights_dir, flag_name)
+    manifest = manifest or verify(weights_dir, flag_name)
     directories = {}
     for name in NETWORKS:
         network = load_shipped(name, weights_dir, manifest)
