@@ -4,6 +4,8 @@
         --output=video.gif --checkpoint_dir=IMG2VID_DIR \
         --label2image_checkpoint_dir=LABEL2IMAGE_DIR [--first_frame=frame.png] \
         [--show_flow] [--label_ids=train|cityscapes]
+    python -m seg2vid_tf.generate --image=photo.jpg [--segmenter=PATH] \
+        --checkpoint_dir=IMG2VID_DIR --output=video.gif [--resize=fit|crop]
 
 Stage 1 (pix2pixHD, `--label2image_checkpoint_dir`) paints the first frame
 from the label map, unless `--first_frame` gives it; stage 2 (img2vid,
@@ -14,12 +16,19 @@ the predicted flow and the next round starts from the last frame
 (`seg2vid_tf.models.seg2vid`). A no-label img2vid model (`label_mode=none`)
 needs only `--first_frame`.
 
+From a photo (`--image`): the photo is the first frame, and a segmenter
+(`--segmenter`, a local file; `seg2vid_tf.segmentation.segmenters`) gives its
+label map, written beside the video as `<stem>_label_map.png` (train ids,
+255 = void) and `<stem>_label_map_color.png`; stage 1 is not needed.
+
 Label PNGs are 8-bit single-channel (grayscale or palette) images of ids:
 train ids 0..19 (255, Cityscapes' ignore value, reads as 19 = void) with
 `--label_ids=train`, or Cityscapes label ids 0..33 (`*_gtFine_labelIds.png`)
 with `--label_ids=cityscapes`, mapped to train ids by the standard table. A
-label map or first frame of another size than the model's is resized
-(nearest neighbour for labels, bilinear for frames) with a notice.
+label map, first frame or photo of another size than the model's is resized
+(nearest neighbour for labels, bilinear for frames) with a notice, by
+`--resize`: `fit` scales the whole picture (the default), `crop` first cuts
+the largest centred window of the model's aspect ratio.
 
 Written: the animation at `--output`, once per `--video_format` (gif, mp4 or
 both, the default; MP4 through imageio-ffmpeg's own ffmpeg), per frame: the
@@ -38,6 +47,7 @@ from PIL import Image
 from seg2vid_tf import visualization
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import seg2vid
+from seg2vid_tf.segmentation import frames as frames_lib
 
 LABEL_ID_SETS = ("train", "cityscapes")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -50,7 +60,8 @@ def _check_file(path, flag_name):
         raise FileNotFoundError(f"File not found: {path!r} (--{flag_name}).")
 
 
-def read_label_map(path, label_ids="train", height=None, width=None, flag_name="label_map"):
+def read_label_map(path, label_ids="train", height=None, width=None, flag_name="label_map",
+                   resize="fit"):
     """Reads a label PNG as train ids, resized to `height` x `width` if needed.
 
     Args:
@@ -59,6 +70,7 @@ def read_label_map(path, label_ids="train", height=None, width=None, flag_name="
         height, width: The model's size; the map is resized by nearest
             neighbour (with a logged notice) when it differs.
         flag_name: The flag that named the file, for messages.
+        resize: "fit" or "crop" (`segmentation.frames.resize_image`).
 
     Returns:
         `(train_ids, cityscapes_ids)`: int32 `[H, W]` arrays, the second the
@@ -90,8 +102,9 @@ def read_label_map(path, label_ids="train", height=None, width=None, flag_name="
             "not a colour rendering or a 16-bit image.")
     if height and width and ids.shape != (height, width):
         logging.warning("Label map %s is %dx%d; resizing it to the model's %dx%d (nearest "
-                        "neighbour).", path, ids.shape[0], ids.shape[1], height, width)
-        ids = np.asarray(Image.fromarray(ids).resize((width, height), Image.NEAREST))
+                        "neighbour, --resize=%s).", path, ids.shape[0], ids.shape[1], height,
+                        width, resize)
+        ids = frames_lib.resize_image(ids, height, width, resize, Image.NEAREST)
     ids = ids.astype(np.int32)
     if label_ids == "cityscapes":
         bad = np.unique(ids[ids > 33])
@@ -110,8 +123,11 @@ def read_label_map(path, label_ids="train", height=None, width=None, flag_name="
     return ids, None
 
 
-def read_first_frame(path, channels, height, width, flag_name="first_frame"):
+def read_first_frame(path, channels, height, width, flag_name="first_frame", resize="fit"):
     """Reads an image as float32 `[H, W, channels]` in [0, 1] at the model's size.
+
+    An image of another size is resized bilinearly by the `resize` policy
+    ("fit" or "crop", `segmentation.frames.resize_image`), with a notice.
 
     Raises:
         FileNotFoundError: No such file.
@@ -120,14 +136,15 @@ def read_first_frame(path, channels, height, width, flag_name="first_frame"):
     _check_file(path, flag_name)
     try:
         with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            if image.size != (width, height):
-                logging.warning("First frame %s is %dx%d; resizing it to the model's %dx%d "
-                                "(bilinear).", path, image.size[1], image.size[0], height, width)
-                image = image.resize((width, height), Image.BILINEAR)
-            pixels = np.asarray(image, np.float32) / 255.0
+            pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), np.uint8)
     except (OSError, SyntaxError) as error:
         raise ValueError(f"{path} (--{flag_name}) is not a readable image: {error}") from error
+    if pixels.shape[:2] != (height, width):
+        logging.warning("First frame %s is %dx%d; resizing it to the model's %dx%d (bilinear, "
+                        "--resize=%s).", path, pixels.shape[0], pixels.shape[1], height, width,
+                        resize)
+        pixels = frames_lib.resize_image(pixels, height, width, resize)
+    pixels = pixels.astype(np.float32) / 255.0
     return pixels.reshape(height, width, channels)
 
 
@@ -184,9 +201,44 @@ def write_video(path, frames, fps=4, video_format="gif,mp4"):
 
 
 # --------------------------------------------------------------------------- run
+def segment_photo(image, segmenter, pipeline, output, resize="fit"):
+    """The first frame and label map of a photo, segmented; writes the label map used.
+
+    The photo is resized to the model's size by `resize` and segmented at that
+    size, so the label map lines up with the first frame. Written beside
+    `output`: `<stem>_label_map.png` (train ids, 255 = void, readable by
+    `--label_map`) and `<stem>_label_map_color.png`.
+
+    Args:
+        image: Photo path (`--image`).
+        segmenter: A loaded `segmentation.segmenters.Segmenter`.
+        pipeline: The loaded `seg2vid.Seg2Vid` (its size and channels).
+        output: The video's output path.
+        resize: "fit" or "crop".
+
+    Returns:
+        `(frame float32 [H, W, C], train_ids int32 [H, W], written paths)`.
+    """
+    _check_file(image, "image")
+    pixels = frames_lib.read_image(image, "image")
+    pixels = frames_lib.resize_image(pixels, pipeline.height, pipeline.width, resize)
+    train_ids = segmenter.segment(pixels[None], source=f"segmenter output on {image}")[0]
+    stem = os.path.splitext(output)[0]
+    paths = [stem + "_label_map.png", stem + "_label_map_color.png"]
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    png_ids = np.where(train_ids == seg2vid.VOID_TRAIN_ID, _IGNORE_ID, train_ids)
+    Image.fromarray(png_ids.astype(np.uint8)).save(paths[0])
+    Image.fromarray(synthetic.colorize_labels(train_ids)).save(paths[1])
+    frame = pixels.astype(np.float32) / 255.0
+    if pipeline.channels == 1:
+        frame = np.asarray(Image.fromarray(pixels).convert("L"), np.float32)[..., None] / 255.0
+    return frame, train_ids, paths
+
+
 def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_frame=None,
         label2image_checkpoint_dir=None, show_flow=False, label_ids="train", fps=4,
-        pipeline=None, video_format="gif,mp4"):
+        pipeline=None, video_format="gif,mp4", image=None, segmenter=None,
+        segmenter_label_space=None, resize="fit", loaded_segmenter=None):
     """Loads both stages, generates one video and writes it (the command's work).
 
     Args:
@@ -203,6 +255,12 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
         pipeline: An already loaded `seg2vid.Seg2Vid` (then the directories are
             not read).
         video_format: "gif", "mp4" or "gif,mp4".
+        image: A photo (`--image`): segmented by `segmenter`, it is the first
+            frame and its segmentation the label map (no stage 1).
+        segmenter: Segmenter path for `image` (None: the shipped one).
+        segmenter_label_space: Its label space (None: cityscapes_train_id).
+        resize: "fit" or "crop": how inputs of another size reach the model's.
+        loaded_segmenter: An already loaded segmenter (then `segmenter` is not read).
 
     Returns:
         dict: `paths` (written files) and `result` (`Seg2Vid.generate`'s arrays).
@@ -215,36 +273,51 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
     visualization.parse_video_formats(video_format)
     if label_ids not in LABEL_ID_SETS:
         raise ValueError(f"--label_ids must be one of {LABEL_ID_SETS}, got {label_ids!r}.")
-    if label_map is not None:
-        _check_file(label_map, "label_map")
-    if first_frame:
-        _check_file(first_frame, "first_frame")
+    if resize not in frames_lib.RESIZE_MODES:
+        raise ValueError(f"--resize must be one of {frames_lib.RESIZE_MODES}, got {resize!r}.")
+    if image is not None and (label_map is not None or first_frame):
+        raise ValueError("--image is segmented into the first frame and its label map: do not "
+                         "combine it with --label_map or --first_frame.")
+    for path, flag_name in ((label_map, "label_map"), (first_frame, "first_frame"),
+                            (image, "image")):
+        if path:
+            _check_file(path, flag_name)
+    has_frame = bool(first_frame or image)
     if pipeline is None:
-        if not first_frame and not label2image_checkpoint_dir:
+        if not has_frame and not label2image_checkpoint_dir:
             raise ValueError("Set --label2image_checkpoint_dir (stage 1 paints the first frame "
-                             "from the label map) or --first_frame.")
+                             "from the label map), --first_frame or --image.")
         if not checkpoint_dir:
             raise ValueError("Set --checkpoint_dir to the img2vid checkpoint directory.")
         pipeline = seg2vid.load_seg2vid(
-            checkpoint_dir, None if first_frame else label2image_checkpoint_dir)
-    if label_map is None and (pipeline.uses_labels or not first_frame):
-        raise ValueError(
-            "Set --label_map: this img2vid model is label-conditioned." if pipeline.uses_labels
-            else "Set --label_map (to paint the first frame) or --first_frame.")
-    train_ids = cityscapes_ids = None
-    if label_map is not None:
-        train_ids, cityscapes_ids = read_label_map(label_map, label_ids, pipeline.height,
-                                                   pipeline.width)
-        train_ids = train_ids[None]
-        cityscapes_ids = None if cityscapes_ids is None else cityscapes_ids[None]
-    frame = None
-    if first_frame:
-        frame = read_first_frame(first_frame, pipeline.channels, pipeline.height,
-                                 pipeline.width)[None]
+            checkpoint_dir, None if has_frame else label2image_checkpoint_dir)
+    train_ids = cityscapes_ids = frame = None
+    paths = []
+    if image:
+        if loaded_segmenter is None:
+            from seg2vid_tf.segmentation import segmenters  # pylint: disable=import-outside-toplevel
+
+            loaded_segmenter = segmenters.load_segmenter(segmenter, segmenter_label_space)
+        logging.info("Segmenter: %s", loaded_segmenter.describe())
+        frame, train_ids, paths = segment_photo(image, loaded_segmenter, pipeline, output, resize)
+        frame, train_ids = frame[None], train_ids[None]
+    else:
+        if label_map is None and (pipeline.uses_labels or not first_frame):
+            raise ValueError(
+                "Set --label_map: this img2vid model is label-conditioned." if pipeline.uses_labels
+                else "Set --label_map (to paint the first frame) or --first_frame.")
+        if label_map is not None:
+            train_ids, cityscapes_ids = read_label_map(label_map, label_ids, pipeline.height,
+                                                       pipeline.width, resize=resize)
+            train_ids = train_ids[None]
+            cityscapes_ids = None if cityscapes_ids is None else cityscapes_ids[None]
+        if first_frame:
+            frame = read_first_frame(first_frame, pipeline.channels, pipeline.height,
+                                     pipeline.width, resize=resize)[None]
     result = pipeline.generate(num_frames, seed, label_map=train_ids, first_frame=frame,
                                cityscapes_label_map=cityscapes_ids)
     paths = write_video(output, video_panels(result, show_flow=show_flow), fps=fps,
-                        video_format=video_format)
+                        video_format=video_format) + paths
     return {"paths": paths, "result": result}
 
 
@@ -267,6 +340,15 @@ def define_flags():
     flags.DEFINE_enum("label_ids", "train", list(LABEL_ID_SETS),
                       "Ids in the label PNG: train ids 0..19 or Cityscapes label ids 0..33.")
     flags.DEFINE_integer("fps", 4, "Frames per second of the GIF/MP4.")
+    flags.DEFINE_string("image", None, "A photo: segmented by --segmenter, it is the first frame "
+                        "and its label map (writes <output stem>_label_map.png).")
+    flags.DEFINE_string("segmenter", None, "Segmenter for --image (DeepLab .pb, SavedModel, "
+                        ".keras/.h5 or a seg2vid_tf segmenter); default: the shipped one.")
+    flags.DEFINE_string("segmenter_label_space", None, "Label space of --segmenter "
+                        "(cityscapes_train_id, cityscapes_id, ade20k, pascal_voc).")
+    flags.DEFINE_enum("resize", "fit", list(frames_lib.RESIZE_MODES),
+                      "Inputs of another size than the model's: fit (scale) or crop (centre "
+                      "crop to its aspect ratio, then scale).")
 
 
 def main(argv):
@@ -278,7 +360,9 @@ def main(argv):
                       label_map=values.label_map, first_frame=values.first_frame,
                       label2image_checkpoint_dir=values.label2image_checkpoint_dir,
                       show_flow=values.show_flow, label_ids=values.label_ids, fps=values.fps,
-                      video_format=values.video_format)
+                      video_format=values.video_format, image=values.image,
+                      segmenter=values.segmenter,
+                      segmenter_label_space=values.segmenter_label_space, resize=values.resize)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ import sys
 import imageio.v2 as imageio
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from seg2vid_tf import generate
@@ -189,3 +190,68 @@ def test_command_line_end_to_end(model_dirs, tmp_path):
                          cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert bad.returncode == 1 and "--label_map" in bad.stderr
+
+
+# --------------------------------------------------------------------------- from a photo
+def save_red_is_car_saved_model(directory):
+    """A stand-in segmenter SavedModel: car (13) where red > 127, road (0) elsewhere."""
+    module = tf.Module()
+    module.segment = tf.function(
+        lambda images: {"class_ids": tf.where(images[..., 0] > 127, 13, 0)},
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+    tf.saved_model.save(module, directory, signatures={"serving_default": module.segment})
+    return directory
+
+
+def street_photo(height=SIZE, width=SIZE):
+    pixels = np.full((height, width, 3), 90, np.uint8)
+    pixels[height // 2:height // 2 + 20, width // 2 - 30:width // 2 + 10, 0] = 230  # a red car
+    return pixels
+
+
+def test_photo_is_segmented_into_first_frame_and_label_map(pipeline, tmp_path):
+    from seg2vid_tf.segmentation import segmenters  # pylint: disable=import-outside-toplevel
+
+    pixels = street_photo(SIZE, 2 * SIZE)  # twice as wide: --resize=crop keeps the centre
+    Image.fromarray(pixels).save(tmp_path / "photo.png")
+    segmenter = segmenters.load_segmenter(save_red_is_car_saved_model(str(tmp_path / "seg")))
+    outcome = generate.run(checkpoint_dir=None, output=str(tmp_path / "v.gif"), num_frames=2,
+                           image=str(tmp_path / "photo.png"), pipeline=pipeline, resize="crop",
+                           loaded_segmenter=segmenter)
+    centre = pixels[:, SIZE // 2:SIZE // 2 + SIZE]
+    np.testing.assert_allclose(outcome["result"]["video"][0, 0], centre / 255.0, atol=1e-6)
+    expected = np.where(centre[..., 0] > 127, 13, 0)
+    np.testing.assert_array_equal(outcome["result"]["label_maps"][0, 0], expected)
+    assert outcome["paths"] == [str(tmp_path / name) for name in
+                                ("v.gif", "v.mp4", "v_label_map.png", "v_label_map_color.png")]
+    written, _ = generate.read_label_map(str(tmp_path / "v_label_map.png"))
+    np.testing.assert_array_equal(written, expected)
+
+
+def test_photo_excludes_label_map_and_first_frame(pipeline, tmp_path):
+    Image.fromarray(street_photo()).save(tmp_path / "photo.png")
+    label_path = write_label_png(tmp_path / "labels.png", street_label_map()[0])
+    for extra in ({"label_map": label_path}, {"first_frame": str(tmp_path / "photo.png")}):
+        with pytest.raises(ValueError, match="--image .*do not combine"):
+            generate.run(checkpoint_dir=None, output=str(tmp_path / "v.gif"), pipeline=pipeline,
+                         image=str(tmp_path / "photo.png"), **extra)
+    with pytest.raises(FileNotFoundError, match="--image"):
+        generate.run(checkpoint_dir=None, output=str(tmp_path / "v.gif"), pipeline=pipeline,
+                     image=str(tmp_path / "none.jpg"))
+
+
+def test_command_line_from_a_photo(model_dirs, tmp_path):
+    img2vid_dir, _ = model_dirs
+    Image.fromarray(street_photo()).save(tmp_path / "photo.jpg", quality=95)
+    segmenter = save_red_is_car_saved_model(str(tmp_path / "segmenter"))
+    output = tmp_path / "out" / "photo_video.gif"
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.generate", f"--image={tmp_path / 'photo.jpg'}",
+         f"--segmenter={segmenter}", f"--checkpoint_dir={img2vid_dir}", f"--output={output}",
+         "--num_frames=3", "--video_format=gif"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert gif_frames(str(output)).shape == (4, SIZE, 2 * SIZE, 3)  # label colours | frame
+    ids, _ = generate.read_label_map(str(tmp_path / "out" / "photo_video_label_map.png"))
+    assert set(np.unique(ids)) == {0, 13}

@@ -29,3 +29,54 @@ LABEL_COLORS = np.array([
 def colorize(label_maps):
     """Train-id label maps `[..., H, W]` as uint8 colours `[..., H, W, 3]` (void black)."""
     return LABEL_COLORS[np.clip(np.asarray(label_maps), 0, VOID_ID)]
+
+
+# --------------------------------------------------------------------------- Cityscapes label ids
+IGNORE_ID = 255  # Cityscapes' "ignore in evaluation" train id; void here.
+NUM_CITYSCAPES_IDS = 34  # label ids 0..33 in *_gtFine_labelIds.png (license plate, -1, is not stored)
+
+# Cityscapes label id -> train id (`cityscapesscripts.helpers.labels`; 255 = ignored, void here).
+CITYSCAPES_ID_TO_TRAIN_ID = {
+    0: IGNORE_ID, 1: IGNORE_ID, 2: IGNORE_ID, 3: IGNORE_ID, 4: IGNORE_ID, 5: IGNORE_ID,
+    6: IGNORE_ID, 7: 0, 8: 1, 9: IGNORE_ID, 10: IGNORE_ID, 11: 2, 12: 3, 13: 4, 14: IGNORE_ID,
+    15: IGNORE_ID, 16: IGNORE_ID, 17: 5, 18: IGNORE_ID, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
+    24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 29: IGNORE_ID, 30: IGNORE_ID, 31: 16, 32: 17, 33: 18,
+}
+# Train id -> the label id it stands for (void -> 0, "unlabeled").
+TRAIN_ID_TO_CITYSCAPES_ID = {
+    train_id: label_id for label_id, train_id in CITYSCAPES_ID_TO_TRAIN_ID.items()
+    if train_id != IGNORE_ID}
+TRAIN_ID_TO_CITYSCAPES_ID[VOID_ID] = 0
+
+# Lookup tables as arrays: index = id, value = train id 0..19 (void for ignored ids).
+CITYSCAPES_ID_TABLE = np.array(
+    [VOID_ID if CITYSCAPES_ID_TO_TRAIN_ID[i] == IGNORE_ID else CITYSCAPES_ID_TO_TRAIN_ID[i]
+     for i in range(NUM_CITYSCAPES_IDS)], np.int32)
+TRAIN_ID_TO_CITYSCAPES_TABLE = np.array(
+    [TRAIN_ID_TO_CITYSCAPES_ID[i] for i in range(NUM_LABELS)], np.int32)
+
+
+def cityscapes_ids_to_train_ids(label_ids, source="label map"):
+    """Cityscapes label ids 0..33 -> train ids 0..19 (ignored classes -> 19, void).
+
+    Args:
+        label_ids: Integer array of label ids.
+        source: What the ids came from, for the error message (a file name).
+
+    Returns:
+        int32 array of the same shape.
+
+    Raises:
+        ValueError: Ids outside 0..33 (listed, naming `source`).
+    """
+    label_ids = np.asarray(label_ids)
+    bad = np.unique(label_ids[(label_ids < 0) | (label_ids >= NUM_CITYSCAPES_IDS)])
+    if bad.size:
+        raise ValueError(f"{source}: Cityscapes label ids must be in 0..{NUM_CITYSCAPES_IDS - 1}, "
+                         f"found {bad[:10].tolist()}.")
+    return CITYSCAPES_ID_TABLE[label_ids]
+
+
+def train_ids_to_cityscapes_ids(train_ids):
+    """Train ids 0..19 -> the Cityscapes label id of each class (void -> 0), NumPy int32."""
+    return TRAIN_ID_TO_CITYSCAPES_TABLE[np.clip(np.asarray(train_ids), 0, VOID_ID)]

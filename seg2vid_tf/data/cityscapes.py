@@ -13,7 +13,9 @@ PNG beside it in a parallel tree::
 by default ``label_dir="gtFine_sequence"`` and
 ``label_suffix="gtFine_labelTrainIds"``: an 8-bit single-channel PNG of
 train ids ``0..18`` with ``19`` = void; ``255`` (Cityscapes' ignore value) is
-mapped to ``19``. Label maps must have the size of their frame.
+mapped to ``19``. With ``label_files="labelIds"`` the reader takes
+``*_gtFine_labelIds.png`` instead (Cityscapes label ids ``0..33``, mapped to
+train ids by the standard table). Label maps must have the size of their frame.
 
 Optional forward flows (frame t -> t + 1), e.g. precomputed by an optical
 flow network, in the KITTI 16-bit format (3-channel uint16 PNG with
@@ -51,10 +53,21 @@ FRAME_DIR = "leftImg8bit_sequence"
 FRAME_SUFFIX = "leftImg8bit"
 DEFAULT_LABEL_DIR = "gtFine_sequence"
 DEFAULT_LABEL_SUFFIX = "gtFine_labelTrainIds"
+# --label_files value -> (file-name suffix, ids in the file for pipeline.load_label).
+LABEL_FILES = {"labelTrainIds": ("gtFine_labelTrainIds", "train"),
+               "labelIds": ("gtFine_labelIds", "cityscapes")}
 FLOW_DIR = "flow"
 FLOW_SUFFIX = "flow"
 
 _FRAME_RE = re.compile(r"^(?P<city>.+)_(?P<seq>\d{6})_(?P<frame>\d{6})_" + FRAME_SUFFIX + r"\.png$")
+
+
+def label_file_suffix(label_files):
+    """The file-name suffix of a `--label_files` value (ValueError naming the flag)."""
+    if label_files not in LABEL_FILES:
+        raise ValueError(f"--label_files must be one of {sorted(LABEL_FILES)}, got "
+                         f"{label_files!r}.")
+    return LABEL_FILES[label_files][0]
 
 
 def _name(city, seq, frame, suffix):
@@ -73,6 +86,7 @@ def find_clips(
     label_suffix=DEFAULT_LABEL_SUFFIX,
     on_error="raise",
     flow_dir=FLOW_DIR,
+    label_files=None,
 ):
     """Finds every clip of a Cityscapes sequence split.
 
@@ -87,6 +101,8 @@ def find_clips(
         flow_dir: Folder of the optional flow tree under ``data_dir``; when
             ``data_dir/flow_dir/split`` exists every clip needs its ``T - 1``
             flows.
+        label_files: ``"labelTrainIds"`` or ``"labelIds"`` (see `LABEL_FILES`):
+            sets `label_suffix`; None keeps `label_suffix`.
 
     Returns:
         List of :class:`Clip` sorted by city, sequence and start frame.
@@ -97,6 +113,8 @@ def find_clips(
             bad arguments.
     """
     pipeline.check_on_error(on_error)
+    if label_files is not None:
+        label_suffix = label_file_suffix(label_files)
     if not isinstance(num_frames, int) or num_frames < 1:
         raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}.")
     data_dir = os.fspath(data_dir)
@@ -211,6 +229,7 @@ def make_dataset(
     on_error="raise",
     with_flow="auto",
     skip_counter=None,
+    label_files="labelTrainIds",
 ):
     """Builds the batched Cityscapes dataset.
 
@@ -229,11 +248,15 @@ def make_dataset(
         with_flow: "auto" (flows when every clip has them), True or False.
         skip_counter: Optional :class:`pipeline.SkipCounter` for the count of
             skipped clips.
+        label_files: What the clips' label PNGs hold: ``"labelTrainIds"``
+            (train ids) or ``"labelIds"`` (Cityscapes label ids).
 
     Returns:
         ``tf.data.Dataset`` of dicts (see the module docstring).
     """
     pipeline.check_size(height, width)
+    label_file_suffix(label_files)
+    label_ids = LABEL_FILES[label_files][1]
     clips = list(clips)
     has_flow = [c.flow_paths is not None for c in clips]
     if with_flow == "auto":
@@ -255,7 +278,7 @@ def make_dataset(
         paths = record["frame_paths"]
         frames = pipeline.load_frames(paths, 3)
         label_path = record["label_path"]
-        label = pipeline.load_label(label_path)
+        label = pipeline.load_label(label_path, ids=label_ids)
         frame_size = tf.shape(frames)[1:3]
         label_size = tf.shape(label)
         size_check = tf.debugging.Assert(

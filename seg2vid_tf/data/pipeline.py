@@ -42,6 +42,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from seg2vid_tf import labels
+
 __all__ = [
     "Clip",
     "IGNORE_ID",
@@ -82,9 +84,10 @@ JPEG_EOI_WINDOW = 32
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 VIDEO_EXTENSIONS = (".avi",)
 
-NUM_CLASSES = 20  # Cityscapes train ids 0..18 plus 19 = void.
-VOID_ID = 19
-IGNORE_ID = 255  # Cityscapes' ignore value in *_labelTrainIds.png.
+NUM_CLASSES = labels.NUM_LABELS  # Cityscapes train ids 0..18 plus 19 = void.
+VOID_ID = labels.VOID_ID
+IGNORE_ID = labels.IGNORE_ID  # Cityscapes' ignore value in *_labelTrainIds.png.
+LABEL_ID_KINDS = ("train", "cityscapes")
 
 KITTI_FLOW_SCALE = 64.0
 KITTI_FLOW_OFFSET = 2.0**15
@@ -362,21 +365,24 @@ def load_image(path, channels, what="Frame"):
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
-def load_label(path, what="Label"):
+def load_label(path, what="Label", ids="train"):
     """Reads, validates and decodes a label PNG of train ids inside the graph.
 
     Args:
         path: Scalar string tensor (or str), an 8-bit single-channel PNG with
             train ids ``0..19``; ``255`` (Cityscapes' ignore) becomes ``19``.
         what: Word naming the file in error messages.
+        ids: ``"train"`` (``*_labelTrainIds.png``) or ``"cityscapes"``: label
+            ids ``0..33`` (``*_labelIds.png``), mapped to train ids by the
+            standard table (`seg2vid_tf.labels`).
 
     Returns:
         int32 ``[H, W]`` with values in ``0..19``.
 
     Raises:
         tf.errors.InvalidArgumentError: (when run) not a PNG, truncated, not
-            8-bit single-channel, or an id outside ``0..19`` and ``!= 255``;
-            the message contains the path.
+            8-bit single-channel, or an id outside ``0..19`` and ``!= 255``
+            (label ids: outside ``0..33``); the message contains the path.
     """
     path = tf.convert_to_tensor(path, tf.string)
     contents = tf.io.read_file(path)
@@ -392,12 +398,23 @@ def load_label(path, what="Label"):
         [f"{what} PNG must have a single channel, got", tf.shape(label)[-1], "channels in", path],
     )
     label = _with_deps([channel_check], label[..., :1])
+    if ids not in LABEL_ID_KINDS:
+        raise ValueError(f"ids must be one of {LABEL_ID_KINDS}, got {ids!r}.")
+    if ids == "cityscapes":
+        last = labels.NUM_CITYSCAPES_IDS - 1
+        worst = tf.reduce_max(label)
+        range_check = tf.debugging.Assert(
+            worst <= last,
+            [f"{what} PNG has Cityscapes label ids outside 0..{last}, e.g. id", worst, "in",
+             path, "(is it a labelTrainIds file? see --label_files)"])
+        label = _with_deps([range_check], tf.cast(label[..., 0], tf.int32))
+        return tf.gather(tf.constant(labels.CITYSCAPES_ID_TABLE), label)
     valid = tf.logical_or(label <= VOID_ID, tf.equal(label, IGNORE_ID))
     worst = tf.reduce_max(tf.where(valid, tf.zeros_like(label), label))
     range_check = tf.debugging.Assert(
         tf.reduce_all(valid),
         [f"{what} PNG has train ids outside 0..{VOID_ID} (and not {IGNORE_ID}), e.g. id",
-         worst, "in", path],
+         worst, "in", path, "(is it a labelIds file? see --label_files)"],
     )
     label = _with_deps([range_check], label)
     label = tf.where(tf.equal(label, IGNORE_ID), tf.constant(VOID_ID, tf.uint8), label)

@@ -119,6 +119,26 @@ def test_load_label_maps_255_to_void(tmp_path):
     np.testing.assert_array_equal(out, [[0, 5, 18], [19, 19, 3]])
 
 
+def test_load_label_reads_cityscapes_label_ids(tmp_path):
+    # labelIds: road 7 -> 0, car 26 -> 13, sky 23 -> 10, unlabeled 0 / caravan 29 -> void 19.
+    path = save(tmp_path / "x_gtFine_labelIds.png", np.array([[7, 26, 23], [0, 29, 33]], np.uint8))
+    out = pipeline.load_label(path, ids="cityscapes").numpy()
+    np.testing.assert_array_equal(out, [[0, 13, 10], [19, 19, 18]])
+
+
+def test_label_files_of_the_other_kind_are_errors_naming_file_and_flag(tmp_path):
+    # A labelTrainIds file (255 = void) read as label ids, and a labelIds file (ids up to 33)
+    # read as train ids: each error names the file and points at --label_files.
+    train_ids = save(tmp_path / "a_labelTrainIds.png", np.array([[0, 255]], np.uint8))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"(?s)outside 0\.\.33.*255.*a_labelTrainIds\.png.*--label_files"):
+        pipeline.load_label(train_ids, ids="cityscapes")
+    label_ids = save(tmp_path / "b_labelIds.png", np.array([[7, 26]], np.uint8))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"(?s)26.*b_labelIds\.png.*--label_files"):
+        pipeline.load_label(label_ids)
+
+
 def test_load_kitti_flow_exact(tmp_path):
     u = np.array([[0.0, 1.5, -2.25], [100.0, -0.015625, 7.0]])
     v = np.array([[-1.0, 0.5, 3.0], [-300.25, 0.0, 2.0]])

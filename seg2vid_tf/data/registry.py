@@ -109,9 +109,14 @@ def reader_split(dataset, split):
     return dict(info(dataset).split_names).get(split, split)
 
 
-def check_options(dataset, train_split_file="", val_split_file="", ucf101_classes=()):
+def check_options(dataset, train_split_file="", val_split_file="", ucf101_classes=(),
+                  label_files="labelTrainIds"):
     """Raises ValueError (naming the flag) for options the dataset does not read."""
     info(dataset)
+    cityscapes.label_file_suffix(label_files)
+    if label_files != "labelTrainIds" and dataset != "cityscapes":
+        raise ValueError(f"--label_files={label_files} applies to --dataset=cityscapes only "
+                         f"(got --dataset={dataset}).")
     if dataset not in ("kth", "ucf101"):
         for flag, value in (("train_split_file", train_split_file),
                             ("val_split_file", val_split_file)):
@@ -143,7 +148,8 @@ def find_clips(config, split):
     info(dataset)
     num_frames = config.model.num_frames
     if dataset in ("synthetic", "cityscapes"):
-        return cityscapes.find_clips(config.data_dir, split, num_frames=num_frames)
+        return cityscapes.find_clips(config.data_dir, split, num_frames=num_frames,
+                                     label_files=config.label_files)
     split_file = {"train": config.train_split_file, "val": config.val_split_file}.get(split)
     split = reader_split(dataset, split)
     if dataset == "kth":
@@ -183,7 +189,8 @@ def make_dataset(config, split, *, shuffle=False, repeat=False, drop_remainder=F
                    shuffle=shuffle, seed=config.seed, repeat=repeat,
                    drop_remainder=drop_remainder)
     if config.dataset in ("synthetic", "cityscapes"):
-        dataset = cityscapes.make_dataset(clips, with_flow=with_flow, **options)
+        dataset = cityscapes.make_dataset(clips, with_flow=with_flow,
+                                          label_files=config.label_files, **options)
         if not model.has_labels:
             dataset = dataset.map(
                 lambda batch: {key: value for key, value in batch.items() if key != "label_map"})

@@ -122,3 +122,8 @@ def test_options_of_other_datasets_name_the_flag():
     with pytest.raises(ValueError, match="--ucf101_classes applies to --dataset=ucf101 only"):
         registry.check_options("kth", ucf101_classes=("Biking",))
     registry.check_options("kth", train_split_file="list.txt", val_split_file="other.txt")
+    with pytest.raises(ValueError, match="--label_files=labelIds applies to --dataset=cityscapes"):
+        registry.check_options("synthetic", label_files="labelIds")
+    with pytest.raises(ValueError, match="--label_files must be one of"):
+        registry.check_options("cityscapes", label_files="labelids")
+    registry.check_options("cityscapes", label_files="labelIds")

@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from seg2vid_tf import convert
+from seg2vid_tf import labels
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.ops.warp import normalized_to_pixel_flow, warp
@@ -35,48 +36,18 @@ from seg2vid_tf.ops.warp import normalized_to_pixel_flow, warp
 NUM_TRAIN_IDS = model_config.NUM_CLASSES  # train ids 0..18, void 19
 VOID_TRAIN_ID = NUM_TRAIN_IDS - 1
 NUM_CITYSCAPES_IDS = 35  # pix2pixHD's Cityscapes label_nc: one-hot over label ids 0..34
-_IGNORE = 255
-
-# The standard Cityscapes table (cityscapesScripts `labels.py`): label id -> train id
-# (255 = ignored in evaluation, which is void here).
-CITYSCAPES_ID_TO_TRAIN_ID = {
-    0: _IGNORE, 1: _IGNORE, 2: _IGNORE, 3: _IGNORE, 4: _IGNORE, 5: _IGNORE, 6: _IGNORE,
-    7: 0, 8: 1, 9: _IGNORE, 10: _IGNORE, 11: 2, 12: 3, 13: 4, 14: _IGNORE, 15: _IGNORE,
-    16: _IGNORE, 17: 5, 18: _IGNORE, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10, 24: 11, 25: 12,
-    26: 13, 27: 14, 28: 15, 29: _IGNORE, 30: _IGNORE, 31: 16, 32: 17, 33: 18,
-}
-# Train id -> the label id it stands for (void -> 0, "unlabeled").
-TRAIN_ID_TO_CITYSCAPES_ID = {
-    train_id: label_id for label_id, train_id in CITYSCAPES_ID_TO_TRAIN_ID.items()
-    if train_id != _IGNORE}
-TRAIN_ID_TO_CITYSCAPES_ID[VOID_TRAIN_ID] = 0
+CITYSCAPES_ID_TO_TRAIN_ID = labels.CITYSCAPES_ID_TO_TRAIN_ID
+TRAIN_ID_TO_CITYSCAPES_ID = labels.TRAIN_ID_TO_CITYSCAPES_ID
 
 
 def cityscapes_to_train_ids(label_ids):
-    """Cityscapes label ids 0..33 -> train ids 0..19 (ignored classes -> 19, void).
-
-    Args:
-        label_ids: Integer array of label ids.
-
-    Returns:
-        int32 array of the same shape.
-
-    Raises:
-        ValueError: Ids outside 0..33 (listed).
-    """
-    label_ids = np.asarray(label_ids)
-    bad = np.unique(label_ids[(label_ids < 0) | (label_ids > 33)])
-    if bad.size:
-        raise ValueError(f"Cityscapes label ids must be in 0..33, found {bad.tolist()}.")
-    table = np.array([VOID_TRAIN_ID if CITYSCAPES_ID_TO_TRAIN_ID[i] == _IGNORE
-                      else CITYSCAPES_ID_TO_TRAIN_ID[i] for i in range(34)], np.int32)
-    return table[label_ids]
+    """Cityscapes label ids 0..33 -> train ids 0..19 (see `labels.cityscapes_ids_to_train_ids`)."""
+    return labels.cityscapes_ids_to_train_ids(label_ids)
 
 
 def train_to_cityscapes_ids(train_ids):
     """Train ids 0..19 -> the Cityscapes label id of each class (void -> 0)."""
-    table = np.array([TRAIN_ID_TO_CITYSCAPES_ID[i] for i in range(NUM_TRAIN_IDS)], np.int32)
-    return tf.gather(tf.constant(table), tf.cast(train_ids, tf.int32))
+    return tf.gather(tf.constant(labels.TRAIN_ID_TO_CITYSCAPES_TABLE), tf.cast(train_ids, tf.int32))
 
 
 def painter_input(label_map, input_channels, cityscapes_label_map=None):

@@ -34,6 +34,7 @@ class TrainConfig:
     train_split_file: str = ""  # kth / ucf101 only
     val_split_file: str = ""  # kth / ucf101 only
     ucf101_classes: tuple = ()  # ucf101 only
+    label_files: str = "labelTrainIds"  # cityscapes only: or "labelIds"
     batch_size: int = 8  # global, over all replicas
     train_steps: int = 1000
     learning_rate: float = 1e-3
@@ -55,7 +56,7 @@ class TrainConfig:
     def __post_init__(self):
         registry.check_model(self.dataset, self.model.label_mode, self.model.channels)
         registry.check_options(self.dataset, self.train_split_file, self.val_split_file,
-                               self.ucf101_classes)
+                               self.ucf101_classes, self.label_files)
         for name in ("batch_size", "train_steps", "checkpoint_every", "summary_every",
                      "image_summary_every", "keep_checkpoints", "max_nonfinite_steps"):
             if getattr(self, name) < 1:
@@ -107,6 +108,9 @@ def define_flags(flag_values=None):
            "default: persons 17-25 (KTH), groups 1-7 (UCF101).")
     define("list", "ucf101_classes", [],
            "ucf101: class folders to use (the authors trained one model per class); all if empty.")
+    define("enum", "label_files", "labelTrainIds", ["labelTrainIds", "labelIds"],
+           "cityscapes: which label PNGs to read: *_gtFine_labelTrainIds.png (train ids, 255 = "
+           "void) or *_gtFine_labelIds.png (label ids 0..33, mapped to train ids).")
     define("integer", "height", 128, "Frame height.")
     define("integer", "width", 256, "Frame width.")
     define("integer", "seed", 0, "Random seed (data generation, shuffling, initialization).")
@@ -169,7 +173,7 @@ def config_from_flags(values=None, check_weights=True):
         model=model, dataset=values.dataset, data_dir=values.data_dir or "",
         train_split_file=values.train_split_file or "", val_split_file=values.val_split_file or "",
         ucf101_classes=tuple(values.ucf101_classes or ()),
-        batch_size=values.batch_size, train_steps=values.train_steps,
+        label_files=values.label_files, batch_size=values.batch_size, train_steps=values.train_steps,
         learning_rate=values.learning_rate, learning_rate_schedule=values.learning_rate_schedule,
         beta_1=values.beta_1, beta_2=values.beta_2,
         loss_weights=weights, vgg19_weights=values.vgg19_weights, seed=values.seed,
