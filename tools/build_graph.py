@@ -26,7 +26,7 @@ THIRD_PARTY = {
     "tensorflow_probability": "tensorflow-probability", "tf_keras_vis": "tf-keras-vis",
     "tf_keras": "tf-keras", "torch": None, "imageio_ffmpeg": None, "requests": None,
     "grpc": "grpcio", "tensorflow_serving": "tensorflow-serving-api", "av": None,
-    "selenium": "selenium",
+    "selenium": "selenium", "cityscapesscripts": "cityscapesscripts",
 }
 STANDARD_LIBRARY = set(sys.stdlib_module_names)
 
