@@ -7,7 +7,7 @@
 =================================  ===========================================================
 None                               the project's synthetic-data segmenter shipped with the demo
                                    weights (`seg2vid_tf.demo_weights`); train ids
-a directory with ``segmenter.json``  a segmenter trained here (`seg2vid_tf.train_segmenter`)
+a directory with ``segmenter_config.json``  a segmenter trained here (`seg2vid_tf.train_segmenter`)
 a ``.pb`` file                     a DeepLab frozen graph (tensorflow/models DeepLab model zoo):
                                    ``ImageTensor:0`` uint8 ``[1, H, W, 3]`` in,
                                    ``SemanticPredictions:0`` ids out
