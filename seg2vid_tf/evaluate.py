@@ -15,7 +15,11 @@ Two modes, next to the copy-the-start-frame and zero-flow baselines:
   each with its own seed (and the fill noise keyed by it, exactly as
   `Seg2Vid.generate` and the exported signatures do), under `generation`:
   the mean over samples and the best of K per clip (highest PSNR / SSIM,
-  lowest EPE, each chosen separately).
+  lowest EPE, each chosen separately); `psnr_prior` and `best_of_k_psnr` repeat
+  the mean and best-of-K PSNR at the top level.
+* **Diversity** (`seg2vid_tf.evaluation.diversity`): `sample_diversity_l1`,
+  `latent_active_dims`, `speed_spearman` (synthetic data with its motion
+  record) and `prior_speed_coverage`: does the motion latent carry the motion?
 
 Metrics (`seg2vid_tf.metrics`): PSNR and SSIM per predicted frame in [0, 1]
 (TensorFlow's 11x11 Gaussian SSIM; infinite PSNRs of identical frames are left
@@ -47,6 +51,7 @@ from seg2vid_tf import metrics as metrics_lib
 from seg2vid_tf import report as report_lib
 from seg2vid_tf import visualization
 from seg2vid_tf.data import registry
+from seg2vid_tf.evaluation import diversity as diversity_lib
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models.seg2vid import seeded_normal
 from seg2vid_tf.ops.warp import dense_image_warp, normalized_to_pixel_flow
@@ -126,7 +131,8 @@ class CheckpointPredictor:
 
     def reconstruct(self, video, label_map):
         mu, _ = self.model.encode_motion(video, label_map, training=False)
-        return self._run(video, label_map, mu, tf.zeros_like(video[:, 0]))
+        return dict(self._run(video, label_map, mu, tf.zeros_like(video[:, 0])),
+                    latent=mu.numpy())
 
     def sample(self, video, label_map, seeds):
         c = self.config
@@ -259,6 +265,7 @@ def evaluate_model(model, config, split="val", max_batches=None, num_samples=0, 
     reconstruction, copy = _Accumulator(), _Accumulator()
     zero_sums, zero_counts = [], []
     samples = [_Accumulator() for _ in range(num_samples)]
+    diversity = diversity_lib.DiversityAccumulator()
     real_videos, generated_videos, reconstructed_videos = [], [], []
     kept = []
     clip_index = 0
@@ -276,7 +283,7 @@ def evaluate_model(model, config, split="val", max_batches=None, num_samples=0, 
         if has_flow:
             zero_sums.append(np.where(valid, np.linalg.norm(truth_flow, axis=-1), 0).sum((1, 2)))
             zero_counts.append(valid.sum(axis=(1, 2)))
-        predictions = {}
+        predictions, sample_outputs = {}, []
         if predictor.can_reconstruct:
             predictions["reconstruction"] = predictor.reconstruct(video, label_map)
             out = predictions["reconstruction"]
@@ -288,9 +295,16 @@ def evaluate_model(model, config, split="val", max_batches=None, num_samples=0, 
                      for row in range(batch_size)]
             out = predictor.sample(video, label_map, seeds)
             samples[k].add(out["frames"], truth, out["flow"], truth_flow, valid)
+            sample_outputs.append(out)
             if k == 0:
                 predictions["generation"] = out
                 generated_videos.append(np.concatenate([start, out["frames"]], axis=1))
+        reconstructed = predictions.get("reconstruction", {})
+        diversity.add(batch["clip_id"].numpy(), reconstructed.get("latent"),
+                      reconstructed.get("flow"), [out["frames"] for out in sample_outputs],
+                      [out["flow"] for out in sample_outputs],
+                      batch["flow"].numpy() if has_flow else None,
+                      batch["flow_valid"].numpy() if has_flow else None)
         real_videos.append(video.numpy())
         for row in range(batch_size):
             if len(kept) < keep_clips:
@@ -329,6 +343,14 @@ def evaluate_model(model, config, split="val", max_batches=None, num_samples=0, 
         generation.update(_summary(mean_of_k, prefix="mean_"))
         generation.update(_best_of_k(arrays))
         result["generation"] = generation
+        # The diversity issue's names: prior samples' mean PSNR and the best of K, top level.
+        result["psnr_prior"] = generation["mean_psnr"]
+        result["best_of_k_psnr"] = generation["best_of_k_psnr"]
+    speeds = None
+    if config.dataset == "synthetic":
+        speeds = diversity_lib.camera_speeds(config.data_dir, registry.reader_split(
+            config.dataset, split), diversity.clip_ids, real_videos[0].shape[1] - 1)
+    result.update(diversity.summary(speeds))
     real = np.concatenate(real_videos)
     if fvd_network is not None:
         fvd = {"protocol": metrics_lib.FVD_PROTOCOL + " Whole clips (start frame included).",

@@ -1647,7 +1647,32 @@ def _write_sequence(output_dir, split, city, k, seed, num_frames, height, width,
         "camera_height_m": round(float(scene.cam_h), 4),
         "camera_z_m": [round(float(z), 4) for z in scene.cam_z],
         "valid_flow_fraction": round(float(valid.mean()), 4),
+        "motion": sequence_motion(scene),
     }
+
+
+MOVING_KINDS = ("vehicle", "person", "cyclist")  # sprites that may move (parked: velocity 0)
+
+
+def sequence_motion(scene):
+    """The motion truth of a scene, as recorded in `synthetic.json`.
+
+    Returns:
+        dict: `camera_speed` (metres per frame, one per frame transition),
+        `yaw_rate` (radians per frame; 0: this renderer drives straight) and
+        `objects` (one `{"class", "velocity": [vx, vz]}` per road user, metres
+        per frame in world axes; parked cars have velocity 0). `class` is the
+        vehicle type (car, truck, bus, tram) or person / cyclist.
+    """
+    objects = []
+    for sprite in scene.sprites:
+        if sprite.kind in MOVING_KINDS:
+            name = sprite.params.get("vehicle", sprite.kind) if sprite.kind == "vehicle" \
+                else sprite.kind
+            objects.append({"class": name,
+                            "velocity": [round(float(sprite.vx), 4), round(float(sprite.vz), 4)]})
+    return {"camera_speed": [round(float(v), 4) for v in np.diff(scene.cam_z)],
+            "yaw_rate": 0.0, "objects": objects}
 
 
 def _check_num_workers(num_workers):

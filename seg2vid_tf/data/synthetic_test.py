@@ -289,6 +289,7 @@ def test_command_line_layout(tmp_path):
     assert meta["splits"] == {"train": [0, 1], "val": [2]}
     assert meta["settings"]["seed"] == 5 and meta["settings"]["city"] == "testcity"
     assert meta["renderer_version"] == synthetic.RENDERER_VERSION
+    _check_recorded_motion(out, meta)
     for name in sorted(files):
         path = out / name
         if name.endswith("_leftImg8bit.png"):
@@ -302,6 +303,33 @@ def test_command_line_layout(tmp_path):
             flow, valid = synthetic.read_kitti_flow(str(path))
             assert flow.shape == (H, W, 2) and valid.shape == (H, W)
             assert 0 < valid.mean() < 1
+
+
+def _check_recorded_motion(out, meta):
+    """The recorded camera speed is the one the written flow shows on the road.
+
+    Under a pure forward translation by dZ, a ground pixel at row y (depth
+    Z = f h / (y - cy)) moves to row cy + f h / (Z - dZ): pinhole geometry,
+    computed here from the recorded focal length, principal point, camera
+    height and `motion["camera_speed"][0]`, not by the renderer.
+    """
+    entry = meta["sequences"]["train"][0]
+    motion = entry["motion"]
+    assert len(motion["camera_speed"]) == meta["settings"]["num_frames"] - 1
+    assert motion["yaw_rate"] == 0.0
+    assert all(obj["class"] in ("car", "truck", "bus", "tram", "person", "cyclist")
+               and len(obj["velocity"]) == 2 for obj in motion["objects"])
+    prefix = os.path.join(out, "{}", "train", "testcity", entry["prefix"] + "_000000_{}.png")
+    flow, valid = synthetic.read_kitti_flow(prefix.format("flow", "flow"))
+    with Image.open(prefix.format("gtFine_sequence", "gtFine_labelTrainIds")) as image:
+        labels = np.asarray(image)
+    f, (_, cy), h = entry["focal_px"], entry["principal_point_px"], entry["camera_height_m"]
+    rows, cols = np.nonzero((labels == synthetic.ROAD) & valid)
+    keep = rows > cy + 2
+    rows, cols = rows[keep], cols[keep]
+    depth = f * h / (rows - cy)
+    expected_v = cy + f * h / (depth - motion["camera_speed"][0]) - rows
+    np.testing.assert_allclose(flow[rows, cols, 1], expected_v, atol=0.02)
 
 
 def test_command_line_matches_api(tmp_path, sequences):
