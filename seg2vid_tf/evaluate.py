@@ -410,6 +410,33 @@ def write_report(report_dir, metrics, clips, fps=3):
     return report_lib.write_report(report_dir, metrics, charts, gifs, legend)
 
 
+def write_stage1_report(report_dir, metrics, first_frames):
+    """The report of a stage-1-only evaluation: the metric table and a picture grid.
+
+    Args:
+        report_dir: Output directory.
+        metrics: The metrics (stage-1 keys).
+        first_frames: `label_map_metrics(..., keep_first_frames=n)["_first_frames"]`.
+
+    Returns:
+        The path of `report.html`.
+    """
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf import labels  # pylint: disable=import-outside-toplevel
+
+    os.makedirs(report_dir, exist_ok=True)
+    rows = [np.concatenate([labels.colorize(label_map), visualization.to_uint8(painted),
+                            visualization.to_uint8(real)], axis=1)
+            for label_map, painted, real in zip(first_frames["label_maps"],
+                                                first_frames["painted"], first_frames["real"])]
+    path = os.path.join(report_dir, "first_frames.png")
+    Image.fromarray(np.concatenate(rows, axis=0)).save(path)
+    return report_lib.write_report(
+        report_dir, metrics, [], [("held-out label maps", path)],
+        title="seg2vid stage-1 evaluation", heading="First frames",
+        caption="Columns: label map colours | painted by stage 1 | real frame.")
+
+
 # --------------------------------------------------------------------------- command line
 def define_flags():
     """The evaluation flags beside the training ones (idempotent)."""
@@ -450,7 +477,7 @@ def load_segmenter(segmenter_checkpoint_dir):
 
 
 def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, seed=0,
-                      keep_videos=0):
+                      keep_videos=0, keep_first_frames=0):
     """Stage-1 metrics and, with a video model, the FCN-score of videos from label maps.
 
     Args:
@@ -461,6 +488,7 @@ def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, 
         height, width: The size the frames are painted at.
         seed: Base of the per-video latent seeds.
         keep_videos: Videos kept under `_videos` for pictures.
+        keep_first_frames: Painted first frames kept under `_first_frames`.
     """
     from seg2vid_tf.evaluation import label_maps  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
@@ -470,7 +498,8 @@ def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, 
                                               painter.config.input_channels), training=False)
         return tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0).numpy()
 
-    result = label_maps.evaluate_label2image(paint, height, width, segmenter, data_dir)
+    result = label_maps.evaluate_label2image(paint, height, width, segmenter, data_dir,
+                                             keep=keep_first_frames)
     if video_model is not None:
         pipeline = seg2vid.Seg2Vid(video_model, painter)
         result.update(label_maps.evaluate_videos_from_label_maps(
@@ -523,7 +552,8 @@ def main(argv):
             segmenter, segmenter_source = load_segmenter(values.segmenter_checkpoint_dir)
             metrics.update(label_map_metrics(
                 painter, model if values.checkpoint_dir else None, segmenter, config.data_dir,
-                config.model.height, config.model.width, seed=values.seed))
+                config.model.height, config.model.width, seed=values.seed,
+                keep_first_frames=REPORT_CLIPS if values.report_dir else 0))
             metrics["segmenter"] = segmenter_source
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -532,8 +562,11 @@ def main(argv):
         os.makedirs(os.path.dirname(os.path.abspath(values.output_json)), exist_ok=True)
         with open(values.output_json, "w", encoding="utf-8") as handle:
             json.dump(metrics, handle, indent=2, sort_keys=True)
+    first_frames = metrics.pop("_first_frames", None)
     if values.report_dir and clips:
         print(f"Report: {write_report(values.report_dir, metrics, clips)}")
+    elif values.report_dir and first_frames:
+        print(f"Report: {write_stage1_report(values.report_dir, metrics, first_frames)}")
     print(json.dumps({key: value for key, value in metrics.items()
                       if not key.endswith("_per_frame")}, indent=2, sort_keys=True))
     return 0

@@ -155,7 +155,12 @@ def _format(value):
     return html.escape(str(value))
 
 
-def write_report(report_dir, metrics, charts, gifs, legend=None, title="seg2vid evaluation"):
+VIDEO_CAPTION = ("Columns: start frame | prediction | ground truth | forward flow (Middlebury "
+                 "colour wheel) | forward occlusion mask (white = warped from the start frame).")
+
+
+def write_report(report_dir, metrics, charts, gifs, legend=None, title="seg2vid evaluation",
+                 heading="Videos", caption=VIDEO_CAPTION):
     """Writes `report.html` (and `metrics.json`) in `report_dir`.
 
     Args:
@@ -165,6 +170,7 @@ def write_report(report_dir, metrics, charts, gifs, legend=None, title="seg2vid 
         gifs: list of `(caption, path)`; paths are made relative to `report_dir`.
         legend: Optional path of the flow colour-wheel legend image.
         title: Page title.
+        heading, caption: The pictures' section heading and the text above them.
 
     Returns:
         The path of `report.html`.
@@ -182,12 +188,12 @@ def write_report(report_dir, metrics, charts, gifs, legend=None, title="seg2vid 
 
     add_rows("", metrics)
     body = [f"<h1>{html.escape(title)}</h1>",
-            "<table>" + "".join(rows) + "</table>", "<h2>Per frame</h2>"]
+            "<table>" + "".join(rows) + "</table>"]
+    if charts:
+        body.append("<h2>Per frame</h2>")
     body += [line_chart_svg(series, chart_title, y_label)
              for chart_title, y_label, series in charts]
-    body.append("<h2>Videos</h2><p>Columns: start frame | prediction | ground truth | forward "
-                "flow (Middlebury colour wheel) | forward occlusion mask (white = warped from the "
-                "start frame).</p>")
+    body.append(f"<h2>{html.escape(heading)}</h2><p>{html.escape(caption)}</p>")
     if legend:
         body.append(f'<p><img src="{html.escape(os.path.relpath(legend, report_dir))}" '
                     'alt="flow colour wheel legend"> flow legend (centre = no motion)</p>')

@@ -112,7 +112,7 @@ def _paint(paint, label_maps, batch_size=16):
 
 
 def evaluate_label2image(paint, height, width, segmenter, data_dir, split="val",
-                         class_means=None):
+                         class_means=None, keep=0):
     """Stage-1 metrics on every labelled frame of `split` (see the module docstring).
 
     Args:
@@ -124,6 +124,8 @@ def evaluate_label2image(paint, height, width, segmenter, data_dir, split="val",
         split: The held-out split.
         class_means: `[20, 3]` colours of the baseline (`class_mean_colors` of
             the train split when None).
+        keep: Also return the first `keep` label maps, painted and real frames
+            under `_first_frames` (for pictures).
 
     Returns:
         dict of floats (the keys named in the module docstring, plus
@@ -149,6 +151,9 @@ def evaluate_label2image(paint, height, width, segmenter, data_dir, split="val",
         result[f"frechet_segmenter_{name}"] = frechet.frechet_distance_from_features(
             real_features, segmenter_lib.pooled_features(segmenter, images))
     result["label2image_protocol"] = PROTOCOL
+    if keep:
+        result["_first_frames"] = {"label_maps": maps[:keep], "painted": painted[:keep],
+                                   "real": real[:keep]}
     return result
 
 

@@ -99,3 +99,26 @@ def test_too_short_sequences_are_refused(data_dir, segmenter, tmp_path):
     pipeline = seg2vid.load_seg2vid(*save_tiny_models(str(tmp_path)))
     with pytest.raises(ValueError, match="No sequence has 9 labelled frames"):
         label_maps.evaluate_videos_from_label_maps(pipeline, segmenter, data_dir, num_frames=8)
+
+
+def test_kept_first_frames_make_the_stage1_report(data_dir, segmenter, tmp_path):
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+
+    from seg2vid_tf import evaluate, labels  # pylint: disable=import-outside-toplevel
+
+    means = label_maps.class_mean_colors(data_dir, SIZE, SIZE)
+    result = label_maps.evaluate_label2image(lambda maps: means[np.asarray(maps)], SIZE, SIZE,
+                                             segmenter, data_dir, class_means=means, keep=2)
+    kept = result.pop("_first_frames")
+    frames, maps = label_maps.labelled_sequences(data_dir, "val", SIZE, SIZE)[0]
+    np.testing.assert_array_equal(kept["label_maps"], maps[:2])
+    np.testing.assert_array_equal(kept["real"], frames[:2])
+    np.testing.assert_array_equal(kept["painted"], means[maps[:2]])
+    page = evaluate.write_stage1_report(str(tmp_path), result, kept)
+    html = open(page, encoding="utf-8").read()
+    assert "fcn_miou_generated" in html and "first_frames.png" in html
+    assert "Per frame" not in html  # no per-frame charts for stage 1 alone
+    grid = np.asarray(Image.open(tmp_path / "first_frames.png"))
+    assert grid.shape == (2 * SIZE, 3 * SIZE, 3)
+    np.testing.assert_array_equal(grid[SIZE:, :SIZE], labels.colorize(maps[1]))
+    np.testing.assert_array_equal(grid[:SIZE, 2 * SIZE:], np.round(frames[0] * 255))
