@@ -17,7 +17,15 @@ the exported model's size, which the server checks.
 
 Writes the frames as a GIF (or, for an `--output` without `.gif`, as
 `frame_000.png`... in that directory). Unreachable servers, missing models and
-the server's own error messages are reported in words, with exit status 1.
+signatures (TF Serving's 404 / NOT_FOUND, and 400 / FAILED_PRECONDITION for a
+signature) and the server's own error messages are reported in words, with exit
+status 1.
+
+    python -m seg2vid_tf.client --grpc=localhost:8500 --info=metadata
+
+prints the model's status or SignatureDefs; `model_status`, `model_metadata`,
+`predict_rest` and `predict_grpc` answer alike over both transports (REST's
+JSON for status and metadata; an output filter for predict).
 """
 
 import base64
@@ -26,6 +34,7 @@ import json
 import os
 import socket
 import sys
+import types
 import urllib.error
 import urllib.request
 
@@ -49,6 +58,8 @@ def define_flags():
     define_flag("string", "output", "video.gif", "Output GIF, or a directory for PNG frames.")
     define_flag("float", "timeout", 120.0, "Seconds to wait for the server.")
     define_flag("float", "fps", 8.0, "GIF frame rate.")
+    define_flag("enum", "info", None, ["status", "metadata"], "Print the model's version status "
+                "or its SignatureDefs (REST's JSON, over either transport) and exit.")
 
 
 SEG2VID_PNG = "seg2vid_png"
@@ -108,22 +119,26 @@ def _frames_from_outputs(signature_name, outputs):
     return np.asarray(outputs["frames"][0], np.uint8)
 
 
-def predict_rest(server, model, signature_name, inputs, version=None, timeout=120.0):
-    """One predict call over TF Serving's REST API (columnar format).
+def _refusal(where, model, version, signature_name, code, detail):
+    """A refused request in words; TF Serving's codes tell model, signature and input apart."""
+    if code in (404, "NOT_FOUND"):
+        return ClientError(f"The server at {where} has no model {model!r}"
+                           f"{'' if version is None else f' version {version}'}: {detail}")
+    if code == "FAILED_PRECONDITION" or "not found in signature def" in detail:
+        return ClientError(f"The server at {where} has no signature {signature_name!r} in model "
+                           f"{model!r}: {detail}")
+    name = f"HTTP {code}" if isinstance(code, int) else code
+    return ClientError(f"The server refused the request ({name}): {detail}")
 
-    Returns:
-        dict output name -> NumPy array (`_bytes` outputs as object arrays of bytes).
 
-    Raises:
-        ClientError: Unreachable server, unknown model, an `{"error": ...}` answer.
-    """
+def _rest_call(server, model, version, suffix, body=None, timeout=120.0, signature_name=None):
+    """One REST call -> the parsed answer; errors in words."""
     url = f"{server.rstrip('/')}/v1/models/{model}"
     if version is not None:
         url += f"/versions/{version}"
-    url += ":predict"
-    body = json.dumps({"signature_name": signature_name,
-                       "inputs": {name: _json_value(value) for name, value in inputs.items()}})
-    request = urllib.request.Request(url, data=body.encode("utf-8"), method="POST",
+    url += suffix
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -134,11 +149,7 @@ def predict_rest(server, model, signature_name, inputs, version=None, timeout=12
             detail = json.loads(detail).get("error", detail)
         except ValueError:
             pass
-        if error.code == 404:
-            raise ClientError(f"The server at {server} has no model {model!r}"
-                              f"{'' if version is None else f' version {version}'} or no "
-                              f"signature {signature_name!r}: {detail}") from None
-        raise ClientError(f"The server refused the request (HTTP {error.code}): {detail}") from None
+        raise _refusal(server, model, version, signature_name, error.code, detail) from None
     except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         raise ClientError(f"Cannot reach the model server at {server} ({reason}); is it running "
@@ -147,14 +158,36 @@ def predict_rest(server, model, signature_name, inputs, version=None, timeout=12
         raise ClientError(f"The server's answer is not JSON: {error}") from None
     if "error" in answer:
         raise ClientError(f"The server answered with an error: {answer['error']}")
+    return answer
+
+
+def predict_rest(server, model, signature_name, inputs, version=None, timeout=120.0,
+                 outputs=None):
+    """One predict call over TF Serving's REST API (columnar format).
+
+    Args:
+        outputs: Output names to keep (REST has no output filter: the others are
+            dropped here, so both transports answer alike); all when `None`.
+
+    Returns:
+        dict output name -> NumPy array (`_bytes` outputs as object arrays of bytes).
+
+    Raises:
+        ClientError: Unreachable server, unknown model, an `{"error": ...}` answer.
+    """
+    body = {"signature_name": signature_name,
+            "inputs": {name: _json_value(value) for name, value in inputs.items()}}
+    answer = _rest_call(server, model, version, ":predict", body, timeout, signature_name)
     if "outputs" not in answer:
         raise ClientError(f"The server's answer has no \"outputs\": {str(answer)[:200]}")
-    outputs = answer["outputs"]
-    if not isinstance(outputs, dict):
+    values = answer["outputs"]
+    if not isinstance(values, dict):
         # A signature with a single output comes back as the bare tensor.
-        outputs = {_SINGLE_OUTPUT.get(signature_name, "output"): outputs}
+        values = {_SINGLE_OUTPUT.get(signature_name, "output"): values}
     result = {}
-    for name, value in outputs.items():
+    for name, value in values.items():
+        if outputs is not None and name not in outputs:
+            continue
         if name.endswith("_bytes"):
             decoded = _decode_b64(value)
             array = np.empty(np.shape(decoded), dtype=object)
@@ -174,8 +207,53 @@ def _decode_b64(value):
     raise ClientError(f"Expected {{\"b64\": ...}} values in a _bytes output, got {value!r:.80}")
 
 
-def predict_grpc(address, model, signature_name, inputs, version=None, timeout=120.0):
+def _grpc_modules():
+    try:
+        import grpc  # pylint: disable=import-outside-toplevel
+        from tensorflow_serving.apis import (  # pylint: disable=import-outside-toplevel
+            get_model_metadata_pb2, get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
+            prediction_service_pb2_grpc)
+    except ImportError as error:
+        raise ClientError(f"--grpc needs the tensorflow-serving-api package ({error}); install "
+                          "it with `pip install tensorflow-serving-api`.") from None
+    return types.SimpleNamespace(
+        grpc=grpc, metadata=get_model_metadata_pb2, status=get_model_status_pb2,
+        model_service=model_service_pb2_grpc, predict=predict_pb2,
+        prediction_service=prediction_service_pb2_grpc)
+
+
+def _grpc_call(address, method, request, timeout, model, version, signature_name=None):
+    """Calls `method(stub)` on a fresh channel; errors in words."""
+    modules = _grpc_modules()
+    grpc = modules.grpc
+    with grpc.insecure_channel(address) as channel:
+        stubs = (modules.prediction_service.PredictionServiceStub(channel),
+                 modules.model_service.ModelServiceStub(channel))
+        try:
+            return method(*stubs)(request, timeout=timeout)
+        except grpc.RpcError as error:
+            code, detail = error.code(), error.details()
+            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise ClientError(f"Cannot reach the model server at {address} over gRPC "
+                                  f"({code.name}: {detail}); is it running (gRPC port, usually "
+                                  f"8500)? Waited up to {timeout:g} s.") from None
+            raise _refusal(address, model, version, signature_name, code.name, detail) from None
+
+
+def _model_spec(spec, model, version, signature_name=None):
+    spec.name = model
+    if version is not None:
+        spec.version.value = int(version)
+    if signature_name:
+        spec.signature_name = signature_name
+
+
+def predict_grpc(address, model, signature_name, inputs, version=None, timeout=120.0,
+                 outputs=None):
     """One predict call over gRPC (`tensorflow-serving-api`).
+
+    Args:
+        outputs: Output names to ask for (`PredictRequest.output_filter`); all when `None`.
 
     Returns:
         dict output name -> NumPy array.
@@ -184,38 +262,54 @@ def predict_grpc(address, model, signature_name, inputs, version=None, timeout=1
         ClientError: Missing package, unreachable server, unknown model, or the
             server's error message.
     """
-    try:
-        import grpc  # pylint: disable=import-outside-toplevel
-        import tensorflow as tf  # pylint: disable=import-outside-toplevel
-        from tensorflow_serving.apis import (  # pylint: disable=import-outside-toplevel
-            predict_pb2, prediction_service_pb2_grpc)
-    except ImportError as error:
-        raise ClientError(f"--grpc needs the tensorflow-serving-api package ({error}); install "
-                          "it with `pip install tensorflow-serving-api`.") from None
+    predict_pb2 = _grpc_modules().predict
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     request = predict_pb2.PredictRequest()
-    request.model_spec.name = model
-    request.model_spec.signature_name = signature_name
-    if version is not None:
-        request.model_spec.version.value = int(version)
+    _model_spec(request.model_spec, model, version, signature_name)
+    request.output_filter.extend(outputs or [])
     dtypes = {"label_map_png_bytes": tf.string, "seed": tf.int64, "label_map": tf.int32,
               "first_frame": tf.uint8}
     for name, value in inputs.items():
         request.inputs[name].CopyFrom(tf.make_tensor_proto(value, dtype=dtypes.get(name)))
-    with grpc.insecure_channel(address) as channel:
-        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-        try:
-            response = stub.Predict(request, timeout=timeout)
-        except grpc.RpcError as error:
-            code, detail = error.code(), error.details()
-            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise ClientError(f"Cannot reach the model server at {address} over gRPC "
-                                  f"({code.name}: {detail}); is it running (gRPC port, usually "
-                                  f"8500)? Waited up to {timeout:g} s.") from None
-            if code == grpc.StatusCode.NOT_FOUND:
-                raise ClientError(f"The server at {address} has no model {model!r} or no "
-                                  f"signature {signature_name!r}: {detail}") from None
-            raise ClientError(f"The server refused the request ({code.name}): {detail}") from None
+    response = _grpc_call(address, lambda stub, _: stub.Predict, request, timeout, model,
+                          version, signature_name)
     return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
+
+
+def model_status(model, server=None, grpc_address=None, version=None, timeout=120.0):
+    """The model's version status over REST or gRPC, as REST's JSON object either way.
+
+    Returns:
+        `{"model_version_status": [{"version", "state", "status"}, ...]}`.
+    """
+    if bool(server) == bool(grpc_address):
+        raise ValueError("Give exactly one of --server (REST) and --grpc.")
+    if server:
+        return _rest_call(server, model, version, "", timeout=timeout)
+    from seg2vid_tf.serving import rest  # pylint: disable=import-outside-toplevel
+    request = _grpc_modules().status.GetModelStatusRequest()
+    _model_spec(request.model_spec, model, version)
+    response = _grpc_call(grpc_address, lambda _, stub: stub.GetModelStatus, request, timeout,
+                          model, version)
+    return rest.proto_to_json(response)
+
+
+def model_metadata(model, server=None, grpc_address=None, version=None, timeout=120.0):
+    """The model's SignatureDefs over REST or gRPC, as REST's `/metadata` JSON either way."""
+    if bool(server) == bool(grpc_address):
+        raise ValueError("Give exactly one of --server (REST) and --grpc.")
+    if server:
+        return _rest_call(server, model, version, "/metadata", timeout=timeout)
+    from seg2vid_tf.serving import rest  # pylint: disable=import-outside-toplevel
+    metadata_pb2 = _grpc_modules().metadata
+    request = metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+    _model_spec(request.model_spec, model, version)
+    response = _grpc_call(grpc_address, lambda stub, _: stub.GetModelMetadata, request, timeout,
+                          model, version)
+    signature_map = metadata_pb2.SignatureDefMap()
+    response.metadata["signature_def"].Unpack(signature_map)
+    return {"model_spec": rest.proto_to_json(response.model_spec),
+            "metadata": {"signature_def": rest.proto_to_json(signature_map)}}
 
 
 # --------------------------------------------------------------------------- output
@@ -269,8 +363,17 @@ def main(argv):
     if bool(values.server) == bool(values.grpc):
         raise app.UsageError("Give exactly one of --server=http://HOST:8501 (REST) and "
                              "--grpc=HOST:8500.")
+    if values.info:
+        ask = model_status if values.info == "status" else model_metadata
+        try:
+            print(json.dumps(ask(values.model, values.server, values.grpc, values.model_version,
+                                 values.timeout), indent=1))
+        except ClientError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if not values.label_map and not values.first_frame:
-        raise app.UsageError("Give --label_map (and/or --first_frame).")
+        raise app.UsageError("Give --label_map (and/or --first_frame), or --info.")
     from seg2vid_tf import generate  # pylint: disable=import-outside-toplevel
     label_map = first_frame = None
     try:

@@ -1,5 +1,6 @@
 """The client over REST and gRPC against local servers of a tiny export, and its errors."""
 
+import json
 import os
 import socket
 import subprocess
@@ -104,3 +105,39 @@ def test_errors_are_reported_in_words(servers, transport):
 def test_exactly_one_transport():
     with pytest.raises(ValueError, match="exactly one"):
         client.request_video(street_label_map()[0])
+
+
+def test_status_and_metadata_are_the_same_over_both_transports(servers):
+    rest_url, grpc_address = servers[0], servers[1]
+    status = client.model_status("seg2vid", server=rest_url)
+    assert status == client.model_status("seg2vid", grpc_address=grpc_address)
+    assert [entry["version"] for entry in status["model_version_status"]] == ["1"]
+    metadata = client.model_metadata("seg2vid", server=rest_url, version=1)
+    assert metadata == client.model_metadata("seg2vid", grpc_address=grpc_address, version=1)
+    assert metadata["model_spec"] == {"name": "seg2vid", "signature_name": "", "version": "1"}
+    assert "seg2vid_png" in metadata["metadata"]["signature_def"]["signature_def"]
+
+
+def test_output_filter_and_signature_errors_alike_over_both_transports(servers):
+    signature_name = "seg2vid"
+    inputs = {"label_map": np.asarray(street_label_map(), np.int32),
+              "seed": np.array([2], np.int64)}
+    over_rest = client.predict_rest(servers[0], "seg2vid", signature_name, inputs,
+                                    outputs=["frames"])
+    over_grpc = client.predict_grpc(servers[1], "seg2vid", signature_name, inputs,
+                                    outputs=["frames"])
+    assert list(over_rest) == list(over_grpc) == ["frames"]
+    np.testing.assert_array_equal(over_rest["frames"], over_grpc["frames"])
+    for transport in (client.predict_rest, client.predict_grpc):
+        address = servers[0] if transport is client.predict_rest else servers[1]
+        with pytest.raises(client.ClientError, match="has no signature 'nope'"):
+            transport(address, "seg2vid", "nope", inputs, timeout=20)
+
+
+def test_cli_prints_the_status_over_grpc(servers):
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.client", f"--grpc={servers[1]}", "--info=status"],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == client.model_status("seg2vid", server=servers[0])

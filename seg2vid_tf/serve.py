@@ -4,20 +4,23 @@
         --port=8501 [--host=127.0.0.1]
 
 It loads every version under `--export_base` (the newest answers requests that
-name no version) and answers, as `tensorflow_model_server` does:
+name no version) and answers, as `tensorflow_model_server` does and with its
+status codes and messages (`seg2vid_tf.serving.rest`, `json_tensor`):
 
-* `GET  /v1/models/<name>[/versions/<v>]`: the version status;
-* `GET  /v1/models/<name>[/versions/<v>]/metadata`: the signature defs;
+* `GET  /v1/models/<name>[/versions/<v>]`: the version status, newest first;
+* `GET  /v1/models/<name>[/versions/<v>]/metadata`: the SignatureDefs;
 * `POST /v1/models/<name>[/versions/<v>]:predict`: row (`instances`) or
   columnar (`inputs`) requests, `{"b64": ...}` strings, base64 `_bytes`
-  outputs (`seg2vid_tf.serving.rest`);
-* with `--grpc_port`, also gRPC `PredictionService.Predict`
+  outputs;
+* with `--grpc_port`, also gRPC `PredictionService` (`Predict` with
+  `output_filter`, `GetModelMetadata`) and `ModelService.GetModelStatus`
   (`seg2vid_tf.serving.grpc_service`).
 
-Errors are `{"error": "..."}` with 400 for a bad request and 404 for an unknown
-model, version or signature; a bad request never stops the server. It binds to
-loopback unless `--host` says otherwise, refuses bodies over `--max_request_mb`,
-and serves requests concurrently (one thread each).
+Errors are `{"error": "..."}`: 404 for an unknown model or version, 400 for a
+bad request, an unknown signature or a malformed `/v1/` path; a bad request
+never stops the server. It binds to loopback unless `--host` says otherwise,
+refuses bodies over `--max_request_mb` (413), and serves requests concurrently
+(one thread each).
 
 The page at `/` (`seg2vid_tf/web/`: plain HTML, CSS and JavaScript) paints a
 label map with the 19 Cityscapes classes, starts from example maps (`/examples`,
@@ -43,7 +46,6 @@ import concurrent.futures
 import io
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -65,10 +67,6 @@ _STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
            "/style.css": ("style.css", "text/css; charset=utf-8")}
 NUM_EXAMPLES = 4
 DEMO_EXPORT_BASE = os.path.join("demo_output", "export", "seg2vid")
-
-_MODEL_PATH = re.compile(
-    r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?"
-    r"(?P<suffix>/metadata|:predict)?/?$")
 
 
 class ModelRegistry:
@@ -129,18 +127,45 @@ class ModelRegistry:
             self._examples = examples
         return self._examples
 
-    def get(self, name, version=None):
-        """The predictor for `name` (and `version`, else the latest); RequestError 404 if none."""
-        if name != self.model_name:
-            raise rest.RequestError(f"Servable not found for request: Latest({name}); this "
-                                    f"server serves {self.model_name!r}.", status=404)
+    def get(self, name, version=None, label=None):
+        """The predictor for `name` and `version` (else the latest), as ServerCore finds it.
+
+        Raises:
+            RequestError: `INVALID_ARGUMENT` for an empty name or any version label
+                (this server has none), `NOT_FOUND` for an unknown model or version,
+                in TF Serving's words.
+        """
+        if not name:
+            raise rest.RequestError("ModelSpec has no name specified.", code="INVALID_ARGUMENT")
+        if label is not None:
+            raise rest.RequestError(f"Unrecognized servable version label: {label}",
+                                    code="INVALID_ARGUMENT")
         if version is None:
+            if name != self.model_name:
+                raise rest.RequestError(f"Servable not found for request: Latest({name})",
+                                        code="NOT_FOUND")
             return self.predictors[self.latest]
-        if not str(version).isdigit() or int(version) not in self.predictors:
-            raise rest.RequestError(
-                f"Servable not found for request: Specific({name}, {version}); versions are "
-                f"{sorted(self.predictors)}.", status=404)
+        if name != self.model_name or int(version) not in self.predictors:
+            raise rest.RequestError(f"Servable not found for request: Specific({name}, "
+                                    f"{int(version)})", code="NOT_FOUND")
         return self.predictors[int(version)]
+
+    def status(self, name, version=None):
+        """GetModelStatus: `{"model_version_status": [...]}`, newest version first.
+
+        Raises:
+            RequestError: `NOT_FOUND` in TF Serving's words (get_model_status_impl.cc).
+        """
+        if version is not None:
+            if name != self.model_name or int(version) not in self.predictors:
+                raise rest.RequestError(f"Could not find version {int(version)} of model {name}",
+                                        code="NOT_FOUND")
+            return self.predictors[int(version)].status()
+        if name != self.model_name:
+            raise rest.RequestError(f"Could not find any versions of model {name}",
+                                    code="NOT_FOUND")
+        return {"model_version_status": [self.predictors[number].version_status()
+                                         for number in sorted(self.predictors, reverse=True)]}
 
 
 def make_handler(registry, max_request_bytes, backend=None, backend_timeout=300.0):
@@ -154,20 +179,13 @@ def make_handler(registry, max_request_bytes, backend=None, backend_timeout=300.
             logging.info("%s %s", self.address_string(), format % args)
 
         def _send(self, status, payload):
-            body = json.dumps(payload).encode("utf-8")
+            text = payload if isinstance(payload, str) else json.dumps(payload)
+            body = text.encode("utf-8", "surrogateescape")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-
-        def _route(self):
-            match = _MODEL_PATH.match(self.path.split("?", 1)[0])
-            if not match:
-                raise rest.RequestError(f"Malformed request: {self.command} {self.path}",
-                                        status=404)
-            predictor = registry.get(match.group("name"), match.group("version"))
-            return predictor, match.group("suffix") or ""
 
         def _send_file(self, name, content_type):
             with open(os.path.join(WEB_DIR, name), "rb") as handle:
@@ -214,16 +232,11 @@ def make_handler(registry, max_request_bytes, backend=None, backend_timeout=300.
                 if backend and path.startswith("/v1/"):
                     self._forward(method)
                     return
-                predictor, suffix = self._route()
-                if method == "GET" and suffix == "":
-                    self._send(HTTPStatus.OK, predictor.status())
-                elif method == "GET" and suffix == "/metadata":
-                    self._send(HTTPStatus.OK, predictor.metadata())
-                elif method == "POST" and suffix == ":predict":
-                    self._send(HTTPStatus.OK, predictor.predict(self._read_body()))
-                else:
-                    raise rest.RequestError(f"Malformed request: {method} {self.path}",
-                                            status=404 if method == "GET" else 405)
+                if not rest.API_PATH.fullmatch(path):
+                    raise rest.RequestError(f"Malformed request: {method} {path}", status=404)
+                has_body = method == "POST" or self.headers.get("Content-Length")
+                body = self._read_body() if has_body else b""
+                self._send(*rest.handle_request(registry, method, path, body))
             except rest.RequestError as error:
                 self._send(error.status, rest.error_response(error))
             except Exception as error:  # pylint: disable=broad-except
@@ -254,6 +267,12 @@ def make_handler(registry, max_request_bytes, backend=None, backend_timeout=300.
 
         def do_POST(self):  # pylint: disable=invalid-name
             self._handle("POST")
+
+        def do_PUT(self):  # pylint: disable=invalid-name
+            self._handle("PUT")  # TF Serving: 400 Malformed request under /v1/
+
+        def do_DELETE(self):  # pylint: disable=invalid-name
+            self._handle("DELETE")
 
     return Handler
 
@@ -338,8 +357,8 @@ def define_flags():
                                           "(e.g. http://localhost:8501); the page is served here.")
     define_flag("integer", "selftest_load", 0, "Send this many concurrent predict requests to a "
                                                "loopback instance, print the numbers and exit.")
-    define_flag("integer", "grpc_port", 0, "Also answer TF Serving's gRPC PredictionService on this "
-                                           "port (0: no gRPC).")
+    define_flag("integer", "grpc_port", 0, "Also answer TF Serving's gRPC PredictionService and "
+                                           "ModelService on this port (0: no gRPC).")
     define_flag("bool", "web", False, "Serve the page on the demo model when --export_base is not "
                                       "given: make demo's export, written from the shipped demo "
                                       f"weights if missing ({DEMO_EXPORT_BASE}).")
@@ -380,7 +399,7 @@ def main(argv):
         from seg2vid_tf.serving import grpc_service  # pylint: disable=import-outside-toplevel
         grpc_server, bound = grpc_service.make_grpc_server(server.registry, values.host,
                                                            values.grpc_port)
-        print(f"gRPC PredictionService on {values.host}:{bound}", flush=True)
+        print(f"gRPC PredictionService and ModelService on {values.host}:{bound}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

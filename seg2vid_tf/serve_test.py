@@ -56,12 +56,15 @@ def test_status_and_metadata(url):
     status, metadata = _call(url, "/v1/models/seg2vid/versions/1/metadata")
     assert status == 200
     signatures = metadata["metadata"]["signature_def"]["signature_def"]
-    assert sorted(signatures) == ["img2vid", "label2image", "seg2vid", "seg2vid_png",
-                                  "serving_default"]
+    # TF Serving lists every SignatureDef of the SavedModel, the init op's included.
+    assert sorted(signatures) == ["__saved_model_init_op", "img2vid", "label2image", "seg2vid",
+                                  "seg2vid_png", "serving_default"]
     png = signatures["seg2vid_png"]
     assert png["inputs"]["label_map_png_bytes"]["dtype"] == "DT_STRING"
-    assert png["outputs"]["frames_png_bytes"]["tensor_shape"]["dim"] == [
-        {"size": "-1"}, {"size": str(NUM_FRAMES + 1)}]
+    assert png["method_name"] == "tensorflow/serving/predict"
+    assert png["outputs"]["frames_png_bytes"]["tensor_shape"] == {"dim": [
+        {"size": "-1", "name": ""}, {"size": str(NUM_FRAMES + 1), "name": ""}],
+        "unknown_rank": False}
 
 
 def test_predict_by_name_and_by_version(url):
@@ -72,20 +75,23 @@ def test_predict_by_name_and_by_version(url):
 
 
 @pytest.mark.parametrize("path, body, raw, status, message", [
-    ("/v1/models/seg2vid:predict", None, b"{oops", 400, "not valid JSON"),
+    ("/v1/models/seg2vid:predict", None, b"{oops", 400, "JSON Parse error"),
     ("/v1/models/seg2vid:predict", {"inputs": {"label_map": [[[0]]]}}, None, 400,
-     "missing inputs ['seed']"),
+     "Missing named input: seed in 'inputs' object."),
     ("/v1/models/seg2vid:predict", {"inputs": {"label_map": [[[0.5]]], "seed": [1]}}, None, 400,
-     "integer tensor"),
+     "JSON Value: 0.5 Type: Number is not of expected type: int32 (input 'label_map')"),
     ("/v1/models/seg2vid:predict", _columnar(labels=street_label_map(size=64)), None, 400,
      "label_map must be int32 [batch, 128, 128]"),
     ("/v1/models/seg2vid:predict", _columnar(labels=street_label_map() + 25), None, 400,
      "outside the train ids 0..19"),
-    ("/v1/models/seg2vid:predict", {"signature_name": "nope", "inputs": [1]}, None, 404,
-     "\"nope\" not found"),
-    ("/v1/models/other:predict", _columnar(), None, 404, "Servable not found"),
-    ("/v1/models/seg2vid/versions/7:predict", _columnar(), None, 404, "versions are [1]"),
+    ("/v1/models/seg2vid:predict", {"signature_name": "nope", "inputs": [1]}, None, 400,
+     "Serving signature name: \"nope\" not found in signature def"),
+    ("/v1/models/other:predict", _columnar(), None, 404,
+     "Servable not found for request: Latest(other)"),
+    ("/v1/models/seg2vid/versions/7:predict", _columnar(), None, 404,
+     "Servable not found for request: Specific(seg2vid, 7)"),
     ("/v1/models/seg2vid:predict", None, b"x" * (2 * 1024 * 1024), 413, "over the limit"),
+    ("/v1/models/seg2vid/metadata", _columnar(), None, 400, "Malformed request"),
     ("/v2/whatever", _columnar(), None, 404, "Malformed request"),
 ])
 def test_bad_requests_get_their_status_and_the_server_keeps_answering(url, path, body, raw,

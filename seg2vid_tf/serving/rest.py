@@ -1,220 +1,64 @@
-"""TensorFlow Serving's REST predict API: its JSON rules, and a SavedModel behind them.
+"""TensorFlow Serving's REST API over a loaded SavedModel, answering as TF Serving does.
 
-The rules (tensorflow.org/tfx/serving/api_rest), which this module follows:
+The routes and their errors follow `model_servers/http_rest_api_handler.cc` and
+`http_rest_api_util.cc` (the JSON codec is `seg2vid_tf.serving.json_tensor`):
 
-* A request is `{"signature_name": ..., "instances": ...}` (row format) or
-  `{"signature_name": ..., "inputs": ...}` (columnar format); the signature
-  defaults to `serving_default`.
-* Row format: `instances` is a list with one entry per batch row. With several
-  named inputs each entry is an object `{input_name: value}`; with a single
-  input it is the value itself (an object naming that input is accepted too).
-  The answer is `{"predictions": [...]}`, one entry per row: an object
-  `{output_name: value}` with several outputs, the value itself with one.
-* Columnar format: `inputs` is an object `{input_name: tensor}` (or, with a
-  single input, the tensor itself), each tensor with its batch dimension. The
-  answer is `{"outputs": {output_name: tensor}}`, or `{"outputs": tensor}` with
-  a single output.
-* Binary strings travel as `{"b64": "<base64>"}`; output tensors whose name
-  ends in `_bytes` are answered that way.
-* Errors are `{"error": "<message>"}`.
+* `POST /v1/models/NAME[/versions/N | /labels/L]:predict`: the body is parsed
+  (and its `signature_name` checked) before the model is looked up, so a bad
+  body is 400 even for an unknown model; an unknown model or version is 404
+  (`Servable not found for request: Latest(NAME)` / `Specific(NAME, N)`), an
+  unknown signature 400 (`Serving signature name: "S" not found in signature
+  def`), a label 400 (`Unrecognized servable version label: L`: this server
+  has no labels).
+* `GET /v1/models/NAME[/versions/N]`: version status, newest first; 404
+  `Could not find any versions of model NAME` / `Could not find version N of
+  model NAME`.
+* `GET /v1/models/NAME[/versions/N]/metadata`: the SavedModel's SignatureDefs
+  (`__saved_model_init_op` included) as protobuf's JSON printer writes them.
+* Any other `/v1/...` path or method is 400 `Malformed request: METHOD PATH`;
+  paths match case-insensitively, model names and labels are URL-decoded, a
+  version beyond int64 is 400 `Failed to convert version: N to numeric.`.
+* Errors are `{"error": "<message>"}` with TF Serving's HTTP status for the
+  canonical code (400 INVALID_ARGUMENT and FAILED_PRECONDITION, 404 NOT_FOUND,
+  501 UNIMPLEMENTED, 500 INTERNAL).
 
-`Predictor` runs such requests through a loaded SavedModel and answers the
-status and metadata requests too; the test server of the export and
-`seg2vid_tf.serve` use it.
+`Predictor` runs one version for both transports (`seg2vid_tf.serving.
+grpc_service` uses it too); `handle_request` answers one HTTP request against
+a registry of versions (`seg2vid_tf.serve.ModelRegistry`).
 """
 
 import base64
 import json
 import os
 import re
+import urllib.parse
 
-import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import types_pb2
+from tensorflow.core.protobuf import saved_model_pb2
 
-DEFAULT_SIGNATURE = "serving_default"
-BYTES_SUFFIX = "_bytes"
+from seg2vid_tf.serving import json_tensor
+from seg2vid_tf.serving.json_tensor import (  # noqa: F401  (this module's public names)
+    BYTES_SUFFIX, DEFAULT_SIGNATURE, RequestError, decode_request, invalid, make_json, parse_json)
 
-
-class RequestError(ValueError):
-    """A request that cannot be served; `status` is the HTTP status to answer with."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.status = status
-
-
-def _decode_strings(value, name):
-    """Nested lists of str / {"b64": ...} -> nested lists of bytes."""
-    if isinstance(value, list):
-        return [_decode_strings(item, name) for item in value]
-    if isinstance(value, dict):
-        if set(value) != {"b64"} or not isinstance(value["b64"], str):
-            raise RequestError(f"Input '{name}': a binary value must be {{\"b64\": \"...\"}}, "
-                               f"got an object with keys {sorted(value)}.")
-        try:
-            return base64.b64decode(value["b64"], validate=True)
-        except ValueError as error:
-            raise RequestError(f"Input '{name}': invalid base64 ({error}).") from None
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    raise RequestError(f"Input '{name}' is a string tensor: expected strings or "
-                       f"{{\"b64\": ...}} objects, got {type(value).__name__}.")
-
-
-def _shape_of(value, name):
-    """The shape of a rectangular nested list; RequestError when ragged."""
-    if not isinstance(value, list):
-        return ()
-    if not value:
-        return (0,)
-    shapes = {_shape_of(item, name) for item in value}
-    if len(shapes) != 1:
-        raise RequestError(f"Input '{name}' is ragged: its lists have different lengths.")
-    return (len(value),) + shapes.pop()
-
-
-def _check_numbers(value, name, integer):
-    if isinstance(value, list):
-        for item in value:
-            _check_numbers(item, name, integer)
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RequestError(f"Input '{name}' must hold numbers, got {type(value).__name__} "
-                           f"{json.dumps(value)[:40]}.")
-    if integer and isinstance(value, float) and not value.is_integer():
-        raise RequestError(f"Input '{name}' is an integer tensor, got {value}.")
-
-
-def to_array(value, dtype, name):
-    """A JSON value -> a NumPy array of the input's `tf.DType` (TF Serving's conversion)."""
-    shape = _shape_of(value, name)
-    if dtype == tf.string:
-        decoded = _decode_strings(value, name)
-        array = np.empty(shape, dtype=object)
-        array[...] = decoded if not shape else np.array(decoded, dtype=object).reshape(shape)
-        return array
-    _check_numbers(value, name, dtype.is_integer)
-    numpy_dtype = dtype.as_numpy_dtype
-    array = np.asarray(value, dtype=np.float64 if not dtype.is_integer else object)
-    if dtype.is_integer:
-        info = np.iinfo(numpy_dtype)
-        flat = [int(item) for item in array.reshape(-1)]
-        if any(item < info.min or item > info.max for item in flat):
-            raise RequestError(f"Input '{name}' has values outside the range of {dtype.name}.")
-        return np.array(flat, dtype=numpy_dtype).reshape(shape)
-    return array.astype(numpy_dtype)
-
-
-def decode_request(body, input_dtypes):
-    """Parses a predict request.
-
-    Args:
-        body: The request body (bytes or str) or an already parsed object.
-        input_dtypes: dict input name -> `tf.DType` of the signature.
-
-    Returns:
-        `(signature_name, inputs, row_format)`: inputs a dict name -> NumPy array.
-
-    Raises:
-        RequestError: Anything the rules above do not allow, named.
-    """
-    if isinstance(body, (bytes, str)):
-        try:
-            body = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise RequestError(f"The request body is not valid JSON: {error}.") from None
-    if not isinstance(body, dict):
-        raise RequestError("The request must be a JSON object with \"instances\" or \"inputs\".")
-    unknown = set(body) - {"signature_name", "instances", "inputs"}
-    if unknown:
-        raise RequestError(f"Unknown request fields {sorted(unknown)}; expected "
-                           "\"signature_name\" and one of \"instances\" or \"inputs\".")
-    if ("instances" in body) == ("inputs" in body):
-        raise RequestError("The request must have exactly one of \"instances\" (row format) "
-                           "or \"inputs\" (columnar format).")
-    signature_name = body.get("signature_name", DEFAULT_SIGNATURE)
-    if not isinstance(signature_name, str):
-        raise RequestError("\"signature_name\" must be a string.")
-    names = sorted(input_dtypes)
-    if "instances" in body:
-        rows = body["instances"]
-        if not isinstance(rows, list) or not rows:
-            raise RequestError("\"instances\" must be a non-empty list, one entry per row.")
-        columns = {}
-        for index, row in enumerate(rows):
-            if isinstance(row, dict) and not (len(names) == 1 and set(row) == {"b64"}):
-                _check_names(row, names, f"instances[{index}]")
-                for name in names:
-                    columns.setdefault(name, []).append(row[name])
-            elif len(names) == 1:
-                columns.setdefault(names[0], []).append(row)
-            else:
-                raise RequestError(f"instances[{index}] must be an object naming the inputs "
-                                   f"{names}.")
-        inputs = {name: to_array(columns[name], input_dtypes[name], name) for name in names}
-        return signature_name, inputs, True
-    columns = body["inputs"]
-    if isinstance(columns, dict) and not (len(names) == 1 and set(columns) == {"b64"}):
-        _check_names(columns, names, "inputs")
-    elif len(names) == 1:
-        columns = {names[0]: columns}
-    else:
-        raise RequestError(f"\"inputs\" must be an object naming the inputs {names}.")
-    inputs = {name: to_array(columns[name], input_dtypes[name], name) for name in names}
-    return signature_name, inputs, False
-
-
-def _check_names(given, names, where):
-    missing = sorted(set(names) - set(given))
-    extra = sorted(set(given) - set(names))
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing inputs {missing}")
-        if extra:
-            parts.append(f"unknown inputs {extra}")
-        raise RequestError(f"{where}: {' and '.join(parts)}; the signature takes {names}.")
-
-
-def _to_json_value(array, name):
-    array = np.asarray(array)
-    if array.dtype == object or array.dtype.kind in "SU":
-        flat = [item if isinstance(item, bytes) else str(item).encode("utf-8")
-                for item in array.reshape(-1)]
-        if name.endswith(BYTES_SUFFIX):
-            flat = [{"b64": base64.b64encode(item).decode("ascii")} for item in flat]
-        else:
-            flat = [item.decode("utf-8", errors="replace") for item in flat]
-        return np.array(flat, dtype=object).reshape(array.shape).tolist() if array.shape \
-            else flat[0]
-    return array.tolist()
+PREDICT_METHODS = ("tensorflow/serving/predict", "tensorflow/serving/classify",
+                   "tensorflow/serving/regress")
+# tf.errors codes -> canonical names (tensorflow/core/protobuf/error_codes.proto).
+_TF_CODES = {1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED",
+             5: "NOT_FOUND", 6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED",
+             8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION", 10: "ABORTED",
+             11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE",
+             15: "DATA_LOSS", 16: "UNAUTHENTICATED"}
+_VERSION = r"(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?"
+_PREDICT_PATH = re.compile(r"/v1/models/([^/:]+)" + _VERSION + r":(classify|regress|predict)",
+                           re.IGNORECASE)
+_MODEL_PATH = re.compile(r"/v1/models(?:/([^/:]+))?" + _VERSION + r"(?:/(metadata))?",
+                         re.IGNORECASE)
+API_PATH = re.compile(r"/v1/.*", re.IGNORECASE)
 
 
 def encode_response(outputs, row_format):
-    """Signature outputs -> the response object (`predictions` or `outputs`).
-
-    Args:
-        outputs: dict output name -> array (batch first).
-        row_format: Whether the request used `instances`.
-
-    Raises:
-        RequestError: Row format with outputs of different batch sizes.
-    """
-    names = sorted(outputs)
-    if not row_format:
-        if len(names) == 1:
-            return {"outputs": _to_json_value(outputs[names[0]], names[0])}
-        return {"outputs": {name: _to_json_value(outputs[name], name) for name in names}}
-    batch_sizes = {np.shape(outputs[name])[0] for name in names}
-    if len(batch_sizes) != 1:
-        raise RequestError("The outputs have different batch sizes; use the columnar "
-                           "(\"inputs\") format.", status=500)
-    rows = []
-    for index in range(batch_sizes.pop()):
-        values = {name: _to_json_value(np.asarray(outputs[name])[index], name) for name in names}
-        rows.append(values[names[0]] if len(names) == 1 else values)
-    return {"predictions": rows}
+    """Signature outputs -> the response as a parsed object (see `json_tensor.make_json`)."""
+    return json.loads(make_json(outputs, row_format))
 
 
 def clean_error_message(message):
@@ -235,22 +79,71 @@ def clean_error_message(message):
 
 
 def error_response(message):
+    """TF Serving's error body."""
     return {"error": str(message)}
 
 
-def _tensor_info(spec):
-    shape = spec.shape
-    info = {"dtype": types_pb2.DataType.Name(spec.dtype.as_datatype_enum)}
-    if shape.rank is None:
-        info["tensor_shape"] = {"unknown_rank": True}
-    else:
-        info["tensor_shape"] = {"dim": [{"size": str(-1 if size is None else size)}
-                                        for size in shape.as_list()]}
-    return info
+# --------------------------------------------------------------------------- protobuf JSON
+def _json_scalar(field, value):
+    kinds = type(field)
+    if field.type == kinds.TYPE_MESSAGE:
+        return proto_to_json(value)
+    if field.type == kinds.TYPE_ENUM:
+        known = field.enum_type.values_by_number.get(value)
+        return known.name if known else value
+    if field.type in (kinds.TYPE_INT64, kinds.TYPE_UINT64, kinds.TYPE_SINT64,
+                      kinds.TYPE_FIXED64, kinds.TYPE_SFIXED64):
+        return str(value)
+    if field.type == kinds.TYPE_BYTES:
+        return base64.b64encode(value).decode("ascii")
+    if field.type in (kinds.TYPE_FLOAT, kinds.TYPE_DOUBLE) and value != value:
+        return "NaN"
+    return value
 
 
+def proto_to_json(message):
+    """A message -> what protobuf's JSON printer writes with TF Serving's options.
+
+    `always_print_primitive_fields` and `preserve_proto_field_names`
+    (http_rest_api_util.cc ToJsonString): fields without presence always,
+    message and oneof fields when set, int64 as strings, enums by name,
+    `google.protobuf.*Value` wrappers as their value.
+    """
+    descriptor = message.DESCRIPTOR
+    if descriptor.full_name.startswith("google.protobuf.") and \
+            descriptor.full_name.endswith("Value") and "value" in descriptor.fields_by_name:
+        return _json_scalar(descriptor.fields_by_name["value"], message.value)
+    result = {}
+    for field in descriptor.fields:
+        if field.has_presence and not message.HasField(field.name):
+            continue
+        value = getattr(message, field.name)
+        entry = field.message_type and field.message_type.GetOptions().map_entry
+        if entry:
+            value_field = field.message_type.fields_by_name["value"]
+            result[field.name] = {str(key): _json_scalar(value_field, item)
+                                  for key, item in value.items()}
+        elif field.is_repeated:
+            result[field.name] = [_json_scalar(field, item) for item in value]
+        else:
+            result[field.name] = _json_scalar(field, value)
+    return result
+
+
+def read_signature_defs(export_dir):
+    """The `serve` MetaGraph's SignatureDefs of a SavedModel: {name: SignatureDef}."""
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(export_dir, "saved_model.pb"), "rb") as handle:
+        saved_model.ParseFromString(handle.read())
+    for meta_graph in saved_model.meta_graphs:
+        if "serve" in meta_graph.meta_info_def.tags:
+            return dict(meta_graph.signature_def)
+    raise ValueError(f"{export_dir} has no MetaGraph tagged 'serve'.")
+
+
+# --------------------------------------------------------------------------- one version
 class Predictor:
-    """One loaded SavedModel version answering REST requests.
+    """One loaded SavedModel version answering REST and gRPC requests.
 
     Args:
         export_dir: A version directory written by `seg2vid_tf.serving.export`.
@@ -264,6 +157,7 @@ class Predictor:
         self.version = int(version)
         self._model = tf.saved_model.load(export_dir)
         self.signatures = dict(self._model.signatures)
+        self.signature_defs = read_signature_defs(export_dir)
         info_path = os.path.join(export_dir, "assets.extra", "seg2vid_export.json")
         self.export_info = {}
         if os.path.isfile(info_path):
@@ -271,63 +165,132 @@ class Predictor:
                 self.export_info = json.load(handle)
 
     def input_specs(self, signature_name):
-        function = self._signature(signature_name)
-        _, specs = function.structured_input_signature
+        """{input name: `tf.TensorSpec`} of a loaded signature."""
+        _, specs = self._signature(signature_name).structured_input_signature
         return specs
 
     def _signature(self, signature_name):
         if signature_name not in self.signatures:
-            raise RequestError(
-                f"Serving signature name: \"{signature_name}\" not found in signature def; "
-                f"the model has {sorted(self.signatures)}.", status=404)
+            raise invalid(f"Serving signature name: \"{signature_name}\" not found in "
+                          "signature def")
         return self.signatures[signature_name]
 
-    def predict(self, body):
-        """A predict request body -> the response object.
+    def input_dtypes(self, signature_name):
+        """{input name: `tf.DType`} of a signature, from its SignatureDef (REST's GetInfoMap)."""
+        if signature_name not in self.signature_defs:
+            raise invalid(f"Serving signature name: \"{signature_name}\" not found in "
+                          "signature def")
+        return {name: tf.as_dtype(info.dtype)
+                for name, info in sorted(self.signature_defs[signature_name].inputs.items())}
+
+    def run(self, signature_name, inputs, output_names=None):
+        """Runs a signature on NumPy inputs of its dtypes.
+
+        Args:
+            signature_name: A loaded signature.
+            inputs: dict input name -> array.
+            output_names: The outputs to return (all when `None`).
+
+        Returns:
+            dict output name -> NumPy array.
 
         Raises:
-            RequestError: A bad request (400), an unknown signature (404), or the
-                model's own `INVALID_ARGUMENT` message (400).
+            RequestError: The graph's own error, with its canonical code.
         """
-        if isinstance(body, (bytes, str)):
-            try:
-                body = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as error:
-                raise RequestError(f"The request body is not valid JSON: {error}.") from None
-        signature_name = body.get("signature_name", DEFAULT_SIGNATURE) \
-            if isinstance(body, dict) else DEFAULT_SIGNATURE
-        if not isinstance(signature_name, str):
-            raise RequestError("\"signature_name\" must be a string.")
-        specs = self.input_specs(signature_name)
-        dtypes = {name: spec.dtype for name, spec in specs.items()}
-        _, inputs, row_format = decode_request(body, dtypes)
         function = self._signature(signature_name)
+        specs = self.input_specs(signature_name)
         try:
-            outputs = function(**{name: tf.constant(value, dtype=dtypes[name])
+            outputs = function(**{name: tf.constant(value, dtype=specs[name].dtype)
                                   for name, value in inputs.items()})
-        except tf.errors.InvalidArgumentError as error:
-            raise RequestError(clean_error_message(error.message)) from None
-        return encode_response({name: value.numpy() for name, value in outputs.items()},
-                               row_format)
+        except tf.errors.OpError as error:
+            raise RequestError(clean_error_message(error.message),
+                               code=_TF_CODES.get(error.error_code, "UNKNOWN")) from None
+        except (TypeError, ValueError) as error:
+            raise invalid(clean_error_message(error)) from None
+        names = sorted(outputs) if output_names is None else output_names
+        return {name: outputs[name].numpy() for name in names}
+
+    def predict_json(self, body):
+        """A REST predict body (bytes, str or parsed object) -> TF Serving's response text."""
+        signature_name, inputs, row_format = decode_request(body, self.input_dtypes)
+        return make_json(self.run(signature_name, inputs), row_format)
+
+    def predict(self, body):
+        """A REST predict body -> the response as a parsed object."""
+        return json.loads(self.predict_json(body))
+
+    def version_status(self):
+        """This version's entry in a GetModelStatus answer."""
+        return {"version": str(self.version), "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""}}
 
     def status(self):
-        """`GET /v1/models/<name>`: TF Serving's model version status."""
-        return {"model_version_status": [{
-            "version": str(self.version), "state": "AVAILABLE",
-            "status": {"error_code": "OK", "error_message": ""}}]}
+        """`GET /v1/models/<name>/versions/<this version>`."""
+        return {"model_version_status": [self.version_status()]}
 
     def metadata(self):
-        """`GET /v1/models/<name>/metadata`: the signature defs, in TF Serving's layout."""
-        signature_def = {}
-        for name, function in sorted(self.signatures.items()):
-            _, specs = function.structured_input_signature
-            outputs = function.structured_outputs
-            signature_def[name] = {
-                "inputs": {key: dict(_tensor_info(spec), name=key) for key, spec in specs.items()},
-                "outputs": {key: dict(_tensor_info(tf.TensorSpec(tensor.shape, tensor.dtype)),
-                                      name=key) for key, tensor in outputs.items()},
-                "method_name": "tensorflow/serving/predict",
-            }
+        """`GET /v1/models/<name>/metadata`: the SignatureDefs, in TF Serving's layout."""
         return {"model_spec": {"name": self.model_name, "signature_name": "",
                                "version": str(self.version)},
-                "metadata": {"signature_def": {"signature_def": signature_def}}}
+                "metadata": {"signature_def": {"signature_def": {
+                    name: proto_to_json(signature)
+                    for name, signature in sorted(self.signature_defs.items())}}}}
+
+
+# --------------------------------------------------------------------------- HTTP
+def parse_model_path(method, path):
+    """TF Serving's ParseModelInfo.
+
+    Returns:
+        `(model_name, version, label, verb)` (`verb`: `predict`, `metadata`, ... or
+        `""`), or `None` when the path does not match the method's route.
+
+    Raises:
+        RequestError: A version beyond int64.
+    """
+    pattern = {"POST": _PREDICT_PATH, "GET": _MODEL_PATH}.get(method)
+    match = pattern.fullmatch(path) if pattern else None
+    if not match:
+        return None
+    name, version, label, verb = match.groups()
+    name = urllib.parse.unquote(name or "", errors="surrogateescape")
+    if version is not None:
+        if int(version) >= 2 ** 63:
+            raise invalid(f"Failed to convert version: {version} to numeric.")
+        version = int(version)
+    if label is not None:
+        label = urllib.parse.unquote(label, errors="surrogateescape")
+    return name, version, label, verb or ""
+
+
+def handle_request(registry, method, path, body=b""):
+    """One REST request under `/v1/` -> `(HTTP status, response JSON text)`.
+
+    Args:
+        registry: Has `get(name, version, label)` -> `Predictor` and
+            `status(name, version)` -> dict (`seg2vid_tf.serve.ModelRegistry`).
+        method: HTTP method.
+        path: Request path without the query string.
+        body: Request body.
+    """
+    try:
+        parsed = parse_model_path(method, path)
+        if parsed is None:
+            raise invalid(f"Malformed request: {method} {path}")
+        name, version, label, verb = parsed
+        if method == "POST":
+            if verb == "predict":
+                document = parse_json(body)
+                json_tensor.signature_of(document)  # checked before the model is looked up
+                return 200, registry.get(name, version, label).predict_json(document)
+            if verb in ("classify", "regress"):
+                raise RequestError(f"The {verb} API is not served here: the seg2vid export has "
+                                   "predict signatures only; use :predict.", code="UNIMPLEMENTED")
+            raise invalid(f"Malformed request: {method} {path}")
+        if not name:
+            raise invalid("Missing model name in request.")
+        if verb == "metadata":
+            return 200, json.dumps(registry.get(name, version, label).metadata())
+        return 200, json.dumps(registry.status(name, version))
+    except RequestError as error:
+        return error.status, json.dumps(error_response(error))

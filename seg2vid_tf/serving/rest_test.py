@@ -47,29 +47,82 @@ def test_b64_values_decode_to_bytes():
 
 
 @pytest.mark.parametrize("body, message", [
-    ("{not json", r"not valid JSON"),
-    ([1, 2], r"JSON object"),
-    ({"inputs": {}, "instances": []}, r"exactly one of"),
-    ({"signature_name": "x"}, r"exactly one of"),
-    ({"instances": []}, r"non-empty list"),
-    ({"instances": [{"label_map": [1]}]}, r"missing inputs \['seed'\]"),
-    ({"inputs": {"label_map": [1], "seed": [1], "extra": 1}}, r"unknown inputs \['extra'\]"),
-    ({"inputs": {"label_map": [[1], [2, 3]], "seed": [1]}}, r"'label_map' is ragged"),
-    ({"inputs": {"label_map": [1.5], "seed": [1]}}, r"integer tensor, got 1.5"),
-    ({"inputs": {"label_map": ["a"], "seed": [1]}}, r"must hold numbers"),
-    ({"inputs": {"label_map": [1], "seed": [2 ** 70]}}, r"outside the range of int64"),
-    ({"inputs": {"label_map": [1], "seed": [1]}, "bogus": 1}, r"Unknown request fields"),
-    ({"instances": [[1]]}, r"object naming the inputs"),
+    ("{not json", r"^JSON Parse error: Missing a name for object member\. at offset: 1$"),
+    ([1, 2], r"Is not object"),
+    ({"inputs": {}, "instances": []}, r"expecting only one of 'inputs' or 'instances'"),
+    ({"signature_name": "x"}, r"^Missing 'inputs' or 'instances' key$"),
+    ({"instances": []}, r"No values in 'instances' array"),
+    ({"instances": [{"label_map": [1]}]}, r"must only have keys: label_map,seed"),
+    ({"inputs": {"label_map": [1]}}, r"^Missing named input: seed in 'inputs' object\.$"),
+    ({"inputs": {"label_map": [[1], [2, 3]], "seed": [1]}},
+     r"unexpected size: 2 at level: 1 expected size: 1 \(input 'label_map'\)$"),
+    ({"inputs": {"label_map": [1.5], "seed": [1]}},
+     r"^JSON Value: 1\.5 Type: Number is not of expected type: int32 \(input 'label_map'\)$"),
+    ({"inputs": {"label_map": ["a"], "seed": [1]}}, r'JSON Value: "a" Type: String is not'),
+    ({"inputs": {"label_map": [1], "seed": [2 ** 70]}},
+     r"not of expected type: int64 \(input 'seed'\)$"),
+    ({"instances": [[1]]}, r"instances is a plain list, but expecting list of objects"),
 ])
-def test_bad_requests_are_named(body, message):
+def test_bad_requests_name_the_tensor_in_tf_servings_words(body, message):
     with pytest.raises(rest.RequestError, match=message) as caught:
         rest.decode_request(body if isinstance(body, str) else json.dumps(body), DTYPES)
-    assert caught.value.status == 400
+    assert caught.value.status == 400 and caught.value.code == "INVALID_ARGUMENT"
 
 
 def test_bad_base64_is_named():
-    with pytest.raises(rest.RequestError, match=r"invalid base64"):
-        rest.decode_request({"inputs": [{"b64": "!!!"}]}, {"label_map_png_bytes": tf.string})
+    with pytest.raises(rest.RequestError, match=r"^Unable to base64 decode \(input 'png'\)$"):
+        rest.decode_request({"inputs": [{"b64": "!!!"}]}, {"png": tf.string})
+
+
+def test_error_codes_carry_tf_servings_http_status():
+    assert rest.RequestError("x", code="NOT_FOUND").status == 404
+    assert rest.RequestError("x", code="FAILED_PRECONDITION").status == 400
+    assert rest.RequestError("x", code="UNIMPLEMENTED").status == 501
+    assert rest.RequestError("x", status=404).code == "NOT_FOUND"
+    assert rest.RequestError("x", status=413).code == "INVALID_ARGUMENT"
+
+
+class _Registry:
+    """Answers like `serve.ModelRegistry` for a model `m` without loading one."""
+
+    def get(self, name, version=None, label=None):
+        raise rest.RequestError(f"get {name} {version} {label}", code="NOT_FOUND")
+
+    def status(self, name, version=None):
+        return {"asked": [name, version]}
+
+
+@pytest.mark.parametrize("method, path, body, status, answer", [
+    ("GET", "/v1/models/m", b"", 200, {"asked": ["m", None]}),
+    ("GET", "/v1/models/m/versions/007", b"", 200, {"asked": ["m", 7]}),
+    ("GET", "/v1/models/m%2Dx/METADATA", b"", 200, {"asked": ["m-x", None]}),  # "metadata" only
+    ("GET", "/v1/models/m/metadata", b"", 404, {"error": "get m None None"}),
+    ("GET", "/v1/models/m/labels/a%20b/metadata", b"", 404, {"error": "get m None a b"}),
+    ("POST", "/v1/models/m:predict", b'{"instances": [1]}', 404, {"error": "get m None None"}),
+    ("POST", "/v1/models/m:PREDICT", b"{}", 400, {"error": "Malformed request: POST "
+                                                             "/v1/models/m:PREDICT"}),
+    ("POST", "/v1/models/m:classify", b"{}", 501, None),
+    ("PUT", "/v1/models/m", b"", 400, {"error": "Malformed request: PUT /v1/models/m"}),
+    ("GET", "/v1/models/m/", b"", 400, {"error": "Malformed request: GET /v1/models/m/"}),
+])
+def test_routes_follow_parse_model_info(method, path, body, status, answer):
+    got_status, text = rest.handle_request(_Registry(), method, path, body)
+    assert got_status == status
+    if answer is not None:
+        assert json.loads(text) == answer
+
+
+def test_proto_to_json_prints_like_tf_servings_json_options():
+    from tensorflow.core.protobuf import meta_graph_pb2  # pylint: disable=import-outside-toplevel
+
+    info = meta_graph_pb2.TensorInfo(name="x:0", dtype=tf.float32.as_datatype_enum)
+    info.tensor_shape.dim.add(size=-1)
+    signature = meta_graph_pb2.SignatureDef(method_name="tensorflow/serving/predict")
+    signature.inputs["x"].CopyFrom(info)
+    assert rest.proto_to_json(signature) == {
+        "inputs": {"x": {"name": "x:0", "dtype": "DT_FLOAT", "tensor_shape": {
+            "dim": [{"size": "-1", "name": ""}], "unknown_rank": False}}},
+        "outputs": {}, "method_name": "tensorflow/serving/predict", "defaults": {}}
 
 
 def test_row_response_has_one_entry_per_row_and_bare_single_outputs():
