@@ -39,6 +39,7 @@ from seg2vid_tf import labels
 from seg2vid_tf.data import cityscapes
 from seg2vid_tf.segmentation import frames as frames_lib
 from seg2vid_tf.segmentation import label_spaces, segmenters, smoothing
+from seg2vid_tf.segmentation.stream import SegmentationStream
 
 LABEL_FILES = {"labelTrainIds": "gtFine_labelTrainIds", "labelIds": "gtFine_labelIds",
                "color": "gtFine_color"}
@@ -121,72 +122,29 @@ def run(*, input_spec, output_dir, segmenter=None, segmenter_label_space=None, c
     print(f"Segmenter: {model.describe()}")
     print(f"Input: {source.description}")
     start = time.time()
-    radius = temporal_window // 2
 
     def paths_of(index):
         return frame_paths(output_dir, split, city, sequence, first_frame_number + index)
 
-    def done(index):
-        return os.path.isfile(paths_of(index)["labelTrainIds"])
-
-    def needed(index):  # segmented: to be written, or inside the window of one that is
-        return any(not done(j) for j in range(max(0, index - radius), index + radius + 1))
-
-    predicted, kept_frames = {}, {}
-    counts = {"written": 0, "skipped": 0, "segmented": 0}
-    batch = []
-
-    def predict(batch_items):
-        images = np.stack([frame for _, frame in batch_items])
-        ids = model.segment(images, source=f"segmenter output on {source.description}")
-        for (index, _), train_ids in zip(batch_items, ids):
-            predicted[index] = train_ids
-        counts["segmented"] += len(batch_items)
-
-    def flush(last_index, final=False):
-        """Writes every pending frame whose window is complete."""
-        for index in sorted(kept_frames):
-            if not final and index + radius > last_index:
-                break
-            window = [predicted[j] for j in range(max(0, index - radius), index + radius + 1)
-                      if j in predicted]
-            center = index - max(0, index - radius)
-            train_ids = (smoothing.majority_label(np.stack(window), center) if radius
-                         else predicted[index])
-            write_frame(paths_of(index), kept_frames.pop(index), train_ids)
-            counts["written"] += 1
-        for index in [key for key in predicted if key < last_index - 2 * radius]:
-            del predicted[index]
-
+    stream = SegmentationStream(
+        lambda images: model.segment(images, source=f"segmenter output on {source.description}"),
+        lambda index: os.path.isfile(paths_of(index)["labelTrainIds"]),
+        lambda index, frame, train_ids: write_frame(paths_of(index), frame, train_ids),
+        batch_size=batch_size, temporal_window=temporal_window)
     from tqdm import tqdm  # pylint: disable=import-outside-toplevel
 
-    bar = tqdm(total=source.count or None, unit="frame", desc="segment", disable=not progress)
-    last = -1
-    for last, frame in enumerate(source.iterate()):
-        if height:
-            frame = frames_lib.resize_image(frame, height, width, resize)
-        if not done(last):
-            kept_frames[last] = frame
-        else:
-            counts["skipped"] += 1
-        if needed(last):
-            if batch and batch[0][1].shape != frame.shape:
-                predict(batch)
-                batch = []
-            batch.append((last, frame))
-        if len(batch) >= batch_size:
-            predict(batch)
-            batch = []
-            flush(max(predicted))
-        bar.update(1)
-    if batch:
-        predict(batch)
-    flush(last, final=True)
-    bar.close()
-    if last < 0:
+    with tqdm(total=source.count or None, unit="frame", desc="segment",
+              disable=not progress) as bar:
+        for index, frame in enumerate(source.iterate()):
+            if height:
+                frame = frames_lib.resize_image(frame, height, width, resize)
+            stream.add(index, frame)
+            bar.update(1)
+    counts = stream.finish()
+    if counts["frames"] == 0:
         raise ValueError(f"--input {input_spec} has no frames.")
     seconds = time.time() - start
-    summary = {"input": input_spec, "frames": last + 1, **counts,
+    summary = {"input": input_spec, **counts,
                "segmenter": model.describe(), "segmenter_kind": model.kind,
                "segmenter_label_space": model.label_space, "city": city, "split": split,
                "sequence": sequence, "first_frame_number": first_frame_number,
