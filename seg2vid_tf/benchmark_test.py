@@ -53,23 +53,56 @@ def test_graph_gflop_counts_3d_convolutions_and_their_gradients():
                                  .get_concrete_function()) == pytest.approx(conv)
 
 
-def test_median_seconds_skips_the_warm_up():
-    calls = []
+class FakeClock:
+    """A clock that only moves when told to: durations are exact, nothing depends on the
+    machine's speed."""
 
-    def function():
-        calls.append(len(calls))
+    def __init__(self, step=0.0):
+        self.now = 1000.0
+        self.step = step  # how far each reading moves it
 
-    median, times = benchmark.median_seconds(function, repeats=3, warmup=2)
-    assert len(calls) == 5 and len(times) == 3 and median >= 0
+    def __call__(self):
+        reading = self.now
+        self.now += self.step
+        return reading
+
+    def runs_for(self, durations):
+        """A function whose successive calls take `durations` (seconds) on this clock."""
+        remaining = iter(durations)
+
+        def function():
+            self.now += next(remaining)
+        return function, remaining
+
+
+def test_median_seconds_times_only_the_runs_after_the_warm_up():
+    clock = FakeClock()
+    # Two warm-up runs (100 s, 200 s: excluded), then three timed runs.
+    function, remaining = clock.runs_for([100.0, 200.0, 3.0, 1.0, 2.0])
+    median, times = benchmark.median_seconds(function, repeats=3, warmup=2, clock=clock)
+    assert next(remaining, None) is None  # called exactly five times
+    assert times == [3.0, 1.0, 2.0] and median == 2.0
 
 
 def test_paired_median_seconds_alternates_the_two_functions():
     calls = []
-    first, second = (lambda: calls.append("a")), (lambda: calls.append("b"))
+    clock = FakeClock()
+    run_a, _ = clock.runs_for([50.0, 4.0, 8.0, 6.0])
+    run_b, _ = clock.runs_for([70.0, 1.0, 3.0, 2.0])
+
+    def first():
+        calls.append("a")
+        run_a()
+
+    def second():
+        calls.append("b")
+        run_b()
+
     median_a, median_b, times_a, times_b = benchmark.paired_median_seconds(
-        first, second, repeats=3, warmup=1)
+        first, second, repeats=3, warmup=1, clock=clock)
     assert calls == ["a", "b"] * 4
-    assert len(times_a) == len(times_b) == 3 and median_a >= 0 and median_b >= 0
+    assert times_a == [4.0, 8.0, 6.0] and times_b == [1.0, 3.0, 2.0]
+    assert (median_a, median_b) == (6.0, 2.0)
 
 
 def test_frames_psnr():
@@ -78,9 +111,13 @@ def test_frames_psnr():
     assert benchmark.frames_psnr(a, a + 0.1) == pytest.approx(20.0)
 
 
-def test_matmul_rate_is_positive_and_plausible():
-    rate, rates = benchmark.measure_matmul_gflops(128, repeats=3, warmup=1)
-    assert len(rates) == 3 and 0.01 < rate < 1e5
+def test_matmul_rate_is_the_flops_over_the_measured_time():
+    # Every reading moves the clock by 0.125 s, so each timed product takes 0.125 s.
+    rate, rates = benchmark.measure_matmul_gflops(128, repeats=3, warmup=1,
+                                                  clock=FakeClock(step=0.125))
+    expected = 2 * 128 ** 3 / 0.125 / 1e9
+    assert rates == pytest.approx([expected] * 3, rel=1e-12)
+    assert rate == pytest.approx(expected, rel=1e-12)
 
 
 def test_bf16_speedup_is_against_the_fastest_float32_entry_at_the_same_batch():
@@ -126,7 +163,11 @@ def test_quick_command_writes_the_contract(tmp_path):
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert process.returncode == 0, process.stderr[-3000:]
     report = json.loads(output.read_text())
-    assert report["matmul_gflops"] > 0
+    # The peak is the median of the rates measured before and after the workloads, so it
+    # lies between the two runs' medians.
+    matmul = report["matmul"]
+    assert (min(matmul["before_gflops"], matmul["after_gflops"]) <= report["matmul_gflops"]
+            <= max(matmul["before_gflops"], matmul["after_gflops"]))
     assert report["settings"]["width_multiplier"] == benchmark.QUICK.width_multiplier
     assert report["machine"]["cores_available"] >= 1
     entries = report["workloads"]
@@ -135,7 +176,9 @@ def test_quick_command_writes_the_contract(tmp_path):
         assert "error" not in entry, (name, entry)
         for key in ("gflop", "median_s", "fraction_of_peak", "peak_rss_mb", "how"):
             assert key in entry, (name, key)
-        assert entry["gflop"] > 0 and entry["median_s"] > 0 and entry["peak_rss_mb"] > 50
+        assert entry["gflop"] > 0 and entry["peak_rss_mb"] > 50
+        assert len(entry["times_s"]) == 2  # --repeats=2
+        assert entry["median_s"] == pytest.approx(float(np.median(entry["times_s"])), rel=1e-12)
         assert entry["fraction_of_peak"] == pytest.approx(
             entry["gflop"] / entry["median_s"] / report["matmul_gflops"])
     # A training step costs about three forward passes and more (losses, VGG19).

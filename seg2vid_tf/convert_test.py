@@ -183,9 +183,20 @@ def test_command_line_writes_a_loadable_checkpoint(state_dict, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "two_path" in result.stdout
     assert tf.train.latest_checkpoint(str(output_dir)) is not None
-    assert os.path.isfile(output_dir / "vgg19.npz")
     loaded = convert.load_img2vid(str(output_dir))
-    np.testing.assert_array_equal(loaded.latent_fc.bias.numpy(), state_dict["fc.bias"])
+    assert (loaded.config.height, loaded.config.width) == (128, 256)
+    # Every tensor of the reference, in Keras layout (the layout is checked above).
+    compared = 0
+    for name, (variable, to_keras) in loaded.reference_variables().items():
+        if variable is not None:
+            np.testing.assert_array_equal(variable.numpy(), to_keras(state_dict[name]), name)
+            compared += 1
+    assert compared > 100
+    # The VGG19 written beside it computes what the reference's VGG19 converted here does.
+    images = np.random.default_rng(2).uniform(size=(1, 32, 32, 3)).astype(np.float32)
+    written = convert.load_vgg19(str(output_dir / "vgg19.npz"))
+    for mine, theirs in zip(written(images), convert.vgg19_from_reference(state_dict)(images)):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
 def test_command_line_missing_reference_is_a_clear_error(tmp_path):

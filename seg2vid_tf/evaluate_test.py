@@ -1,6 +1,7 @@
 """Evaluation: the flow error compares like with like; both modes, baselines, FVD/FID, report."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -69,10 +70,36 @@ def setup(tmp_path_factory):
             "inception": metrics.save_standin_inception(str(root / "inception.keras"))}
 
 
-def test_both_modes_baselines_and_per_frame_arrays(setup):
+def closed_form_frechet(first, second):
+    """Squared Fréchet distance of the sample statistics of two `[N, D]` feature sets,
+    computed apart from `metrics.frechet`: for centred samples X, Y the trace of
+    (sigma1 sigma2)^(1/2) is the sum of the singular values of X Y' over
+    sqrt((n1 - 1)(n2 - 1)), even for 2 clips in 400 dimensions. Returns the distance and
+    the size of its terms; the two agree to 1e-9 of it (the square roots of small nonzero
+    eigenvalues amplify rounding: about 2e-12 was seen)."""
+    mean1, mean2 = first.mean(axis=0), second.mean(axis=0)
+    centred1, centred2 = first - mean1, second - mean2
+    dof1, dof2 = first.shape[0] - 1, second.shape[0] - 1
+    traces = np.sum(centred1 ** 2) / dof1 + np.sum(centred2 ** 2) / dof2
+    nuclear = np.linalg.svd(centred1 @ centred2.T, compute_uv=False).sum()
+    diff = mean1 - mean2
+    scale = float(diff @ diff + traces)
+    return scale - 2.0 * float(nuclear) / math.sqrt(dof1 * dof2), scale
+
+
+@pytest.fixture(scope="module")
+def in_process(setup):
+    """Both modes with FVD and FID, in this process (the command's output is compared with it)."""
+    networks = {"fvd": metrics.load_i3d(setup["i3d"]),
+                "fid": metrics.load_inception(setup["inception"])}
     result = evaluate.evaluate_model(setup["model"], setup["config"], num_samples=2,
-                                     fvd_network=metrics.load_i3d(setup["i3d"]),
-                                     fid_network=metrics.load_inception(setup["inception"]))
+                                     fvd_network=networks["fvd"], fid_network=networks["fid"],
+                                     keep_clips=2)
+    return result, networks
+
+
+def test_both_modes_baselines_and_per_frame_arrays(in_process):
+    result, _ = in_process
     assert result["num_clips"] == 2 and result["num_frames_evaluated"] == 8
     for key in ("psnr_per_frame", "ssim_per_frame", "psnr_copy_first_frame_per_frame"):
         assert len(result[key]) == 4
@@ -85,8 +112,37 @@ def test_both_modes_baselines_and_per_frame_arrays(setup):
     assert result["flow_epe_zero"] > 0
     assert set(result["fvd"]) == {"protocol", "copy_first_frame", "reconstruction", "generation"}
     assert "224x224" in result["fvd"]["protocol"] and "299x299" in result["fid"]["protocol"]
-    assert all(value >= 0 for key, value in result["fvd"].items() if key != "protocol")
-    json.dumps(result)
+    json.dumps({key: value for key, value in result.items() if key != "_clips"})
+
+
+def test_fvd_and_fid_compare_the_videos_of_each_mode(setup, in_process):
+    """Each FVD/FID is the distance of the real clips to that mode's videos (start frame and
+    predictions; FID: the predicted frames only), recomputed here from the features."""
+    result, networks = in_process
+    real = np.concatenate([batch["video"].numpy()
+                           for batch in evaluate.eval_dataset(setup["config"])])
+    clips = result["_clips"]
+    assert len(clips) == real.shape[0] == 2
+    np.testing.assert_array_equal(np.stack([clip["video"] for clip in clips]), real)
+    videos = {"copy_first_frame": np.repeat(real[:, :1], real.shape[1], axis=1)}
+    for mode in ("reconstruction", "generation"):
+        predicted = np.stack([clip["predictions"][mode]["frames"] for clip in clips])
+        videos[mode] = np.concatenate([real[:, :1], predicted], axis=1)
+    real_features = metrics.i3d_features(networks["fvd"], real)
+    for mode, video in videos.items():
+        expected, scale = closed_form_frechet(real_features,
+                                              metrics.i3d_features(networks["fvd"], video))
+        assert abs(result["fvd"][mode] - expected) <= 1e-9 * scale, (mode, expected)
+    def frames(video):
+        return video[:, 1:].reshape((-1,) + video.shape[2:])
+
+    real_frame_features = metrics.inception_features(networks["fid"], frames(real))
+    for mode in ("reconstruction", "generation"):
+        expected, scale = closed_form_frechet(
+            real_frame_features, metrics.inception_features(networks["fid"], frames(videos[mode])))
+        assert abs(result["fid"][mode] - expected) <= 1e-9 * scale, (mode, expected)
+    # The modes differ: no distance was computed on the wrong pair of sets.
+    assert len({result["fvd"][mode] for mode in videos}) == 3
 
 
 def test_copy_baseline_matches_a_direct_computation(setup):
@@ -109,14 +165,40 @@ def test_exported_model_gives_the_checkpoint_generation(setup):
         batch["video"], batch["label_map"], seeds)
     from_export = evaluate.SavedModelPredictor(path).sample(batch["video"], batch["label_map"],
                                                              seeds)
-    # The export rounds the start frame and the frames to uint8.
-    assert np.max(np.abs(from_export["frames"] - from_checkpoint["frames"])) <= 2.5 / 255
-    np.testing.assert_allclose(from_export["flow"], from_checkpoint["flow"], atol=0.05)
+    # The export takes the start frame as uint8: the clips are PNGs, so that is exact here
+    # and both predict from the same input.
+    video = batch["video"].numpy()
+    assert np.abs(video * 255 - np.round(video * 255)).max() < 1e-3
+    # The export rounds its frames to uint8: half a level, plus float32 rounding.
+    assert np.max(np.abs(from_export["frames"] - from_checkpoint["frames"])) <= 0.5 / 255 + 1e-6
+    # The flow and the masks are the same float32 computation: a few ulps of their size.
+    flow = from_checkpoint["flow"]
+    size = float(np.abs(flow).max())
+    assert size > 1.0 and np.abs(flow[..., 0] - flow[..., 1]).max() > 1.0  # pixels
+    np.testing.assert_allclose(from_export["flow"], flow, rtol=0, atol=1e-5 * size)
+    np.testing.assert_allclose(from_export["mask_fw"], from_checkpoint["mask_fw"], rtol=0,
+                               atol=1e-5)
     with pytest.raises(ValueError, match="generation mode"):
         evaluate.evaluate_model(evaluate.SavedModelPredictor(path), setup["config"])
 
 
-def test_command_writes_json_and_report(setup):
+def _assert_same_metrics(written, expected, path="metrics"):
+    """JSON metrics equal the in-process ones (floats to float32 rounding across processes)."""
+    if isinstance(expected, dict):
+        assert set(written) == set(expected), path
+        for key, value in expected.items():
+            _assert_same_metrics(written[key], value, f"{path}.{key}")
+    elif isinstance(expected, (list, tuple)):
+        assert len(written) == len(expected), path
+        for index, (mine, theirs) in enumerate(zip(written, expected)):
+            _assert_same_metrics(mine, theirs, f"{path}[{index}]")
+    elif expected is None or isinstance(expected, (str, bool)):
+        assert written == expected, path
+    else:
+        assert written == pytest.approx(expected, rel=1e-6, abs=1e-9, nan_ok=True), path
+
+
+def test_command_writes_json_and_report(setup, in_process):
     report_dir = setup["root"] / "report"
     output = setup["root"] / "metrics.json"
     config = setup["config"]
@@ -130,7 +212,8 @@ def test_command_writes_json_and_report(setup):
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert result.returncode == 0, result.stderr[-3000:]
     written = json.loads(output.read_text())
-    assert {"psnr", "psnr_per_frame", "generation", "fvd", "fid"} <= set(written)
+    expected = {key: value for key, value in in_process[0].items() if key != "_clips"}
+    _assert_same_metrics(written, expected)
     page = (report_dir / "report.html").read_text()
     assert page.count("<svg") == 2 and "clip0_reconstruction.gif" in page
     gifs = sorted(name for name in os.listdir(report_dir) if name.endswith(".gif"))

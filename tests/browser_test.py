@@ -7,7 +7,6 @@ screenshot is written to `$SEG2VID_SCREENSHOT_DIR` (default: the test's tmp dir)
 
 import os
 import shutil
-import time
 
 import pytest
 
@@ -74,9 +73,10 @@ def test_paint_generate_and_watch(page_url, browser, tmp_path):
     WebDriverWait(browser, 300).until(
         lambda d: _body(d, "data-generated") == "1" or d.find_element(By.ID, "error").text)
     assert browser.find_element(By.ID, "error").text == ""
+    # The animation moves on by itself (a frame every 250 ms): wait for two more frames.
+    # The deadline only guards against a page that never animates.
     shown = int(_body(browser, "data-frames-shown"))
-    time.sleep(1.2)  # the animation advances every 250 ms
-    assert int(_body(browser, "data-frames-shown")) > shown
+    WebDriverWait(browser, 60).until(lambda d: int(_body(d, "data-frames-shown")) >= shown + 2)
     video = browser.find_element(By.ID, "video")
     assert video.get_attribute("src").startswith("data:image/png;base64,")
     assert browser.execute_script("return arguments[0].naturalWidth", video) == 128

@@ -7,10 +7,10 @@ a user's script would.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -97,7 +97,7 @@ def test_saved_model_cli_show_lists_the_four_signatures(exported):
     assert signatures["serving_default"] == signatures["seg2vid"]
 
 
-def test_saved_model_cli_run_serving_default_with_npy_inputs(exported, tmp_path):
+def test_saved_model_cli_run_serving_default_with_npy_inputs(exported, checkpoints, tmp_path):
     np.save(tmp_path / "label_map.npy", street_label_map())
     np.save(tmp_path / "seed.npy", np.array([4], np.int64))
     result = _run([SAVED_MODEL_CLI, "run", "--dir", exported[1], "--tag_set", "serve",
@@ -106,8 +106,22 @@ def test_saved_model_cli_run_serving_default_with_npy_inputs(exported, tmp_path)
                    "--outdir", str(tmp_path / "out")])
     assert result.returncode == 0, result.stderr[-3000:]
     frames = np.load(tmp_path / "out" / "frames.npy")
+    flow = np.load(tmp_path / "out" / "flow.npy")
+    occlusion = np.load(tmp_path / "out" / "occlusion.npy")
     assert frames.dtype == np.uint8 and frames.shape == (1, NUM_FRAMES + 1, 128, 128, 3)
-    assert np.load(tmp_path / "out" / "flow.npy").shape == (1, NUM_FRAMES, 128, 128, 2)
+    assert flow.shape == (1, NUM_FRAMES, 128, 128, 2)
+    # The same video from the checkpoints, in this process.
+    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+
+    video = seg2vid.load_seg2vid(*checkpoints).generate(NUM_FRAMES, seed=4,
+                                                        label_map=street_label_map())
+    # The export rounds its frames to uint8 (documented); the rest is the same float32 graph.
+    reference = np.round(np.clip(video["video"], 0, 1) * 255)
+    assert np.abs(frames.astype(np.float64) - reference).max() <= 1.0
+    size = float(np.abs(video["flow"]).max())
+    assert size > 1.0  # pixels: far above the tolerance
+    np.testing.assert_allclose(flow, video["flow"], rtol=0, atol=1e-5 * size)
+    np.testing.assert_allclose(occlusion, 1.0 - video["mask_fw"], rtol=0, atol=1e-5)
 
 
 def test_loaded_export_gives_the_keras_frames_for_the_same_seed(exported, checkpoints):
@@ -203,8 +217,10 @@ def test_rest_requests_in_row_and_columnar_form(exported, tmp_path):
     assert errors["size"][0] == 400 and "[1 64 64]" in errors["size"][1]
     assert errors["ids"][0] == 400 and "outside the train ids 0..19" in errors["ids"][1]
     assert errors["png"][0] == 400 and "must hold PNG files" in errors["png"][1]
-    assert errors["dtype"][0] == 400 and "integer tensor" in errors["dtype"][1]
-    assert errors["signature"][0] == 404 and "nope" in errors["signature"][1]
+    # TF Serving's answers (json_tensor.cc, predict_util.cc): a decimal in an int32 tensor is
+    # "not of expected type: int32"; an unknown signature is 400 INVALID_ARGUMENT, not 404.
+    assert errors["dtype"][0] == 400 and "is not of expected type: int32" in errors["dtype"][1]
+    assert errors["signature"][0] == 400 and "nope" in errors["signature"][1]
 
 
 def test_versions_are_numbered_and_never_overwritten(exported, checkpoints, tmp_path):
@@ -229,25 +245,50 @@ def test_missing_checkpoint_is_named():
     assert "--checkpoint_dir" in result.stderr and "/nonexistent/run" in result.stderr
 
 
+# The export script, run as users run it, except that once the SavedModel has been written
+# (and before anything is published) it says so and waits to be killed: the kill lands in
+# the middle of the export on every machine, however fast.
+_PAUSED_EXPORT = """
+    import runpy, sys, threading
+    from seg2vid_tf.serving import export
+    build_archive = export.build_archive
+    def build_archive_that_pauses(*args, **kwargs):
+        archive = build_archive(*args, **kwargs)
+        write_out = archive.write_out
+        def write_out_then_wait(filepath, *args, **kwargs):
+            write_out(filepath, *args, **kwargs)
+            print("written " + str(filepath), flush=True)
+            threading.Event().wait()  # until killed
+        archive.write_out = write_out_then_wait
+        return archive
+    export.build_archive = build_archive_that_pauses
+    sys.argv = sys.argv[1:]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 def test_a_killed_export_leaves_no_version_behind(checkpoints, tmp_path):
     base = tmp_path / "seg2vid"
     process = subprocess.Popen(
-        [sys.executable, EXPORT_SCRIPT, f"--checkpoint_dir={checkpoints[0]}",
-         f"--export_base={base}", f"--num_frames={NUM_FRAMES}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, cwd=REPO)
-    deadline = time.time() + 240
-    temporaries = []
-    while time.time() < deadline and process.poll() is None:
-        temporaries = [name for name in os.listdir(base)] if base.is_dir() else []
-        if any(name.startswith(".tmp-") for name in temporaries):
-            break
-        time.sleep(0.01)
-    assert process.poll() is None, "the export finished before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+        [sys.executable, "-c", textwrap.dedent(_PAUSED_EXPORT), EXPORT_SCRIPT,
+         f"--checkpoint_dir={checkpoints[0]}", f"--export_base={base}",
+         f"--num_frames={NUM_FRAMES}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV, cwd=REPO)
+    guard = threading.Timer(300, process.kill)  # only against a hang: never reached when fine
+    guard.start()
+    try:
+        line = process.stdout.readline()  # blocks until the SavedModel is on disk
+        assert line.startswith("written "), f"the export stopped before writing: {line!r}"
+        written = line.split(" ", 1)[1].strip()
+        assert os.path.isfile(os.path.join(written, "saved_model.pb"))
+    finally:
+        guard.cancel()
+        process.kill()
+        process.wait()
+        process.stdout.close()
     left = os.listdir(base)
     assert not [name for name in left if name.isdigit()], left
-    assert any(name.startswith(".tmp-") for name in left)  # it was killed mid-write
+    assert left == [os.path.basename(written)] and left[0].startswith(".tmp-")  # killed mid-way
     # The next export cleans the leftover up and takes version 1.
     result = _export(checkpoints[0], str(base))
     assert result.returncode == 0, result.stderr[-3000:]

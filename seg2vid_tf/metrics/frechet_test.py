@@ -1,5 +1,21 @@
-"""Tests for seg2vid_tf.metrics.frechet against an independent SciPy computation."""
+"""Tests for seg2vid_tf.metrics.frechet against independent computations.
 
+Two references that share nothing with the module's eigendecompositions:
+
+* `scipy_frechet`, the textbook formula with `scipy.linalg.sqrtm`. On singular
+  products (fewer samples than dimensions) `sqrtm` turns the rounding errors
+  of the zero eigenvalues, O(eps * |sigma1 sigma2|), into square roots of
+  O(sqrt(eps) * |sigma|) each, so its trace is only good to
+  `scipy_tolerance` = 2 * D * sqrt(eps) * scale (measured: about 1e-8 * scale).
+* `closed_form_frechet` for statistics of samples: with centred samples X, Y,
+  sigma1 sigma2 = X'X Y'Y / ((n1-1)(n2-1)) has the eigenvalues of
+  (X Y')(X Y')' / ((n1-1)(n2-1)), so Tr((sigma1 sigma2)^(1/2)) is the sum of
+  the singular values of X Y' over sqrt((n1-1)(n2-1)): one well-conditioned SVD,
+  good to ~1e-15 * scale, tight enough to see the sqrt(eps) bias the module's
+  eigenvalue threshold removes.
+"""
+
+import math
 import warnings
 
 import numpy as np
@@ -20,6 +36,28 @@ def scipy_frechet(mu1, sigma1, mu2, sigma2):
         root = linalg.sqrtm(sigma1 @ sigma2)
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(root).real)
+
+
+def scipy_tolerance(dims, scale):
+    """What `scipy_frechet` can reach on a singular product (see the module docstring)."""
+    return 2.0 * dims * math.sqrt(np.finfo(np.float64).eps) * scale
+
+
+def closed_form_frechet(first, second):
+    """The squared distance of the sample statistics of two `[N, D]` sets, via one SVD."""
+    mean1, mean2 = first.mean(axis=0), second.mean(axis=0)
+    centred1, centred2 = first - mean1, second - mean2
+    dof1, dof2 = first.shape[0] - 1, second.shape[0] - 1
+    traces = np.sum(centred1 ** 2) / dof1 + np.sum(centred2 ** 2) / dof2
+    nuclear = np.linalg.svd(centred1 @ centred2.T, compute_uv=False).sum()
+    diff = mean1 - mean2
+    return float(diff @ diff + traces - 2.0 * nuclear / math.sqrt(dof1 * dof2))
+
+
+def _scale(mu1, sigma1, mu2, sigma2):
+    """The size of the terms of the distance, which every tolerance is relative to."""
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2))
 
 
 def _stats(features):
@@ -72,22 +110,26 @@ def test_fewer_samples_than_dimensions_matches_scipy():
     mu2, sigma2 = _stats(second)
     assert np.linalg.matrix_rank(sigma1) == 4
     value = frechet_distance(mu1, sigma1, mu2, sigma2)
-    assert np.isfinite(value) and value >= 0.0
     expected = scipy_frechet(mu1, sigma1, mu2, sigma2)
     assert value == pytest.approx(expected, rel=1e-5)
+    scale = _scale(mu1, sigma1, mu2, sigma2)
+    assert abs(value - closed_form_frechet(first, second)) <= 1e-12 * scale
 
 
 def test_fewer_samples_than_dimensions_large():
-    # The FVD situation: a few clips, 400 features. No NaN, non-negative.
+    # The FVD situation: a few clips, 400 features (rank 5 of 400). The closed form
+    # stands in for SciPy here: sqrtm of a 400 x 400 product takes seconds.
     rng = np.random.default_rng(2)
     first = rng.normal(size=(6, 400))
     second = rng.normal(loc=0.1, size=(6, 400))
     mu1, sigma1 = feature_statistics(first)
     mu2, sigma2 = feature_statistics(second)
     value = frechet_distance(mu1, sigma1, mu2, sigma2)
-    assert np.isfinite(value) and value > 0.0
+    scale = _scale(mu1, sigma1, mu2, sigma2)
+    assert abs(value - closed_form_frechet(first, second)) <= 1e-12 * scale
     same = frechet_distance(mu1, sigma1, mu1, sigma1)
-    assert 0.0 <= same < 1e-9 * np.trace(sigma1)
+    assert abs(same) <= 1e-12 * np.trace(sigma1)
+    assert abs(closed_form_frechet(first, first)) <= 1e-12 * np.trace(sigma1)
 
 
 def test_all_zero_covariance():
@@ -106,23 +148,45 @@ def test_all_zero_covariance():
 
 def test_identical_singular_covariances():
     rng = np.random.default_rng(5)
-    mu, sigma = feature_statistics(rng.normal(size=(3, 32)))  # rank 2
+    samples = rng.normal(size=(3, 32))
+    mu, sigma = feature_statistics(samples)  # rank 2
     value = frechet_distance(mu, sigma, mu, sigma)
-    assert 0.0 <= value < 1e-9 * np.trace(sigma)
+    assert abs(value) <= 1e-12 * np.trace(sigma)
+    other = rng.normal(size=(3, 32))
+    mu2, sigma2 = feature_statistics(other)
+    assert abs(frechet_distance(mu, sigma, mu2, sigma2) - closed_form_frechet(samples, other)) \
+        <= 1e-12 * _scale(mu, sigma, mu2, sigma2)
     shifted = mu + 0.5
     assert frechet_distance(mu, sigma, shifted, sigma) == pytest.approx(32 * 0.25, rel=1e-6)
 
 
-def test_never_negative_on_many_random_cases():
+def test_matches_scipy_and_the_closed_form_on_many_random_cases():
     rng = np.random.default_rng(6)
-    for _ in range(20):
+    for case in range(20):
         dims = int(rng.integers(1, 12))
         samples = int(rng.integers(2, 6))
-        mu1, sigma1 = feature_statistics(rng.normal(size=(samples, dims)))
-        mu2, sigma2 = feature_statistics(rng.normal(size=(samples, dims)))
-        for value in (frechet_distance(mu1, sigma1, mu2, sigma2),
-                      frechet_distance(mu1, sigma1, mu1, sigma1)):
-            assert np.isfinite(value) and value >= 0.0
+        first = rng.normal(size=(samples, dims))
+        second = rng.normal(loc=rng.normal(), scale=rng.uniform(0.5, 2.0), size=(samples, dims))
+        mu1, sigma1 = feature_statistics(first)
+        mu2, sigma2 = feature_statistics(second)
+        value = frechet_distance(mu1, sigma1, mu2, sigma2)
+        scale = _scale(mu1, sigma1, mu2, sigma2)
+        expected = scipy_frechet(mu1, sigma1, mu2, sigma2)
+        assert abs(value - expected) <= scipy_tolerance(dims, scale), (case, value, expected)
+        closed = closed_form_frechet(first, second)
+        assert abs(value - closed) <= 1e-12 * scale, (case, value, closed)
+        same = frechet_distance(mu1, sigma1, mu1, sigma1)
+        assert abs(same) <= 1e-12 * np.trace(sigma1), (case, same)
+
+
+def test_rounding_below_zero_is_clipped_to_exactly_zero():
+    # Identical 1-D Gaussians: the exact distance is 0, and the formula's float64
+    # arithmetic lands below it for a variance of 7 (IEEE rounding, the same everywhere).
+    variance = 7.0
+    root = math.sqrt(variance)
+    textbook = 2.0 * variance - 2.0 * math.sqrt(root * variance * root)
+    assert textbook < 0.0
+    assert frechet_distance([1.0], [[variance]], [1.0], [[variance]]) == 0.0
 
 
 @pytest.mark.parametrize("args, name", [
