@@ -164,7 +164,7 @@ def test_missing_inputs_name_their_flags(model_dirs, tmp_path):
     with pytest.raises(FileNotFoundError, match="--label2image_checkpoint_dir"):
         generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
                      label2image_checkpoint_dir=str(tmp_path / "none"))
-    with pytest.raises(ValueError, match="--label2image_checkpoint_dir .*or --first_frame"):
+    with pytest.raises(ValueError, match="--label2image_checkpoint_dir .*--first_frame or --image"):
         generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path)
     with pytest.raises(ValueError, match="--num_frames"):
         generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
@@ -185,7 +185,17 @@ def test_command_line_end_to_end(model_dirs, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Wrote 6 frames" in result.stdout
     assert "resizing it to the model's 128x128" in result.stderr
-    assert gif_frames(str(output)).shape == (6, SIZE, 6 * SIZE, 3)
+    written = gif_frames(str(output))
+    assert written.shape == (6, SIZE, 6 * SIZE, 3)
+    # The same panels as an in-process run with the same map (resized alike) and seed, up to
+    # the GIF's palette quantisation.
+    in_process = generate.run(
+        checkpoint_dir=img2vid_dir, label2image_checkpoint_dir=label2image_dir,
+        output=str(tmp_path / "in_process.gif"), num_frames=5, seed=4, label_map=label_path,
+        show_flow=True, video_format="gif")
+    expected = generate.video_panels(in_process["result"], show_flow=True).astype(np.float64)
+    errors = np.abs(written.astype(np.float64) - expected).mean(axis=(1, 2, 3))
+    assert errors.max() < 4.0, errors
     bad = subprocess.run(command[:3] + [f"--label_map={tmp_path / 'nothing.png'}"] + command[4:],
                          cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))

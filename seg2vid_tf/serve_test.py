@@ -149,7 +149,7 @@ def test_config_and_examples_for_the_page(url):
     assert len(np.unique(ids)) >= 4  # a street scene, not a blank map
 
 
-def test_row_format_with_b64_in_and_bytes_out(url):
+def test_row_format_with_b64_in_and_bytes_out(export_base, url):
     buffer = io.BytesIO()
     Image.fromarray(street_label_map()[0].astype(np.uint8)).save(buffer, format="PNG")
     body = {"signature_name": "seg2vid_png", "instances": [
@@ -159,8 +159,19 @@ def test_row_format_with_b64_in_and_bytes_out(url):
     assert status == 200
     frames = answer["predictions"][0]
     assert len(frames) == NUM_FRAMES + 1 and set(frames[0]) == {"b64"}
-    with Image.open(io.BytesIO(base64.b64decode(frames[1]["b64"]))) as image:
-        assert image.size == (128, 128) and image.mode == "RGB"
+    decoded = []
+    for frame in frames:
+        with Image.open(io.BytesIO(base64.b64decode(frame["b64"]))) as image:
+            assert image.size == (128, 128) and image.mode == "RGB"
+            decoded.append(np.asarray(image))
+    # The PNGs hold exactly the uint8 frames of the `seg2vid` signature for the same map and
+    # seed, called in this process (PNG is lossless).
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    signature = tf.saved_model.load(f"{export_base}/1").signatures["seg2vid"]
+    expected = signature(label_map=tf.constant(street_label_map(), tf.int32),
+                         seed=tf.constant([4], tf.int64))["frames"].numpy()[0]
+    np.testing.assert_array_equal(np.stack(decoded), expected)
 
 
 def test_backend_mode_forwards_the_model_api(export_base, url):
