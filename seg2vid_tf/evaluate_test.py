@@ -1,7 +1,6 @@
 """Evaluation: the flow error compares like with like; both modes, baselines, FVD/FID, report."""
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.ops.warp import pixel_to_normalized_flow
 from seg2vid_tf.serving import export
+from seg2vid_tf.testing.frechet_reference import closed_form_frechet
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
 from seg2vid_tf.training.config import TrainConfig
 
@@ -68,23 +68,6 @@ def setup(tmp_path_factory):
             "label2image_dir": label2image_dir,
             "i3d": metrics.save_standin_i3d(str(root / "i3d")),
             "inception": metrics.save_standin_inception(str(root / "inception.keras"))}
-
-
-def closed_form_frechet(first, second):
-    """Squared Fréchet distance of the sample statistics of two `[N, D]` feature sets,
-    computed apart from `metrics.frechet`: for centred samples X, Y the trace of
-    (sigma1 sigma2)^(1/2) is the sum of the singular values of X Y' over
-    sqrt((n1 - 1)(n2 - 1)), even for 2 clips in 400 dimensions. Returns the distance and
-    the size of its terms; the two agree to 1e-9 of it (the square roots of small nonzero
-    eigenvalues amplify rounding: about 2e-12 was seen)."""
-    mean1, mean2 = first.mean(axis=0), second.mean(axis=0)
-    centred1, centred2 = first - mean1, second - mean2
-    dof1, dof2 = first.shape[0] - 1, second.shape[0] - 1
-    traces = np.sum(centred1 ** 2) / dof1 + np.sum(centred2 ** 2) / dof2
-    nuclear = np.linalg.svd(centred1 @ centred2.T, compute_uv=False).sum()
-    diff = mean1 - mean2
-    scale = float(diff @ diff + traces)
-    return scale - 2.0 * float(nuclear) / math.sqrt(dof1 * dof2), scale
 
 
 @pytest.fixture(scope="module")

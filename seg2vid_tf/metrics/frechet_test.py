@@ -7,7 +7,7 @@ Two references that share nothing with the module's eigendecompositions:
   of the zero eigenvalues, O(eps * |sigma1 sigma2|), into square roots of
   O(sqrt(eps) * |sigma|) each, so its trace is only good to
   `scipy_tolerance` = 2 * D * sqrt(eps) * scale (measured: about 1e-8 * scale).
-* `closed_form_frechet` for statistics of samples: with centred samples X, Y,
+* `closed_form_frechet` (`seg2vid_tf.testing.frechet_reference`) for statistics of samples: with centred samples X, Y,
   sigma1 sigma2 = X'X Y'Y / ((n1-1)(n2-1)) has the eigenvalues of
   (X Y')(X Y')' / ((n1-1)(n2-1)), so Tr((sigma1 sigma2)^(1/2)) is the sum of
   the singular values of X Y' over sqrt((n1-1)(n2-1)): one well-conditioned SVD,
@@ -27,6 +27,7 @@ from seg2vid_tf.metrics.frechet import (
     frechet_distance,
     frechet_distance_from_features,
 )
+from seg2vid_tf.testing.frechet_reference import closed_form_frechet
 
 
 def scipy_frechet(mu1, sigma1, mu2, sigma2):
@@ -41,17 +42,6 @@ def scipy_frechet(mu1, sigma1, mu2, sigma2):
 def scipy_tolerance(dims, scale):
     """What `scipy_frechet` can reach on a singular product (see the module docstring)."""
     return 2.0 * dims * math.sqrt(np.finfo(np.float64).eps) * scale
-
-
-def closed_form_frechet(first, second):
-    """The squared distance of the sample statistics of two `[N, D]` sets, via one SVD."""
-    mean1, mean2 = first.mean(axis=0), second.mean(axis=0)
-    centred1, centred2 = first - mean1, second - mean2
-    dof1, dof2 = first.shape[0] - 1, second.shape[0] - 1
-    traces = np.sum(centred1 ** 2) / dof1 + np.sum(centred2 ** 2) / dof2
-    nuclear = np.linalg.svd(centred1 @ centred2.T, compute_uv=False).sum()
-    diff = mean1 - mean2
-    return float(diff @ diff + traces - 2.0 * nuclear / math.sqrt(dof1 * dof2))
 
 
 def _scale(mu1, sigma1, mu2, sigma2):
@@ -113,7 +103,7 @@ def test_fewer_samples_than_dimensions_matches_scipy():
     expected = scipy_frechet(mu1, sigma1, mu2, sigma2)
     assert value == pytest.approx(expected, rel=1e-5)
     scale = _scale(mu1, sigma1, mu2, sigma2)
-    assert abs(value - closed_form_frechet(first, second)) <= 1e-12 * scale
+    assert abs(value - closed_form_frechet(first, second)[0]) <= 1e-12 * scale
 
 
 def test_fewer_samples_than_dimensions_large():
@@ -126,10 +116,10 @@ def test_fewer_samples_than_dimensions_large():
     mu2, sigma2 = feature_statistics(second)
     value = frechet_distance(mu1, sigma1, mu2, sigma2)
     scale = _scale(mu1, sigma1, mu2, sigma2)
-    assert abs(value - closed_form_frechet(first, second)) <= 1e-12 * scale
+    assert abs(value - closed_form_frechet(first, second)[0]) <= 1e-12 * scale
     same = frechet_distance(mu1, sigma1, mu1, sigma1)
     assert abs(same) <= 1e-12 * np.trace(sigma1)
-    assert abs(closed_form_frechet(first, first)) <= 1e-12 * np.trace(sigma1)
+    assert abs(closed_form_frechet(first, first)[0]) <= 1e-12 * np.trace(sigma1)
 
 
 def test_all_zero_covariance():
@@ -154,7 +144,7 @@ def test_identical_singular_covariances():
     assert abs(value) <= 1e-12 * np.trace(sigma)
     other = rng.normal(size=(3, 32))
     mu2, sigma2 = feature_statistics(other)
-    assert abs(frechet_distance(mu, sigma, mu2, sigma2) - closed_form_frechet(samples, other)) \
+    assert abs(frechet_distance(mu, sigma, mu2, sigma2) - closed_form_frechet(samples, other)[0]) \
         <= 1e-12 * _scale(mu, sigma, mu2, sigma2)
     shifted = mu + 0.5
     assert frechet_distance(mu, sigma, shifted, sigma) == pytest.approx(32 * 0.25, rel=1e-6)
@@ -173,7 +163,7 @@ def test_matches_scipy_and_the_closed_form_on_many_random_cases():
         scale = _scale(mu1, sigma1, mu2, sigma2)
         expected = scipy_frechet(mu1, sigma1, mu2, sigma2)
         assert abs(value - expected) <= scipy_tolerance(dims, scale), (case, value, expected)
-        closed = closed_form_frechet(first, second)
+        closed = closed_form_frechet(first, second)[0]
         assert abs(value - closed) <= 1e-12 * scale, (case, value, closed)
         same = frechet_distance(mu1, sigma1, mu1, sigma1)
         assert abs(same) <= 1e-12 * np.trace(sigma1), (case, same)

@@ -1,6 +1,5 @@
 """Tests for seg2vid_tf.metrics.fvd with the stand-in I3D SavedModel loaded from disk."""
 
-import math
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from seg2vid_tf.metrics.fvd import (
     preprocess_videos,
 )
 from seg2vid_tf.metrics.standins import save_standin_i3d
+from seg2vid_tf.testing.frechet_reference import closed_form_frechet
 
 
 @pytest.fixture(scope="module")
@@ -29,20 +29,6 @@ def i3d(module_dir):
 
 def _clips(seed, shape=(6, 4, 32, 32, 3), low=0.0, high=1.0):
     return np.random.default_rng(seed).uniform(low, high, size=shape).astype(np.float32)
-
-
-def closed_form_fvd(real_features, generated_features):
-    """The squared Fréchet distance of the sample statistics of two feature sets, without
-    the module's eigendecompositions (and without `scipy.linalg.sqrtm`, which takes seconds
-    at 400 dimensions): for centred samples X, Y the trace of (sigma1 sigma2)^(1/2) is the
-    sum of the singular values of X Y' over sqrt((n1 - 1)(n2 - 1)), exact to rounding."""
-    mean1, mean2 = real_features.mean(axis=0), generated_features.mean(axis=0)
-    centred1, centred2 = real_features - mean1, generated_features - mean2
-    dof1, dof2 = real_features.shape[0] - 1, generated_features.shape[0] - 1
-    nuclear = np.linalg.svd(centred1 @ centred2.T, compute_uv=False).sum()
-    diff = mean1 - mean2
-    return float(diff @ diff + np.sum(centred1 ** 2) / dof1 + np.sum(centred2 ** 2) / dof2
-                 - 2.0 * nuclear / math.sqrt(dof1 * dof2))
 
 
 def _scale(features):
@@ -80,7 +66,7 @@ def test_matches_the_closed_form_on_the_features_and_ranks_the_sets(i3d):
                             ("different", _clips(1, low=0.5, high=1.0))):  # brighter clips
         values[name] = fvd(i3d, real, generated)
         generated_features = i3d_features(i3d, generated)
-        expected = closed_form_fvd(real_features, generated_features)
+        expected, _ = closed_form_frechet(real_features, generated_features)
         scale = _scale(real_features) + _scale(generated_features)
         assert abs(values[name] - expected) <= 1e-12 * scale, (name, values[name], expected)
     assert values["different"] > 10.0 * values["same distribution"]
