@@ -7,7 +7,8 @@ Two references that share nothing with the module's eigendecompositions:
   of the zero eigenvalues, O(eps * |sigma1 sigma2|), into square roots of
   O(sqrt(eps) * |sigma|) each, so its trace is only good to
   `scipy_tolerance` = 2 * D * sqrt(eps) * scale (measured: about 1e-8 * scale).
-* `closed_form_frechet` (`seg2vid_tf.testing.frechet_reference`) for statistics of samples: with centred samples X, Y,
+* `closed_form_frechet` (`seg2vid_tf.testing.frechet_reference`) for statistics
+  of samples: with centred samples X, Y,
   sigma1 sigma2 = X'X Y'Y / ((n1-1)(n2-1)) has the eigenvalues of
   (X Y')(X Y')' / ((n1-1)(n2-1)), so Tr((sigma1 sigma2)^(1/2)) is the sum of
   the singular values of X Y' over sqrt((n1-1)(n2-1)): one well-conditioned SVD,
