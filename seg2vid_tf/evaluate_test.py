@@ -10,6 +10,7 @@ import pytest
 
 from seg2vid_tf import evaluate, metrics
 from seg2vid_tf.data import synthetic
+from seg2vid_tf.evaluation import diversity
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.ops.warp import pixel_to_normalized_flow
 from seg2vid_tf.serving import export
@@ -126,6 +127,26 @@ def test_fvd_and_fid_compare_the_videos_of_each_mode(setup, in_process):
         assert abs(result["fid"][mode] - expected) <= 1e-9 * scale, (mode, expected)
     # The modes differ: no distance was computed on the wrong pair of sets.
     assert len({result["fvd"][mode] for mode in videos}) == 3
+
+
+def test_diversity_keys_and_the_true_camera_speeds(setup, in_process):
+    result, _ = in_process
+    for key in ("psnr", "psnr_prior", "best_of_k_psnr", "sample_diversity_l1",
+                "latent_active_dims", "speed_spearman", "prior_speed_coverage"):
+        assert key in result, key
+    assert result["psnr_prior"] == result["generation"]["mean_psnr"]
+    assert result["best_of_k_psnr"] == result["generation"]["best_of_k_psnr"]
+    # The true speeds come from synthetic.json: the val clips' mean camera speeds over 4 steps.
+    data_dir = setup["config"].data_dir
+    with open(os.path.join(data_dir, "synthetic.json"), encoding="utf-8") as handle:
+        meta = json.load(handle)
+    expected = sorted(np.mean(entry["motion"]["camera_speed"][:4])
+                      for entry in meta["sequences"]["val"])
+    ids = [f"{entry['prefix']}_000000_leftImg8bit" for entry in meta["sequences"]["val"]]
+    np.testing.assert_allclose(sorted(diversity.camera_speeds(data_dir, "val", ids, 4)),
+                               expected)
+    # An untrained tiny model's prior samples differ (random decoder): diversity > 0.
+    assert result["sample_diversity_l1"] > 0
 
 
 def test_copy_baseline_matches_a_direct_computation(setup):
