@@ -44,14 +44,13 @@ import numpy as np
 from absl import app, flags, logging
 from PIL import Image
 
-from seg2vid_tf import visualization
+from seg2vid_tf import labels, visualization
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.segmentation import frames as frames_lib
 
 LABEL_ID_SETS = ("train", "cityscapes")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_IGNORE_ID = 255
 
 
 # --------------------------------------------------------------------------- inputs
@@ -113,13 +112,13 @@ def read_label_map(path, label_ids="train", height=None, width=None, flag_name="
                 f"{path} (--{flag_name}) has ids {bad.tolist()} outside the Cityscapes label ids "
                 "0..33 (--label_ids=cityscapes); use --label_ids=train for train-id maps.")
         return seg2vid.cityscapes_to_train_ids(ids), ids
-    bad = np.unique(ids[(ids > seg2vid.VOID_TRAIN_ID) & (ids != _IGNORE_ID)])
+    bad = np.unique(ids[(ids > seg2vid.VOID_TRAIN_ID) & (ids != labels.IGNORE_ID)])
     if bad.size:
         raise ValueError(
             f"{path} (--{flag_name}) has ids {bad.tolist()} outside the train ids "
             f"0..{seg2vid.VOID_TRAIN_ID} (255 reads as void); use --label_ids=cityscapes for "
             "Cityscapes label-id maps.")
-    ids[ids == _IGNORE_ID] = seg2vid.VOID_TRAIN_ID
+    ids[ids == labels.IGNORE_ID] = seg2vid.VOID_TRAIN_ID
     return ids, None
 
 
@@ -226,9 +225,8 @@ def segment_photo(image, segmenter, pipeline, output, resize="fit"):
     stem = os.path.splitext(output)[0]
     paths = [stem + "_label_map.png", stem + "_label_map_color.png"]
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    png_ids = np.where(train_ids == seg2vid.VOID_TRAIN_ID, _IGNORE_ID, train_ids)
-    Image.fromarray(png_ids.astype(np.uint8)).save(paths[0])
-    Image.fromarray(synthetic.colorize_labels(train_ids)).save(paths[1])
+    Image.fromarray(labels.train_id_png_values(train_ids)).save(paths[0])
+    Image.fromarray(labels.colorize(train_ids)).save(paths[1])
     frame = pixels.astype(np.float32) / 255.0
     if pipeline.channels == 1:
         frame = np.asarray(Image.fromarray(pixels).convert("L"), np.float32)[..., None] / 255.0

@@ -33,7 +33,8 @@ def colorize(label_maps):
 
 # --------------------------------------------------------------------------- Cityscapes label ids
 IGNORE_ID = 255  # Cityscapes' "ignore in evaluation" train id; void here.
-NUM_CITYSCAPES_IDS = 34  # label ids 0..33 in *_gtFine_labelIds.png (license plate, -1, is not stored)
+# Label ids 0..33 in *_gtFine_labelIds.png (license plate, -1, is never stored).
+NUM_CITYSCAPES_IDS = 34
 
 # Cityscapes label id -> train id (`cityscapesscripts.helpers.labels`; 255 = ignored, void here).
 CITYSCAPES_ID_TO_TRAIN_ID = {
@@ -54,6 +55,12 @@ CITYSCAPES_ID_TABLE = np.array(
      for i in range(NUM_CITYSCAPES_IDS)], np.int32)
 TRAIN_ID_TO_CITYSCAPES_TABLE = np.array(
     [TRAIN_ID_TO_CITYSCAPES_ID[i] for i in range(NUM_LABELS)], np.int32)
+
+
+def train_id_png_values(train_ids):
+    """Train ids as the uint8 values of a `*_labelTrainIds.png` (void as 255, as in Cityscapes)."""
+    train_ids = np.asarray(train_ids)
+    return np.where(train_ids == VOID_ID, IGNORE_ID, train_ids).astype(np.uint8)
 
 
 def cityscapes_ids_to_train_ids(label_ids, source="label map"):

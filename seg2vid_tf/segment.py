@@ -70,8 +70,7 @@ def write_frame(paths, frame, train_ids):
     _write_png(paths["frame"], frame)
     _write_png(paths["color"], labels.colorize(train_ids))
     _write_png(paths["labelIds"], labels.train_ids_to_cityscapes_ids(train_ids).astype(np.uint8))
-    train_id_png = np.where(train_ids == labels.VOID_ID, labels.IGNORE_ID, train_ids)
-    _write_png(paths["labelTrainIds"], train_id_png.astype(np.uint8))
+    _write_png(paths["labelTrainIds"], labels.train_id_png_values(train_ids))
 
 
 def _check_args(city, split, sequence, first_number, batch_size, height, width):
