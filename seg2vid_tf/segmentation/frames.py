@@ -19,7 +19,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+from seg2vid_tf.data.pipeline import IMAGE_EXTENSIONS
+
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 RESIZE_MODES = ("fit", "crop")
 
