@@ -131,10 +131,11 @@ TRAIN, MOTORCYCLE, BICYCLE = 16, 17, 18
 FORMAT_VERSION = 1
 # Bumped whenever the same settings render different pixels, so that `make demo` does not
 # reuse stale data (data written before the field existed reads as version 1).
-RENDERER_VERSION = 4
+RENDERER_VERSION = 5
 # Version 3 integrates each pixel over its area (a stratified grid of rays, see
 # `_antialiased_rgb`) instead of shading only the ray through its centre. Version 4 gives the
-# asphalt a stronger grain at 30-60 cm.
+# asphalt a stronger grain at 30-60 cm. Version 5 draws camera speeds from near-stopped to fast
+# (`_draw_camera_speed`) and turns the camera gently (a yaw rate per sequence).
 # (Version 2 was a rougher asphalt that never shipped in a release.)
 SUPERSAMPLING = 2  # Rays per pixel along each axis (SUPERSAMPLING**2 rays per pixel).
 FLOW_SCALE = 64.0
@@ -281,6 +282,9 @@ class _Scene:
     cy: float
     cam_h: float
     cam_z: np.ndarray        # [F] camera Z per frame.
+    cam_x: np.ndarray        # [F] camera X per frame (0 when driving straight).
+    heading: np.ndarray      # [F] yaw per frame, radians (positive turns +Z towards +X).
+    yaw_rate: float          # Radians per frame.
     seed: int                # Texture seed.
     gain: np.ndarray         # [3] global illumination tint.
     road_l: float            # Road spans road_l .. road_r (X).
@@ -868,7 +872,46 @@ def _add_vehicle(sprites, rng, x, z, vx, vz, front, allow_big=True, tram=False):
     sprites.append(_Sprite("vehicle", x, z, vx, vz, -w / 2, w / 2, h, _sprite_car, p))
 
 
-_MEAN_CAMERA_SPEED = 0.875  # metres per frame: the middle of the drawn range 0.45..1.3
+# Camera speeds in metres per frame (before `motion_scale`): NEAR_STOPPED_FRACTION of the
+# sequences creep at 0.02..0.15 (queueing at a light), the rest drive at 0.3..1.4.
+NEAR_STOPPED_FRACTION = 0.15
+_CREEP_SPEEDS = (0.02, 0.15)
+_DRIVING_SPEEDS = (0.3, 1.4)
+_MEAN_CAMERA_SPEED = (NEAR_STOPPED_FRACTION * sum(_CREEP_SPEEDS) / 2
+                      + (1 - NEAR_STOPPED_FRACTION) * sum(_DRIVING_SPEEDS) / 2)
+# Half the sequences drive straight; the others follow a gentle curve of this curvature range
+# (1/m: radii of 300 m down to 40 m), turning left or right.
+STRAIGHT_FRACTION = 0.5
+_CURVATURES = (1.0 / 300.0, 1.0 / 40.0)
+
+
+def _draw_camera_speed(u):
+    """Maps one uniform draw `u` in [0, 1) to a start speed (metres per frame)."""
+    if u < NEAR_STOPPED_FRACTION:
+        lo, hi = _CREEP_SPEEDS
+        return lo + (hi - lo) * u / NEAR_STOPPED_FRACTION
+    lo, hi = _DRIVING_SPEEDS
+    return lo + (hi - lo) * (u - NEAR_STOPPED_FRACTION) / (1.0 - NEAR_STOPPED_FRACTION)
+
+
+def _camera_speeds(speed0, accel, num_frames):
+    """Speed of each frame transition: `speed0` changing by `accel` per frame, never reversing."""
+    return np.maximum(speed0 + accel * np.arange(max(num_frames - 1, 1)), 0.0)
+
+
+def _camera_path(speeds, curvature, num_frames):
+    """Camera X, Z and heading per frame for a path of `curvature` (1/m) driven at `speeds`.
+
+    The heading turns by `curvature * speed` per frame (a car's yaw rate is its speed times the
+    curvature of its path: a stopped car does not turn); each step moves along the chord of its
+    arc.
+    """
+    turn = curvature * speeds
+    heading = np.concatenate([[0.0], np.cumsum(turn)])
+    middle = heading[:-1] + 0.5 * turn
+    cam_x = np.concatenate([[0.0], np.cumsum(speeds * np.sin(middle))])
+    cam_z = np.concatenate([[0.0], np.cumsum(speeds * np.cos(middle))])
+    return cam_x[:num_frames], cam_z[:num_frames], heading[:num_frames]
 
 
 def _sample_scene(rng, num_frames, height, width, motion_scale=1.0, speed_variation=1.0):
@@ -878,19 +921,18 @@ def _sample_scene(rng, num_frames, height, width, motion_scale=1.0, speed_variat
     random draws, like a higher (< 1) or lower (> 1) frame rate.
     ``speed_variation`` scales how far each sequence's camera speed (and its
     acceleration) lies from the mean speed, also after all draws: 1 keeps the
-    drawn speeds (0.45 to 1.3 m per frame), 0 drives every sequence at the mean.
-    The scene layout depends on neither.
+    drawn speeds (0.02 to 1.4 m per frame, see `_draw_camera_speed`), 0 drives
+    every sequence at the mean. The scene layout depends on neither.
     """
     seed = int(rng.integers(1 << 30))
     f = width * rng.uniform(0.68, 0.86)
     cx = (width - 1) / 2.0 + rng.uniform(-0.04, 0.04) * width
     cy = height * rng.uniform(0.38, 0.47)
     cam_h = rng.uniform(1.25, 1.65)
-    speed0 = rng.uniform(0.45, 1.3)
+    speed0 = _draw_camera_speed(rng.random())
     accel = rng.uniform(-0.04, 0.04)
-    speeds = np.maximum(speed0 + accel * np.arange(max(num_frames - 1, 1)), 0.2)
-    cam_z = np.concatenate([[0.0], np.cumsum(speeds)])[:num_frames]
-    z_end = float(cam_z[-1])
+    speeds = _camera_speeds(speed0, accel, num_frames)
+    z_end = float(np.sum(speeds[:num_frames - 1]))
 
     lane_w = rng.uniform(3.0, 3.6)
     lanes_r = int(rng.integers(1, 3))
@@ -1051,18 +1093,22 @@ def _sample_scene(rng, num_frames, height, width, motion_scale=1.0, speed_variat
         sky_top = np.array([grey - 30, grey - 22, grey - 12])
         sky_horizon = np.array([grey + 18, grey + 20, grey + 24])
     hood_rows = int(round(height * rng.uniform(0.06, 0.1))) if rng.random() < 0.3 else 0
+    curvature = 0.0
+    if rng.random() >= STRAIGHT_FRACTION:
+        curvature = float(rng.choice([-1.0, 1.0]) * rng.uniform(*_CURVATURES))
     if speed_variation != 1.0:
         # The layout above reaches far beyond the camera's path at any of these speeds.
-        speeds = np.maximum(_MEAN_CAMERA_SPEED + speed_variation * (speed0 - _MEAN_CAMERA_SPEED)
-                            + speed_variation * accel * np.arange(max(num_frames - 1, 1)), 0.2)
-        cam_z = np.concatenate([[0.0], np.cumsum(speeds)])[:num_frames]
+        speeds = _camera_speeds(_MEAN_CAMERA_SPEED + speed_variation * (speed0 - _MEAN_CAMERA_SPEED),
+                                speed_variation * accel, num_frames)
     if motion_scale != 1.0:
-        cam_z = cam_z * motion_scale
+        speeds = speeds * motion_scale
         sprites = [dataclasses.replace(sprite, vx=sprite.vx * motion_scale,
                                        vz=sprite.vz * motion_scale) for sprite in sprites]
+    cam_x, cam_z, heading = _camera_path(speeds, curvature, num_frames)
+    yaw_rate = float(np.mean(np.diff(heading))) if num_frames > 1 else 0.0
     return _Scene(
         height=height, width=width, num_frames=num_frames, f=f, cx=cx, cy=cy, cam_h=cam_h,
-        cam_z=cam_z, seed=seed, gain=rng.uniform(0.88, 1.08) * rng.uniform(0.96, 1.04, 3),
+        cam_z=cam_z, cam_x=cam_x, heading=heading, yaw_rate=yaw_rate, seed=seed, gain=rng.uniform(0.88, 1.08) * rng.uniform(0.96, 1.04, 3),
         road_l=road_l, road_r=road_r, lane_w=lane_w, lanes_l=lanes_l, lanes_r=lanes_r,
         strip=strip, walk=walk, road_color=np.full(3, rng.uniform(70, 105)) + rng.uniform(-4, 4, 3),
         walk_color=_pick(rng, [(150, 146, 140), (170, 160, 150), (130, 128, 126), (160, 120, 110)], 8),
@@ -1087,8 +1133,16 @@ class _Frame:
     Y: np.ndarray       # [H, W] world Y of the hit
 
 
-def _sprite_state(scene, sprite, t):
-    return sprite.x + sprite.vx * t, sprite.z + sprite.vz * t
+def _to_camera(scene, x, z, t):
+    """World (X, Z) -> camera frame t's (X, depth)."""
+    rel_x, rel_z = x - scene.cam_x[t], z - scene.cam_z[t]
+    cos_h, sin_h = math.cos(scene.heading[t]), math.sin(scene.heading[t])
+    return cos_h * rel_x - sin_h * rel_z, sin_h * rel_x + cos_h * rel_z
+
+
+def _sprite_in_camera(scene, sprite, t, camera_t):
+    """Camera frame `camera_t`'s (X, depth) of the sprite's origin at time t."""
+    return _to_camera(scene, sprite.x + sprite.vx * t, sprite.z + sprite.vz * t, camera_t)
 
 
 def _hood_mask(scene):
@@ -1104,11 +1158,15 @@ def _render_frame(scene, t):
     """Ray casts frame t of the scene."""
     H, W = scene.height, scene.width
     f, cx, cy, h = scene.f, scene.cx, scene.cy, scene.cam_h
-    zc = scene.cam_z[t]
+    zc, xc = scene.cam_z[t], scene.cam_x[t]
+    cos_h, sin_h = math.cos(scene.heading[t]), math.sin(scene.heading[t])
     dxr = np.broadcast_to(((np.arange(W) - cx) / f)[None, :], (H, W))
     dyr = np.broadcast_to(((np.arange(H) - cy) / f)[:, None], (H, W))
+    # World X and Z of each ray per unit of camera depth (the camera is turned by its heading).
+    wxr = dxr * cos_h + sin_h
+    wzr = cos_h - dxr * sin_h
 
-    depth = np.full((H, W), np.inf)
+    depth = np.full((H, W), np.inf)  # Camera-frame depth (along the optical axis).
     sid = np.zeros((H, W), np.int32)
     # Ground plane Y = h.
     below = dyr > 1e-9
@@ -1120,12 +1178,12 @@ def _render_frame(scene, t):
     # Facade planes X = -dL and X = +dR (solid only where a segment is).
     fac_hits = []
     for fac, sid_value in zip(scene.facades, (_SID_LEFT, _SID_RIGHT)):
-        ok = (dxr * fac.side) > 1e-9
+        ok = (wxr * fac.side) > 1e-9
         iy, ix = np.nonzero(ok)
-        d = fac.dist / np.abs(dxr[iy, ix])
+        d = (fac.side * fac.dist - xc) / wxr[iy, ix]
         closer = d < depth[iy, ix]
         iy, ix, d = iy[closer], ix[closer], d[closer]
-        Z = zc + d
+        Z = zc + wzr[iy, ix] * d
         hgt = h - dyr[iy, ix] * d
         idx = np.clip(np.searchsorted(fac.start, Z, side="right") - 1, 0, fac.start.shape[0] - 2)
         solid = _facade_presence(fac, idx, Z, hgt)
@@ -1141,31 +1199,30 @@ def _render_frame(scene, t):
     Y = np.zeros((H, W))
 
     sky = sid == _SID_SKY
-    rgb[sky] = _shade_sky(scene, dxr[sky], dyr[sky])
+    # The sky is at infinity: its colour depends on the world direction only.
+    rgb[sky] = _shade_sky(scene, wxr[sky] / wzr[sky], dyr[sky] / wzr[sky])
 
     g = sid == _SID_GROUND
-    Xg = dxr[g] * depth[g]
-    X[g] = Xg
+    X[g] = dxr[g] * depth[g]
     Y[g] = h
-    rgb[g], label[g] = _shade_ground(scene, Xg, zc + depth[g])
+    rgb[g], label[g] = _shade_ground(scene, xc + wxr[g] * depth[g], zc + wzr[g] * depth[g])
 
     for fac, sid_value in fac_hits:
         m = sid == sid_value
         d = depth[m]
-        Z = zc + d
+        Z = zc + wzr[m] * d
         hgt = h - dyr[m] * d
         idx = np.clip(np.searchsorted(fac.start, Z, side="right") - 1, 0, fac.start.shape[0] - 2)
-        X[m] = fac.side * fac.dist
+        X[m] = dxr[m] * d
         Y[m] = h - hgt
         rgb[m], label[m] = _shade_facade(scene, fac, idx, Z, hgt)
 
-    # Sprites, far to near, with a depth test.
-    states = [_sprite_state(scene, sp, t) for sp in scene.sprites]
+    # Sprites (billboards facing the camera), far to near, with a depth test.
+    states = [_sprite_in_camera(scene, sp, t, t) for sp in scene.sprites]
     order = sorted(range(len(scene.sprites)), key=lambda k: -(states[k][1]))
     for k in order:
         sp = scene.sprites[k]
-        xs, zs = states[k]
-        D = zs - zc
+        xs, D = states[k]
         if D <= _NEAR:
             continue
         x0 = cx + f * (xs + sp.umin) / D
@@ -1245,33 +1302,57 @@ def _antialiased_rgb(scene, t, samples_per_axis=None):
 
 
 def _compute_flow(scene, t, cur, nxt):
-    """Exact forward flow from frame t to t+1 and its validity mask."""
+    """Exact forward flow from frame t to t+1 and its validity mask.
+
+    Static surfaces (ground, facades) go from camera t through the world into
+    camera t+1; a sprite's point keeps its place on the billboard, which moves
+    with the sprite and faces each camera; the sky, at infinity, moves by the
+    camera's turn only; the hood moves with the camera.
+    """
     H, W = scene.height, scene.width
     f, cx, cy = scene.f, scene.cx, scene.cy
     n_sid = _SID_FIRST_SPRITE + len(scene.sprites)
-    vx = np.zeros(n_sid)
-    vz = np.zeros(n_sid)
+    origin_x_now = np.zeros(n_sid)   # Sprite origins in camera t (X) and camera t+1 (X, depth).
+    origin_x_next = np.zeros(n_sid)
+    origin_depth_next = np.ones(n_sid)
     plane_dist = np.full(n_sid, np.inf)  # distance camera -> plane (depth slope)
     plane_dist[_SID_GROUND] = scene.cam_h
-    plane_dist[_SID_LEFT] = scene.facades[0].dist
-    plane_dist[_SID_RIGHT] = scene.facades[1].dist
+    for fac, sid_value in zip(scene.facades, (_SID_LEFT, _SID_RIGHT)):
+        plane_dist[sid_value] = abs(fac.side * fac.dist - scene.cam_x[t + 1])
     for k, sp in enumerate(scene.sprites):
-        vx[_SID_FIRST_SPRITE + k] = sp.vx
-        vz[_SID_FIRST_SPRITE + k] = sp.vz
-    step = scene.cam_z[t + 1] - scene.cam_z[t]
+        origin_x_now[_SID_FIRST_SPRITE + k] = _sprite_in_camera(scene, sp, t, t)[0]
+        origin_x_next[_SID_FIRST_SPRITE + k], origin_depth_next[_SID_FIRST_SPRITE + k] = \
+            _sprite_in_camera(scene, sp, t + 1, t + 1)
 
     sid = cur.sid
     px = np.broadcast_to(np.arange(W, dtype=np.float64)[None, :], (H, W))
     py = np.broadcast_to(np.arange(H, dtype=np.float64)[:, None], (H, W))
     geometric = (sid != _SID_SKY) & (sid != _SID_HOOD)
+    sprite = sid >= _SID_FIRST_SPRITE
     depth = np.where(geometric, cur.depth, 1.0)
-    zn = depth + vz[sid] - step
+    cos0, sin0 = math.cos(scene.heading[t]), math.sin(scene.heading[t])
+    cos1, sin1 = math.cos(scene.heading[t + 1]), math.sin(scene.heading[t + 1])
+    # Static points: camera t -> world offsets from camera t+1 -> camera t+1.
+    world_x = cos0 * cur.X + sin0 * depth + scene.cam_x[t] - scene.cam_x[t + 1]
+    world_z = -sin0 * cur.X + cos0 * depth + scene.cam_z[t] - scene.cam_z[t + 1]
+    static_x = cos1 * world_x - sin1 * world_z
+    static_z = sin1 * world_x + cos1 * world_z
+    xn_cam = np.where(sprite, origin_x_next[sid] + cur.X - origin_x_now[sid], static_x)
+    zn = np.where(sprite, origin_depth_next[sid], static_z)
     front = zn > _NEAR
     zn_safe = np.where(front, zn, 1.0)
-    xn = cx + f * (cur.X + vx[sid]) / zn_safe
+    xn = cx + f * xn_cam / zn_safe
     yn = cy + f * cur.Y / zn_safe
     fx = np.where(geometric & front, xn - px, 0.0)
     fy = np.where(geometric & front, yn - py, 0.0)
+    # The sky: the same direction seen from the turned camera.
+    sky = sid == _SID_SKY
+    if scene.heading[t + 1] != scene.heading[t] and np.any(sky):
+        dxr, dyr = (px - cx) / f, (py - cy) / f
+        wx, wz = dxr * cos0 + sin0, cos0 - dxr * sin0
+        sx, sz = cos1 * wx - sin1 * wz, sin1 * wx + cos1 * wz
+        fx = np.where(sky, cx + f * sx / sz - px, fx)
+        fy = np.where(sky, cy + f * dyr / sz - py, fy)
     tx = px + fx
     ty = py + fy
     inside = (tx >= 0) & (tx <= W - 1) & (ty >= 0) & (ty <= H - 1)
@@ -1279,7 +1360,8 @@ def _compute_flow(scene, t, cur, nxt):
     qy = np.clip(np.rint(ty), 0, H - 1).astype(np.int64)
     same = nxt.sid[qy, qx] == sid
     # Depth-buffer test at the rounded target pixel, with a tolerance of the
-    # plane's depth change over one pixel (zero for fronto-parallel sprites).
+    # plane's depth change over one pixel (zero for the billboards, which face
+    # the camera).
     slope = zn_safe ** 2 / (plane_dist[sid] * f)
     tol = 1e-6 * zn_safe + slope
     depth_ok = np.abs(nxt.depth[qy, qx] - zn_safe) <= tol
@@ -1358,9 +1440,9 @@ def render_sequence(rng_or_seed, num_frames, height, width, motion_scale=1.0,
             the same scenes at twice the frame rate. The scene layout does
             not depend on it.
         speed_variation: In [0, 1]: how far the camera speeds of different
-            sequences spread around the mean (1: 0.45 to 1.3 m per frame
-            before `motion_scale`, 0: all at 0.875). The layout does not
-            depend on it.
+            sequences spread around the mean (1: 0.02 to 1.4 m per frame
+            before `motion_scale`, 15% of the sequences near-stopped; 0: all
+            at the mean, 0.74). The layout does not depend on it.
 
     Returns:
         A tuple ``(frames, labels, flows, valid)``:
@@ -1646,6 +1728,8 @@ def _write_sequence(output_dir, split, city, k, seed, num_frames, height, width,
         "principal_point_px": [round(float(scene.cx), 4), round(float(scene.cy), 4)],
         "camera_height_m": round(float(scene.cam_h), 4),
         "camera_z_m": [round(float(z), 4) for z in scene.cam_z],
+        "camera_x_m": [round(float(x), 4) for x in scene.cam_x],
+        "heading_rad": [round(float(a), 6) for a in scene.heading],
         "valid_flow_fraction": round(float(valid.mean()), 4),
         "motion": sequence_motion(scene),
     }
@@ -1659,7 +1743,8 @@ def sequence_motion(scene):
 
     Returns:
         dict: `camera_speed` (metres per frame, one per frame transition),
-        `yaw_rate` (radians per frame; 0: this renderer drives straight) and
+        `yaw_rate` (radians per frame, the mean over the sequence; positive
+        turns right; 0 for the half of the sequences that drive straight) and
         `objects` (one `{"class", "velocity": [vx, vz]}` per road user, metres
         per frame in world axes; parked cars have velocity 0). `class` is the
         vehicle type (car, truck, bus, tram) or person / cyclist.
@@ -1671,8 +1756,9 @@ def sequence_motion(scene):
                 else sprite.kind
             objects.append({"class": name,
                             "velocity": [round(float(sprite.vx), 4), round(float(sprite.vz), 4)]})
-    return {"camera_speed": [round(float(v), 4) for v in np.diff(scene.cam_z)],
-            "yaw_rate": 0.0, "objects": objects}
+    steps = np.hypot(np.diff(scene.cam_x), np.diff(scene.cam_z))
+    return {"camera_speed": [round(float(v), 4) for v in steps],
+            "yaw_rate": round(float(scene.yaw_rate), 6), "objects": objects}
 
 
 def _check_num_workers(num_workers):

@@ -127,12 +127,12 @@ def test_there_is_motion_and_invalid_pixels(sequences):
 
 
 def test_flow_physics(sequences):
-    """Sky has zero flow; the static road moves down (the camera drives forward);
-    the ground expands away from the vanishing point."""
+    """The sky moves uniformly (by the camera's turn alone); the static road moves down (the
+    camera drives forward); the ground expands away from the vanishing point."""
     for frames, labels, flows, valid in sequences:
         sky = labels[:-1] == synthetic.SKY
         assert sky.any()
-        assert np.all(flows[sky] == 0)
+        assert np.all(np.abs(flows[..., 1][sky]) < 0.2)
         road = (labels[:-1] == synthetic.ROAD) & valid
         assert road.any()
         assert np.all(flows[..., 1][road] >= -1e-4)
@@ -142,6 +142,67 @@ def test_flow_physics(sequences):
         near = v[:, rows[-3:], :][road[:, rows[-3:], :]].mean()
         far = v[:, rows[:3], :][road[:, rows[:3], :]].mean()
         assert near > far
+
+
+def _first_scene(turning):
+    """The first of dataset seed 3's scenes that turns (or drives straight)."""
+    for k in range(40):
+        scene = synthetic._sample_scene(synthetic.sequence_rng(3, k), F, H, W)
+        if (scene.yaw_rate != 0.0) == turning:
+            return k, scene
+    raise AssertionError("no such scene in 40 draws")
+
+
+@pytest.mark.parametrize("turning", [False, True])
+def test_sky_moves_by_the_turn_alone(turning):
+    """At infinity only rotation shows: a ray at angle atan((x - cx) / f) from the optical axis
+    is seen at that angle minus the heading change (pinhole geometry, not the renderer's code)."""
+    k, _ = _first_scene(turning)
+    _, labels, flows, valid, scene = synthetic._render_sequence_full(
+        synthetic.sequence_rng(3, k), F, H, W)
+    for t in range(F - 1):
+        turn = scene.heading[t + 1] - scene.heading[t]
+        rows, cols = np.nonzero((labels[t] == synthetic.SKY) & valid[t])
+        assert rows.size > 50
+        angle = np.arctan((cols - scene.cx) / scene.f)
+        expected_x = scene.cx + scene.f * np.tan(angle - turn) - cols
+        expected_y = (rows - scene.cy) * (np.cos(angle) / np.cos(angle - turn)) - (rows - scene.cy)
+        np.testing.assert_allclose(flows[t][rows, cols, 0], expected_x, atol=1e-3)
+        np.testing.assert_allclose(flows[t][rows, cols, 1], expected_y, atol=1e-3)
+        if turning:
+            assert abs(np.median(expected_x)) > 0.05  # the test sees the turn
+
+
+def test_a_turning_camera_has_flow_that_reproduces_the_frames():
+    """Bilinear sampling of frame t+1 at p + flow(p) reproduces frame t while turning too."""
+    k, _ = _first_scene(True)
+    frames, labels, flows, valid = synthetic.render_sequence(synthetic.sequence_rng(3, k), F, H, W)
+    for t in range(F - 1):
+        mask = valid[t] & ~_near_edges(labels[t], frames[t])
+        mae = _warp_mae(frames[t], frames[t + 1], flows[t], mask)
+        mae_zero = _warp_mae(frames[t], frames[t + 1], 0 * flows[t], mask)
+        assert mae < 2.0 and mae_zero > 2.5 * mae, (t, mae, mae_zero)
+
+
+def test_camera_motion_spans_stopped_to_fast_and_straight_to_turning():
+    """The drawn camera motions: mean speeds over a wide range with near-stopped sequences,
+    half the sequences straight, the others turning gently both ways."""
+    speeds, yaws = [], []
+    for k in range(400):
+        scene = synthetic._sample_scene(synthetic.sequence_rng(7, k), 9, 32, 32)
+        motion = synthetic.sequence_motion(scene)
+        speeds.append(np.mean(motion["camera_speed"]))
+        yaws.append(motion["yaw_rate"])
+        np.testing.assert_allclose(motion["yaw_rate"], np.mean(np.diff(scene.heading)), atol=1e-6)
+    speeds, yaws = np.array(speeds), np.array(yaws)
+    assert np.percentile(speeds, 90) > 3 * np.percentile(speeds, 25)
+    assert 0.08 < np.mean(speeds < 0.16) < 0.25  # near-stopped: at most a few km/h
+    assert speeds.max() > 1.2
+    straight = yaws == 0.0
+    assert 0.4 < straight.mean() < 0.6
+    assert 0.35 < np.mean(yaws[~straight] > 0) < 0.65  # left and right
+    # Gentle: at most 2 degrees per frame at the fastest.
+    assert np.abs(yaws).max() < np.radians(2.0)
 
 
 def test_all_main_classes_appear():
@@ -313,10 +374,11 @@ def _check_recorded_motion(out, meta):
     computed here from the recorded focal length, principal point, camera
     height and `motion["camera_speed"][0]`, not by the renderer.
     """
-    entry = meta["sequences"]["train"][0]
+    straight = [entry for entry in meta["sequences"]["train"] if entry["motion"]["yaw_rate"] == 0]
+    assert straight, "the check needs a sequence that drives straight"
+    entry = straight[0]
     motion = entry["motion"]
     assert len(motion["camera_speed"]) == meta["settings"]["num_frames"] - 1
-    assert motion["yaw_rate"] == 0.0
     assert all(obj["class"] in ("car", "truck", "bus", "tram", "person", "cyclist")
                and len(obj["velocity"]) == 2 for obj in motion["objects"])
     prefix = os.path.join(out, "{}", "train", "testcity", entry["prefix"] + "_000000_{}.png")
@@ -407,7 +469,7 @@ def test_speed_variation_keeps_the_scenes_and_narrows_the_camera_speeds():
         for k in range(6):
             _, _, _, _, scene = synthetic._render_sequence_full(
                 synthetic.sequence_rng(0, k), 3, 64, 96, speed_variation=speed_variation)
-            speeds.append(scene.cam_z[1] - scene.cam_z[0])
+            speeds.append(np.hypot(scene.cam_x[1] - scene.cam_x[0], scene.cam_z[1] - scene.cam_z[0]))
             starts.append(synthetic._render_frame(scene, 0).rgb)
         return np.array(speeds), starts
 
