@@ -19,3 +19,34 @@ def define_flag(kind, name, *args, flag_values=None, **kwargs):
         module = sys._getframe(1).f_globals["__name__"]  # pylint: disable=protected-access
         kwargs.setdefault("module_name", sys.argv[0] if module == "__main__" else module)
         getattr(flags, f"DEFINE_{kind}")(name, *args, flag_values=flag_values, **kwargs)
+
+
+def define_rollout_flags(flag_values=None):
+    """The flags of `seg2vid_tf.models.rollout.RolloutOptions` (videos longer than one round)."""
+    from seg2vid_tf.models import rollout  # pylint: disable=import-outside-toplevel
+
+    define_flag("enum", "label_warp", "reference", list(rollout.LABEL_WARPS),
+                "Long videos: reference (each round warps the map it started from) or composed "
+                "(the first map warped once by the flow composed across rounds).",
+                flag_values=flag_values)
+    define_flag("enum", "frame_warp", "reference", list(rollout.FRAME_WARPS),
+                "Long videos: reference (each round warps its start frame, a predicted one) or "
+                "composed (the first frame warped once by the composed flow, then refined).",
+                flag_values=flag_values)
+    define_flag("enum", "latent_per_round", "carry", list(rollout.LATENTS),
+                "Long videos: carry one latent through every round (reference) or resample it "
+                "per round.", flag_values=flag_values)
+    define_flag("float", "repaint_weight", 0.0,
+                "Long videos: blend of stage 1's painting of the carried label map into each "
+                "round's start frame, in [0, 1]; 0 is the reference (needs stage 1 when > 0).",
+                flag_values=flag_values)
+
+
+def rollout_options(values=None):
+    """`RolloutOptions` from the parsed flags of `define_rollout_flags`."""
+    from seg2vid_tf.models import rollout  # pylint: disable=import-outside-toplevel
+
+    values = flags.FLAGS if values is None else values
+    return rollout.RolloutOptions(label_warp=values.label_warp, frame_warp=values.frame_warp,
+                                  latent=values.latent_per_round,
+                                  repaint_weight=values.repaint_weight)

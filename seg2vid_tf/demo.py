@@ -38,6 +38,7 @@ HELD_OUT_SEQUENCES = 16
 HELD_OUT_VAL_FRACTION = 0.875  # 14 val sequences scored; 2 train ones give the class means
 NUM_SHOWN = 4  # videos in the GIF grids
 REPORT_SAMPLES = 3  # prior samples per held-out clip (stage-2 generation mode)
+NUM_FUTURES = 4  # prior samples of one label map shown side by side (futures.gif)
 EXPORT_FRAMES = 4
 TARGETS = (
     "fcn_miou_generated >= 0.85 * fcn_miou_real",
@@ -101,7 +102,32 @@ def label_map_video_frames(videos):
     return np.stack(animation)
 
 
-def _write_report(report_dir, metrics, clips, label_map_gif):
+def futures_frames(pipeline, videos, num_futures=NUM_FUTURES):
+    """Animation frames of one held-out label map's futures, one per prior sample.
+
+    Args:
+        pipeline: The `Seg2Vid` pipeline.
+        videos: `evaluate_videos_from_label_maps(..., keep=n)["_videos"]`; its first label map
+            and true video are used.
+        num_futures: Prior samples, with seeds 0 .. num_futures - 1.
+
+    Returns:
+        uint8 `[T + 1, H, (num_futures + 2) * W, 3]`: label map colours | ground truth | one
+        generated video per seed.
+    """
+    from seg2vid_tf import labels, visualization  # pylint: disable=import-outside-toplevel
+
+    label_map, real = videos["label_maps"][0, 0], videos["real"][0]
+    futures = pipeline.generate(real.shape[0] - 1, list(range(num_futures)),
+                                label_map=np.repeat(label_map[None], num_futures, axis=0))["video"]
+    colours = labels.colorize(label_map)
+    return np.stack([
+        np.concatenate([colours, visualization.to_uint8(real[t])]
+                       + [visualization.to_uint8(future[t]) for future in futures], axis=1)
+        for t in range(real.shape[0])])
+
+
+def _write_report(report_dir, metrics, clips, label_map_gif, futures_gif):
     """The stage-2 report (per-frame charts, clip GIFs) plus the label-map section."""
     from seg2vid_tf import evaluate, report  # pylint: disable=import-outside-toplevel
 
@@ -112,11 +138,16 @@ def _write_report(report_dir, metrics, clips, label_map_gif):
         "FCN-score (segmenter mIoU) per frame of the videos from label maps", "mean IoU",
         x_label="frame (0 = painted by stage 1)")]
     shutil.copyfile(label_map_gif, os.path.join(report_dir, "label_map_videos.gif"))
+    shutil.copyfile(futures_gif, os.path.join(report_dir, "futures.gif"))
     section = (
         "<h2>From label maps (stage 1 + stage 2)</h2><p>Rows: held-out label maps. Columns: "
         "label map colours | generated video (stage 1 paints frame 0, stage 2 animates it "
         "with a prior latent) | ground truth | forward flow.</p>"
         '<img src="label_map_videos.gif" alt="videos generated from held-out label maps">'
+        f"<h2>Several futures of one label map</h2><p>label map colours | ground truth | "
+        f"{NUM_FUTURES} videos, one prior sample of the motion latent each (seeds 0 to "
+        f"{NUM_FUTURES - 1}).</p>"
+        '<img src="futures.gif" alt="several futures sampled for one held-out label map">'
         + "".join(charts))
     with open(path, encoding="utf-8") as handle:
         page = handle.read()
@@ -198,7 +229,14 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
     gif = os.path.join(output_dir, "label_map_videos.gif")
     if "gif" not in formats:  # the report shows the GIF
         visualization.write_gif(gif, frames, fps=3)
-    paths["report"] = _write_report(os.path.join(output_dir, "report"), metrics, clips, gif)
+    futures = futures_frames(pipeline, videos)
+    paths["futures"] = visualization.write_videos(
+        os.path.join(output_dir, "futures"), futures, fps=3, formats=formats)
+    futures_gif = os.path.join(output_dir, "futures.gif")
+    if "gif" not in formats:
+        visualization.write_gif(futures_gif, futures, fps=3)
+    paths["report"] = _write_report(os.path.join(output_dir, "report"), metrics, clips, gif,
+                                    futures_gif)
     print("[6/6] Exporting the full pipeline for TensorFlow Serving")
     export_dir = _export(pipeline, output_dir)
     export_base = os.path.dirname(export_dir)
@@ -234,7 +272,8 @@ def _print_summary(summary):
           f"zero flow {metrics['flow_epe_zero']:.3f} px.")
     for target, holds in summary["targets"].items():
         print(f"  {'holds ' if holds else 'MISSED'}  {target}")
-    print(f"Videos: {', '.join(summary['videos']['label_map_videos'])}; report: "
+    print(f"Videos: {', '.join(summary['videos']['label_map_videos'])}; "
+          f"{NUM_FUTURES} futures of one map: {', '.join(summary['videos']['futures'])}; report: "
           f"{summary['videos']['report']} ({summary['minutes']:.1f} min).")
     print("Open the web page on the export:\n  " + summary["serve_command"])
 

@@ -103,3 +103,22 @@ def test_serve_web_exports_the_shipped_weights_once(demo_run, tmp_path):
     assert export.existing_versions(base) == [1]
     demo.export_shipped_weights(base, weights_dir)
     assert export.existing_versions(base) == [1]  # reused, not exported again
+
+
+def test_several_futures_of_one_label_map_side_by_side(demo_run):
+    """futures.gif / .mp4: label map | truth | NUM_FUTURES videos, one prior sample each: the
+    same painted first frame, different motion afterwards."""
+    output_dir, summary = demo_run
+    assert summary["videos"]["futures"] == [str(output_dir / "futures.gif"),
+                                            str(output_dir / "futures.mp4")]
+    frames = np.stack(imageio.mimread(output_dir / "futures.gif"))[..., :3].astype(int)
+    assert frames.shape[:3] == (5, SIZE, (demo.NUM_FUTURES + 2) * SIZE)
+    panels = [frames[:, :, k * SIZE:(k + 1) * SIZE] for k in range(demo.NUM_FUTURES + 2)]
+    futures = panels[2:]
+    for future in futures[1:]:
+        assert np.abs(future[0] - futures[0][0]).max() <= 2  # GIF palette rounding only
+    last = [future[-1] for future in futures]
+    differences = [np.abs(a - b).mean() for i, a in enumerate(last) for b in last[i + 1:]]
+    assert min(differences) > 0.5, differences
+    assert "Several futures of one label map" in (output_dir / "report" / "report.html").read_text()
+    assert (output_dir / "report" / "futures.gif").is_file()

@@ -4,6 +4,7 @@
         --checkpoint_dir=DIR --output_json=metrics.json [--report_dir=DIR] \
         [--num_samples=K] [--i3d_module=PATH] [--inception_weights=PATH]
     python -m seg2vid_tf.evaluate ... --saved_model_dir=models/seg2vid/1   # an export
+    python -m seg2vid_tf.evaluate ... --num_frames=24   # long videos (data of >= 25 frames)
 
 Two modes, next to the copy-the-start-frame and zero-flow baselines:
 
@@ -31,6 +32,13 @@ with `--i3d_module`, FVD (`metrics.fvd.FVD_PROTOCOL`, whole clips: the start
 frame and the predicted frames); with `--inception_weights`, FID of the
 predicted frames (`metrics.fid.FID_PROTOCOL`). Both name their protocol in the
 output, since papers differ.
+
+**Long horizon** (`--num_frames=N` beyond the model's T, held-out sequences of at
+least N + 1 frames; `seg2vid_tf.evaluation.long_horizon`): one N-frame rollout per
+held-out sequence, from its real first frame and, with
+`--label2image_checkpoint_dir`, from its label map (`long_from_label_map`): the
+`long_*_per_frame` curves (PSNR, carried label map, FCN-score, sharpness) next to
+copying the first frame / map and the segmenter on the real frames.
 
 With `--report_dir`: `report.html` with the table, per-frame plots and GIF grids
 (start | prediction | ground truth | flow | mask) of a few clips, the flow
@@ -410,6 +418,17 @@ def write_report(report_dir, metrics, clips, fps=3):
     return report_lib.write_report(report_dir, metrics, charts, gifs, legend)
 
 
+def add_long_horizon_section(report_path, metrics, videos):
+    """Puts the long-horizon curves and videos into the report at `report_path`."""
+    from seg2vid_tf.evaluation import long_horizon  # pylint: disable=import-outside-toplevel
+
+    section = long_horizon.write_report_section(os.path.dirname(report_path), metrics, videos)
+    with open(report_path, encoding="utf-8") as handle:
+        page = handle.read()
+    with open(report_path, "w", encoding="utf-8") as handle:
+        handle.write(page.replace("<h2>Per frame</h2>", section + "<h2>Per frame</h2>", 1))
+
+
 def write_stage1_report(report_dir, metrics, first_frames):
     """The report of a stage-1-only evaluation: the metric table and a picture grid.
 
@@ -462,6 +481,7 @@ def define_flags():
     )
     for kind, name, default, help_text in new:
         command_flags.define_flag(kind, name, default, help_text)
+    command_flags.define_rollout_flags()
 
 
 def load_segmenter(segmenter_checkpoint_dir):
@@ -507,6 +527,50 @@ def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, 
     return result
 
 
+def long_horizon_metrics(video_model, painter, segmenter, data_dir, num_frames, seed=0, keep=0,
+                         rollout_options=None):
+    """The long-horizon curves (`seg2vid_tf.evaluation.long_horizon`) of `--num_frames=N`.
+
+    N counts the frames predicted after the first; the held-out sequences need N + 1. When
+    they have exactly N, `--num_frames` is the data's own setting from a shared flagfile
+    (`configs/synthetic.cfg`: 9 frames per sequence), not a request: nothing is measured and
+    `long_horizon_note` says so.
+
+    Args:
+        video_model: The `Img2Vid`.
+        painter: The stage-1 generator, or None; with it the curves from the label map are
+            added under `long_from_label_map`.
+        segmenter: The FCN-score segmenter.
+        data_dir: The held-out data (val split).
+        num_frames: N.
+        seed: Base of the per-video latent seeds.
+        keep: Videos kept under `_videos` (from the real first frame).
+        rollout_options: `RolloutOptions` (the reference's when None).
+
+    Raises:
+        ValueError: When the sequences are shorter than N frames (named).
+    """
+    from seg2vid_tf.evaluation import label_maps, long_horizon  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+
+    pipeline = seg2vid.Seg2Vid(video_model, painter, rollout_options or seg2vid.RolloutOptions())
+    sequences = label_maps.labelled_sequences(data_dir, "val", pipeline.height, pipeline.width)
+    if long_horizon.sequence_length(sequences) == num_frames:
+        return {"long_horizon_note": (
+            f"--num_frames={num_frames} equals the held-out sequences' length (the data "
+            f"setting); the long-horizon curves need sequences of N + 1 frames for "
+            f"--num_frames=N")}
+    result = long_horizon.evaluate_long_horizon(pipeline, segmenter, data_dir, num_frames,
+                                                seed=seed, keep=keep, sequences=sequences)
+    result["long_rollout"] = pipeline.rollout_options.to_dict()
+    if painter is not None:
+        painted = long_horizon.evaluate_long_horizon(pipeline, segmenter, data_dir, num_frames,
+                                                     from_label_map=True, seed=seed,
+                                                     sequences=sequences)
+        result["long_from_label_map"] = {key: painted[key] for key in long_horizon.KEYS}
+    return result
+
+
 def _check_flags(values):
     if not values.data_dir:
         raise app.UsageError("--data_dir is required.")
@@ -519,6 +583,9 @@ def _check_flags(values):
                              "and/or --label2image_checkpoint_dir (stage 1).")
     if values.num_samples < 0:
         raise app.UsageError(f"--num_samples must be >= 0, got {values.num_samples}.")
+    if values.repaint_weight > 0 and not values.label2image_checkpoint_dir:
+        raise app.UsageError("--repaint_weight > 0 repaints with stage 1: set "
+                             "--label2image_checkpoint_dir.")
 
 
 def main(argv):
@@ -555,16 +622,28 @@ def main(argv):
                 config.model.height, config.model.width, seed=values.seed,
                 keep_first_frames=REPORT_CLIPS if values.report_dir else 0))
             metrics["segmenter"] = segmenter_source
+        if values.checkpoint_dir and values.num_frames > model.config.num_predicted_frames:
+            painter = (convert.load_label2image(values.label2image_checkpoint_dir)
+                       if values.label2image_checkpoint_dir else None)
+            metrics.update(long_horizon_metrics(
+                model, painter, load_segmenter(values.segmenter_checkpoint_dir)[0],
+                config.data_dir, values.num_frames, seed=values.seed,
+                keep=REPORT_CLIPS if values.report_dir else 0,
+                rollout_options=command_flags.rollout_options(values)))
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    first_frames = metrics.pop("_first_frames", None)
+    long_videos = metrics.pop("_videos", None)
     if values.output_json:
         os.makedirs(os.path.dirname(os.path.abspath(values.output_json)), exist_ok=True)
         with open(values.output_json, "w", encoding="utf-8") as handle:
             json.dump(metrics, handle, indent=2, sort_keys=True)
-    first_frames = metrics.pop("_first_frames", None)
     if values.report_dir and clips:
-        print(f"Report: {write_report(values.report_dir, metrics, clips)}")
+        path = write_report(values.report_dir, metrics, clips)
+        if long_videos is not None:
+            add_long_horizon_section(path, metrics, long_videos)
+        print(f"Report: {path}")
     elif values.report_dir and first_frames:
         print(f"Report: {write_stage1_report(values.report_dir, metrics, first_frames)}")
     print(json.dumps({key: value for key, value in metrics.items()

@@ -44,7 +44,7 @@ import numpy as np
 from absl import app, flags, logging
 from PIL import Image
 
-from seg2vid_tf import labels, visualization
+from seg2vid_tf import command_flags, labels, visualization
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.segmentation import frames as frames_lib
@@ -236,7 +236,7 @@ def segment_photo(image, segmenter, pipeline, output, resize="fit"):
 def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_frame=None,
         label2image_checkpoint_dir=None, show_flow=False, label_ids="train", fps=4,
         pipeline=None, video_format="gif,mp4", image=None, segmenter=None,
-        segmenter_label_space=None, resize="fit", loaded_segmenter=None):
+        segmenter_label_space=None, resize="fit", loaded_segmenter=None, rollout_options=None):
     """Loads both stages, generates one video and writes it (the command's work).
 
     Args:
@@ -259,6 +259,8 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
         segmenter_label_space: Its label space (None: cityscapes_train_id).
         resize: "fit" or "crop": how inputs of another size reach the model's.
         loaded_segmenter: An already loaded segmenter (then `segmenter` is not read).
+        rollout_options: `RolloutOptions` for videos longer than one round (the
+            reference's by default); ignored when `pipeline` is given.
 
     Returns:
         dict: `paths` (written files) and `result` (`Seg2Vid.generate`'s arrays).
@@ -287,8 +289,14 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
                              "from the label map), --first_frame or --image.")
         if not checkpoint_dir:
             raise ValueError("Set --checkpoint_dir to the img2vid checkpoint directory.")
+        rollout_options = rollout_options or seg2vid.RolloutOptions()
+        repaints = rollout_options.repaint_weight > 0
+        if repaints and not label2image_checkpoint_dir:
+            raise ValueError("--repaint_weight > 0 repaints with stage 1: set "
+                             "--label2image_checkpoint_dir.")
         pipeline = seg2vid.load_seg2vid(
-            checkpoint_dir, None if has_frame else label2image_checkpoint_dir)
+            checkpoint_dir, None if has_frame and not repaints else label2image_checkpoint_dir,
+            rollout_options=rollout_options)
     train_ids = cityscapes_ids = frame = None
     paths = []
     if image:
@@ -344,6 +352,7 @@ def define_flags():
                         ".keras/.h5 or a seg2vid_tf segmenter); default: the shipped one.")
     flags.DEFINE_string("segmenter_label_space", None, "Label space of --segmenter "
                         "(cityscapes_train_id, cityscapes_id, ade20k, pascal_voc).")
+    command_flags.define_rollout_flags()
     flags.DEFINE_enum("resize", "fit", list(frames_lib.RESIZE_MODES),
                       "Inputs of another size than the model's: fit (scale) or crop (centre "
                       "crop to its aspect ratio, then scale).")
@@ -360,7 +369,8 @@ def main(argv):
                       show_flow=values.show_flow, label_ids=values.label_ids, fps=values.fps,
                       video_format=values.video_format, image=values.image,
                       segmenter=values.segmenter,
-                      segmenter_label_space=values.segmenter_label_space, resize=values.resize)
+                      segmenter_label_space=values.segmenter_label_space, resize=values.resize,
+                      rollout_options=command_flags.rollout_options(values))
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

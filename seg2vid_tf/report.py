@@ -12,10 +12,12 @@ import os
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
 
 
-def line_chart_svg(series, title, y_label, x_label="predicted frame", width=440, height=260):
-    """An SVG line chart of `series` (name -> list of y values at x = 1, 2, ...).
+def line_chart_svg(series, title, y_label, x_label="predicted frame", width=440, height=260,
+                   first_x=1):
+    """An SVG line chart of `series` (name -> list of y values at x = first_x, first_x + 1, ...).
 
-    Non-finite values are left out of the line. Returns the SVG text.
+    Non-finite values (and None) are left out of the line; at most about 12 x labels are
+    written. Returns the SVG text.
     """
     left, right, top, bottom = 52, 12, 28, 40
     points = [value for values in series.values() for value in values
@@ -50,9 +52,10 @@ def line_chart_svg(series, title, y_label, x_label="predicted frame", width=440,
         parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                      'stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.3g}</text>')
-    for index in range(length):
+    label_every = max(1, math.ceil(length / 12))
+    for index in range(0, length, label_every):
         parts.append(f'<text x="{x_of(index):.1f}" y="{height - bottom + 14}" '
-                     f'text-anchor="middle">{index + 1}</text>')
+                     f'text-anchor="middle">{index + first_x}</text>')
     parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" '
                  f'text-anchor="middle">{html.escape(x_label)}</text>')
     parts.append(f'<text x="12" y="{(top + height - bottom) / 2}" text-anchor="middle" '

@@ -89,6 +89,22 @@ def test_paint_generate_and_watch(page_url, browser, tmp_path):
         "const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
         "return {index: index, nonzero: data.slice(0, 4000).some((value) => value !== 0)};"))
     assert shown_flow["index"] > 0 and shown_flow["nonzero"]
+    # "Another future": the next seeds for the same map, side by side, each its own video.
+    first_seed = int(browser.find_element(By.ID, "seed").get_attribute("value"))
+    for count in ("2", "3"):
+        browser.find_element(By.ID, "another").click()
+        WebDriverWait(browser, 300).until(
+            lambda d, count=count: (_body(d, "data-futures") == count
+                                    and d.find_element(By.ID, "another").is_enabled())
+            or d.find_element(By.ID, "error").text)
+        assert browser.find_element(By.ID, "error").text == ""
+    futures = browser.execute_script(
+        "return state.futures.map((f) => [f.seed, f.frames.length, f.frames[f.frames.length - 1]])")
+    assert [seed for seed, _, _ in futures] == [first_seed, first_seed + 1, first_seed + 2]
+    assert {length for _, length, _ in futures} == {4}
+    assert len({last for _, _, last in futures}) == 3  # three different futures
+    strip = browser.find_elements(By.CSS_SELECTOR, "#futures figure")
+    assert [figure.text for figure in strip] == [f"seed {seed}" for seed, _, _ in futures]
     directory = os.environ.get("SEG2VID_SCREENSHOT_DIR", str(tmp_path))
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, "page.png")

@@ -6,23 +6,22 @@ the next frames from the first frame, the label map and a latent drawn from
 the prior N(0, I).
 
 Longer videos than the model's `T` predicted frames (4 in the paper) are made
-the way the reference's iterative variant makes them (SPEC.md, "Long
-videos"): the one-hot label volume is warped with the masked forward flow of
-the frame, `warp(onehot(labels), flow_t * mask_fw_t)`, exactly like the
-frame; the next round starts from the last predicted frame and the last
-warped labels, with the same latent. The reference feeds the warped soft
+in rounds, by default the way the reference's iterative variant makes them
+(SPEC.md, "Long videos"): the one-hot label volume is warped with the masked
+forward flow of the frame, `warp(onehot(labels), flow_t * mask_fw_t)`, exactly
+like the frame; the next round starts from the last predicted frame and the
+last warped labels, with the same latent. The reference feeds the warped soft
 volume back; `Img2Vid` takes integer train ids, so the warped volume is
 turned back into ids by argmax (`warp_label_map`); where the warp reads
 mostly outside the image (less than half a pixel's worth of label mass, e.g.
 at the border the scene moves away from), the previous label is kept.
+`seg2vid_tf.models.rollout.RolloutOptions` names the departures.
 
 Randomness is stateless and keyed by a seed per row: the latent by `(seed, 0)`,
 the refine network's fill noise of round `r` by `(seed, r + 1)`, so the same
 seed gives the same video, here and in the exported signatures
 (`seg2vid_tf.serving`).
 """
-
-import math
 
 import numpy as np
 import tensorflow as tf
@@ -31,7 +30,7 @@ from seg2vid_tf import convert
 from seg2vid_tf import labels
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd
-from seg2vid_tf.ops.warp import normalized_to_pixel_flow, warp
+from seg2vid_tf.models.rollout import RolloutOptions, rollout, warp_label_map  # noqa: F401
 
 NUM_TRAIN_IDS = model_config.NUM_CLASSES  # train ids 0..18, void 19
 VOID_TRAIN_ID = NUM_TRAIN_IDS - 1
@@ -86,28 +85,6 @@ def painter_input(label_map, input_channels, cityscapes_label_map=None):
     return pix2pixhd.generator_input(ids, num_labels, edges)
 
 
-def warp_label_map(label_map, flow, keep_threshold=0.5):
-    """Warps a train-id label map like a frame: one-hot, bilinear `warp`, argmax.
-
-    Args:
-        label_map: int `[B, H, W]` train ids 0..19.
-        flow: float `[B, H, W, 2]`, the (masked) forward flow in the
-            reference's normalized units (`seg2vid_tf.ops.warp.warp`).
-        keep_threshold: Pixels whose warped one-hot mass (the sum over
-            classes, 1 inside the image, less where the warp reads outside it)
-            is below this keep their previous label.
-
-    Returns:
-        int32 `[B, H, W]`.
-    """
-    label_map = tf.cast(label_map, tf.int32)
-    volume = tf.one_hot(label_map, NUM_TRAIN_IDS, dtype=tf.float32)
-    warped = warp(volume, tf.cast(flow, tf.float32))
-    mass = tf.reduce_sum(warped, axis=-1)
-    labels = tf.argmax(warped, axis=-1, output_type=tf.int32)
-    return tf.where(mass >= keep_threshold, labels, label_map)
-
-
 def _to_channels(images, channels):
     """`[B, H, W, 3 or 1]` images -> `channels` channels (grey by luminance, or repeated)."""
     if images.shape[-1] == channels:
@@ -126,9 +103,10 @@ class Seg2Vid:
             first frame must be given.
     """
 
-    def __init__(self, video_model, painter=None):
+    def __init__(self, video_model, painter=None, rollout_options=RolloutOptions()):
         self.video_model = video_model
         self.painter = painter
+        self.rollout_options = rollout_options
         config = video_model.config
         if painter is not None:
             painter.config.check_size(config.height, config.width)
@@ -179,7 +157,10 @@ class Seg2Vid:
             raise ValueError("No label-to-image generator (stage 1) to paint the first frame: "
                              "load one (--label2image_checkpoint_dir) or give the first frame "
                              "(--first_frame).")
-        label_map = self._check_label_map(label_map)
+        return self.paint_tensor(self._check_label_map(label_map), cityscapes_label_map)
+
+    def paint_tensor(self, label_map, cityscapes_label_map=None):
+        """`paint` without the checks; traceable inside a `tf.function`."""
         inputs = painter_input(label_map, self.painter.config.input_channels,
                                cityscapes_label_map)
         image = self.painter(inputs, training=False)
@@ -192,57 +173,9 @@ class Seg2Vid:
         return seeded_normal(seeds, shape, stream=0)
 
     def rollout(self, first_frame, label_map, seeds, num_frames):
-        """The prediction rounds on tensors; traceable inside a `tf.function`.
-
-        No validation: `generate` and the serving signatures check their inputs
-        first.
-
-        Args:
-            first_frame: float32 `[B, H, W, C]` in [0, 1].
-            label_map: int32 `[B, H, W]` train ids, or None for a model without labels.
-            seeds: int `[B]`: row `i`'s latent is keyed by `(seeds[i], 0)` and
-                its fill noise of round `r` by `(seeds[i], r + 1)`.
-            num_frames: Python int >= 1, frames predicted after the first one.
-
-        Returns:
-            dict of tensors: `video` `[B, N + 1, H, W, C]`, `flow` `[B, N, H, W, 2]`
-            in pixels (dx, dy), `mask_fw`, `mask_bw` `[B, N, H, W]` and, with a
-            label map, `label_maps` `[B, N + 1, H, W]`.
-        """
-        per_round = self.video_model.config.num_predicted_frames
-        z = self.sample_latent(seeds)
-        frames, labels = [first_frame], [label_map]
-        flows, masks_fw, masks_bw = [], [], []
-        start_frame, start_labels = first_frame, label_map
-        for round_index in range(math.ceil(num_frames / per_round)):
-            noise = seeded_normal(seeds, [self.height, self.width, self.channels],
-                                  stream=round_index + 1)
-            inputs = {"video": start_frame[:, None], "noise": noise, "z": z}
-            if self.uses_labels:
-                inputs["label_map"] = start_labels
-            outputs = self.video_model(inputs, training=False)
-            take = min(per_round, num_frames - len(flows))
-            for t in range(take):
-                mask_fw = outputs["mask_fw"][:, t]
-                frames.append(outputs["frames"][:, t])
-                flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
-                masks_fw.append(mask_fw)
-                masks_bw.append(outputs["mask_bw"][:, t])
-                if start_labels is not None:
-                    labels.append(warp_label_map(
-                        start_labels, outputs["flow"][:, t] * mask_fw[..., None]))
-            start_frame = outputs["frames"][:, per_round - 1]
-            if start_labels is not None:
-                start_labels = labels[-1]
-        result = {
-            "video": tf.stack(frames, axis=1),
-            "flow": tf.stack(flows, axis=1),
-            "mask_fw": tf.stack(masks_fw, axis=1),
-            "mask_bw": tf.stack(masks_bw, axis=1),
-        }
-        if label_map is not None:
-            result["label_maps"] = tf.stack(labels, axis=1)
-        return result
+        """The prediction rounds on tensors (`seg2vid_tf.models.rollout.rollout` with this
+        pipeline's `rollout_options`); traceable inside a `tf.function`."""
+        return rollout(self, first_frame, label_map, seeds, num_frames, self.rollout_options)
 
     def generate(self, num_frames, seed, label_map=None, first_frame=None,
                  cityscapes_label_map=None):
@@ -251,7 +184,7 @@ class Seg2Vid:
         Args:
             num_frames: Frames predicted after the first one (>= 1); beyond
                 the model's `T` per round, rounds restart from the last frame
-                with the warped label map and the same latent.
+                with the warped label map (`rollout_options`).
             seed: Integer key of the latent and the fill noise, used for every
                 row, or a sequence of one integer per row. A row with seed `s`
                 is the same whatever the batch around it (and the same as the
@@ -330,7 +263,8 @@ def seeded_normal(seeds, shape, stream):
         seeds, fn_output_signature=tf.TensorSpec(shape, tf.float32))
 
 
-def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="float32"):
+def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="float32",
+                 rollout_options=RolloutOptions()):
     """Both stages from their checkpoint directories.
 
     Args:
@@ -339,6 +273,7 @@ def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="flo
             (`convert.load_label2image`); without it the first frame must be given.
         precision: The video model's precision, `"float32"` or `"mixed_bfloat16"`
             (`seg2vid_tf.models.precision`); stage 1 stays float32.
+        rollout_options: How videos longer than one round are made (`RolloutOptions`).
 
     Raises:
         FileNotFoundError: A directory without config or checkpoint (naming
@@ -350,4 +285,4 @@ def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="flo
     if label2image_checkpoint_dir:
         painter = convert.load_label2image(label2image_checkpoint_dir,
                                            flag_name="label2image_checkpoint_dir")
-    return Seg2Vid(video_model, painter)
+    return Seg2Vid(video_model, painter, rollout_options)

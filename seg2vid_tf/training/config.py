@@ -42,6 +42,8 @@ class TrainConfig:
     beta_1: float = 0.9
     beta_2: float = 0.999
     loss_weights: tuple = tuple(sorted(losses.DEFAULT_WEIGHTS.items()))
+    kld_warmup_steps: int = 0  # reference: the KL term at full weight from the first step
+    posterior_noise_warmup_steps: int = 0  # reference: full posterior sampling noise from step 0
     vgg19_weights: str = ""
     seed: int = 0
     checkpoint_every: int = 200
@@ -61,6 +63,9 @@ class TrainConfig:
                      "image_summary_every", "keep_checkpoints", "max_nonfinite_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}.")
+        for name in ("kld_warmup_steps", "posterior_noise_warmup_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}.")
         if self.learning_rate <= 0:
             raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
         if self.learning_rate_schedule not in LEARNING_RATE_SCHEDULES:
@@ -140,6 +145,13 @@ def define_flags(flag_values=None):
     define("float", "beta_2", 0.999, "Adam beta_2.")
     for key, value in losses.DEFAULT_WEIGHTS.items():
         define("float", f"weight_{key}", value, f"Weight of the {key} loss term.")
+    define("integer", "kld_warmup_steps", 0,
+           "Steps over which the KL weight rises linearly from 0 to --weight_kld (KL annealing, "
+           "against posterior collapse); 0, the reference, applies it in full from the start.")
+    define("integer", "posterior_noise_warmup_steps", 0,
+           "Steps over which the posterior sample's noise rises linearly from 0 (z = mu) to its "
+           "full scale, so that the decoder learns to read the motion latent before it is noisy; "
+           "0, the reference, samples with the full noise from the start.")
     define("string", "vgg19_weights", "", "Local VGG19 weights for the perceptual loss.")
     define("integer", "checkpoint_every", 200, "Steps between checkpoints.")
     define("integer", "summary_every", 20, "Steps between scalar summaries.")
@@ -176,7 +188,9 @@ def config_from_flags(values=None, check_weights=True):
         label_files=values.label_files, batch_size=values.batch_size, train_steps=values.train_steps,
         learning_rate=values.learning_rate, learning_rate_schedule=values.learning_rate_schedule,
         beta_1=values.beta_1, beta_2=values.beta_2,
-        loss_weights=weights, vgg19_weights=values.vgg19_weights, seed=values.seed,
+        loss_weights=weights, kld_warmup_steps=values.kld_warmup_steps,
+        posterior_noise_warmup_steps=values.posterior_noise_warmup_steps,
+        vgg19_weights=values.vgg19_weights, seed=values.seed,
         checkpoint_every=values.checkpoint_every, summary_every=values.summary_every,
         image_summary_every=values.image_summary_every, keep_checkpoints=values.keep_checkpoints,
         sync_batch_norm=values.sync_batch_norm, max_nonfinite_steps=values.max_nonfinite_steps,

@@ -181,7 +181,9 @@ class Trainer:
         local_batch = tf.cast(tf.shape(batch["video"])[0], tf.float32)
         model = self.model
         mu, logvar = model.encode_motion(batch["video"], batch.get("label_map"), training=True)
-        z = mu + tf.exp(0.5 * logvar) * batch["eps"]  # reparameterized posterior sample
+        # The reparameterized posterior sample (its noise ramped in over a warm-up, if any).
+        noise_scale = self.ramp(self.config.posterior_noise_warmup_steps)
+        z = mu + noise_scale * tf.exp(0.5 * logvar) * batch["eps"]
         inputs = model_inputs(batch)
         inputs["video"] = batch["video"][:, :1]
         inputs["z"] = z
@@ -189,9 +191,16 @@ class Trainer:
         terms = losses.img2vid_losses(batch["video"], outputs, self.perceptual, self.config.weights)
         scaled = {key: value * (1.0 if key in _SUMMED_TERMS else local_batch / global_batch)
                   for key, value in terms.items() if key != "total"}
-        weights = self.config.weights
+        weights = dict(self.config.weights,
+                       kld=self.config.weights["kld"] * self.ramp(self.config.kld_warmup_steps))
         objective = tf.add_n([weights[key] * scaled[key] for key in losses.LOSS_KEYS])
         return objective, scaled, outputs
+
+    def ramp(self, warmup):
+        """A warm-up factor at this step: linear from 0 to 1 over `warmup` steps (1 if 0)."""
+        if warmup <= 0:
+            return tf.constant(1.0)
+        return tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(warmup))
 
     def _compute_step(self, iterator):
         batch = next(iterator)

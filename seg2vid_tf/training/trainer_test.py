@@ -363,3 +363,38 @@ def test_two_workers_on_localhost_train_and_only_the_chief_keeps_checkpoints(dat
     assert tf.train.load_checkpoint(latest).get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 2
     assert os.listdir(os.path.join(workdir, "train"))  # the chief's summaries
     assert not [name for name in os.listdir(workdir) if name.startswith("workertemp")]
+
+
+def test_warmups_ramp_linearly_from_zero_and_the_reference_has_none():
+    """`Trainer.ramp(N)`, the factor of `--kld_warmup_steps` and
+    `--posterior_noise_warmup_steps`: step / N up to 1; with N = 0 (the reference) it is 1."""
+    step = tf.Variable(0, dtype=tf.int64)
+    fake = type("Fake", (), {"step": step})()
+    factors = []
+    for value in (0, 25, 100, 400):
+        step.assign(value)
+        factors.append((float(trainer.Trainer.ramp(fake, 100)), float(trainer.Trainer.ramp(fake, 0))))
+    assert factors == [(0.0, 1.0), (0.25, 1.0), (1.0, 1.0), (1.0, 1.0)]
+    for name in ("kld_warmup_steps", "posterior_noise_warmup_steps"):
+        with pytest.raises(ValueError, match=name):
+            TrainConfig(**{name: -1})
+
+
+def test_at_the_first_warm_up_step_no_kl_pull_and_the_decoder_reads_the_posterior_mean(
+        data_dir, tmp_path):
+    """At step 0 of the warm-ups the objective is the total without its KL term, and the
+    decoder gets z = mu whatever the sampled noise."""
+    weights = dict(trainer.losses.DEFAULT_WEIGHTS, vgg=0.0, kld=1000.0)
+    config = tiny_config(data_dir, kld_warmup_steps=10, posterior_noise_warmup_steps=10,
+                         loss_weights=tuple(sorted(weights.items())))
+    fit = trainer.Trainer(config, str(tmp_path / "run"))
+    batch = next(iter(trainer.train_dataset(config)))
+    objective, scaled, outputs = fit._replica_objective(batch)
+    louder = dict(batch, eps=batch["eps"] * 5.0 + 1.0)
+    np.testing.assert_allclose(fit._replica_objective(louder)[2]["frames"], outputs["frames"],
+                               atol=1e-6)
+    fit.step.assign(5)
+    assert np.abs(fit._replica_objective(louder)[2]["frames"] - outputs["frames"]).max() > 1e-4
+    without_kl = sum(weights[key] * float(scaled[key]) for key in scaled if key != "kld")
+    assert float(scaled["kld"]) > 0
+    np.testing.assert_allclose(float(objective), without_kl, rtol=1e-5)

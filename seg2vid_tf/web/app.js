@@ -6,7 +6,9 @@
 const state = {
   config: null, width: 128, height: 128, ids: null, classId: 0, tool: "brush",
   undo: [], timer: null, animation: null, frames: [], flows: [], busy: false,
+  futures: [], futureIds: null,
 };
+const MAX_FUTURES = 4;  // futures shown side by side
 const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ label map drawing
@@ -298,6 +300,7 @@ async function predict(body) {
 function setBusy(busy) {
   state.busy = busy;
   $("generate").disabled = busy;
+  $("another").disabled = busy || !state.futureIds;
   clearInterval(state.timer);
   if (busy) {
     const start = performance.now();
@@ -324,12 +327,55 @@ function animate() {
     } else if (t === 0) {
       $("flow").getContext("2d").clearRect(0, 0, $("flow").width, $("flow").height);
     }
+    state.futures.forEach((future) => {
+      future.image.src = future.frames[t % future.frames.length];
+    });
     shown += 1;
     document.body.dataset.framesShown = shown;
     t = (t + 1) % limit;
   };
   step();
   state.animation = setInterval(step, 250);
+}
+
+// One sampled future of the label map `ids` (the seg2vid_png signature): its frames as data URLs.
+async function sampleFuture(ids, seed) {
+  const png = toBase64(labelMapPng(ids, state.width, state.height));
+  const answer = await predict({signature_name: "seg2vid_png",
+                                instances: [{label_map_png_bytes: {b64: png}, seed: seed}]});
+  return answer.predictions[0].map((item) => `data:image/png;base64,${item.b64}`);
+}
+
+// Adds a future to the strip (the last MAX_FUTURES stay), each captioned with its seed.
+function addFuture(seed, frames) {
+  const figure = document.createElement("figure");
+  const image = document.createElement("img");
+  image.alt = `future with seed ${seed}`;
+  image.src = frames[0];
+  const caption = document.createElement("figcaption");
+  caption.textContent = `seed ${seed}`;
+  figure.append(image, caption);
+  $("futures").appendChild(figure);
+  state.futures.push({seed: seed, frames: frames, image: image, figure: figure});
+  while (state.futures.length > MAX_FUTURES) state.futures.shift().figure.remove();
+  document.body.dataset.futures = state.futures.length;
+}
+
+async function anotherFuture() {
+  if (state.busy || !state.futureIds) return;
+  $("error").textContent = "";
+  const seed = Math.max(...state.futures.map((future) => future.seed)) + 1;
+  setBusy(true);
+  try {
+    addFuture(seed, await sampleFuture(state.futureIds, seed));
+    $("seed").value = seed;
+    setBusy(false);
+    $("status").textContent = `${state.futures.length} futures of the same label map`;
+  } catch (error) {
+    setBusy(false);
+    $("status").textContent = "";
+    $("error").textContent = error.message;
+  }
 }
 
 async function generate() {
@@ -342,11 +388,13 @@ async function generate() {
   }
   setBusy(true);
   try {
-    const png = toBase64(labelMapPng(state.ids, state.width, state.height));
-    const answer = await predict({signature_name: "seg2vid_png",
-                                  instances: [{label_map_png_bytes: {b64: png}, seed: seed}]});
-    state.frames = answer.predictions[0].map((item) => `data:image/png;base64,${item.b64}`);
+    state.frames = await sampleFuture(state.ids, seed);
     state.flows = [];
+    // A new map (or seed) starts a new strip of futures.
+    state.futureIds = state.ids.slice();
+    state.futures.forEach((future) => future.figure.remove());
+    state.futures = [];
+    addFuture(seed, state.frames);
     $("first").src = state.frames[0];
     $("frames").max = state.frames.length;
     if (!Number($("frames").value)) $("frames").value = state.frames.length;
@@ -408,6 +456,7 @@ async function start() {
   setupPainting();
   render();
   $("generate").addEventListener("click", generate);
+  $("another").addEventListener("click", anotherFuture);
   $("upload").addEventListener("change", async () => {
     const file = $("upload").files[0];
     if (!file) return;

@@ -1,0 +1,163 @@
+"""Videos longer than one round: stage 2 iterated, the label map carried along.
+
+The model predicts `T` frames (4 in the paper) from a start frame. Longer videos
+repeat it: the next round starts from the last predicted frame and the label map
+carried to it. `RolloutOptions` chooses how; its defaults are the reference's
+iterative variant (SPEC.md, "Long videos"):
+
+* `label_warp="reference"`: each round warps the label map it started from with
+  the masked forward flow of each frame, `warp(onehot(labels), flow_t * mask_fw_t)`,
+  exactly like the frame, then argmax (`warp_label_map`). Each round resamples the
+  previous round's already resampled map, so speckles at class borders pile up.
+  `"composed"` composes the rounds' masked flows back to frame 0 and warps the first
+  label map once: the same motion, one resampling.
+* `frame_warp="reference"`: each round's frames come from the model, which warps
+  the round's start frame, itself a warped and refined frame: every round blurs
+  again. `"composed"` warps the first frame once by the flow composed back to it
+  and refines that (`Img2Vid`'s own refine step: `refine(warped * mask_fw + noise *
+  (1 - mask_fw))`).
+* `latent="carry"`: every round reads the same latent; `"resample"` draws a new one
+  per round (stateless, keyed by `(seed, RESAMPLED_LATENT_STREAM + round)`).
+* `repaint_weight=0`: the next round starts from the last predicted frame;
+  `w > 0` blends stage 1's painting of the carried label map into it,
+  `(1 - w) * predicted + w * painted`, which restores what warping blurs and
+  keeps the frame a street scene (needs stage 1).
+
+docs/long_videos.md has the curves behind the choices.
+"""
+
+import dataclasses
+import math
+
+import tensorflow as tf
+
+from seg2vid_tf.models import config as model_config
+from seg2vid_tf.ops.warp import normalized_to_pixel_flow, warp
+
+LABEL_WARPS = ("reference", "composed")
+FRAME_WARPS = ("reference", "composed")
+LATENTS = ("carry", "resample")
+RESAMPLED_LATENT_STREAM = 1_000_000  # round r >= 1 draws its latent from stream 1e6 + r
+
+
+@dataclasses.dataclass(frozen=True)
+class RolloutOptions:
+    """How rounds follow each other (module docstring); the defaults are the reference's."""
+
+    label_warp: str = "reference"
+    frame_warp: str = "reference"
+    latent: str = "carry"
+    repaint_weight: float = 0.0
+
+    def __post_init__(self):
+        if self.label_warp not in LABEL_WARPS:
+            raise ValueError(f"--label_warp must be one of {LABEL_WARPS}, got {self.label_warp!r}.")
+        if self.frame_warp not in FRAME_WARPS:
+            raise ValueError(f"--frame_warp must be one of {FRAME_WARPS}, got {self.frame_warp!r}.")
+        if self.latent not in LATENTS:
+            raise ValueError(f"--latent_per_round must be one of {LATENTS}, got {self.latent!r}.")
+        if not 0.0 <= self.repaint_weight <= 1.0:
+            raise ValueError(f"--repaint_weight must be in [0, 1], got {self.repaint_weight!r}.")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def warp_label_map(label_map, flow, keep_threshold=0.5):
+    """Warps a train-id label map like a frame: one-hot, bilinear `warp`, argmax.
+
+    Args:
+        label_map: int `[B, H, W]` train ids 0..19.
+        flow: float `[B, H, W, 2]`, the (masked) forward flow in the
+            reference's normalized units (`seg2vid_tf.ops.warp.warp`).
+        keep_threshold: Pixels whose warped one-hot mass (the sum over
+            classes, 1 inside the image, less where the warp reads outside it)
+            is below this keep their previous label.
+
+    Returns:
+        int32 `[B, H, W]`.
+    """
+    label_map = tf.cast(label_map, tf.int32)
+    volume = tf.one_hot(label_map, model_config.NUM_CLASSES, dtype=tf.float32)
+    warped = warp(volume, tf.cast(flow, tf.float32))
+    mass = tf.reduce_sum(warped, axis=-1)
+    labels = tf.argmax(warped, axis=-1, output_type=tf.int32)
+    return tf.where(mass >= keep_threshold, labels, label_map)
+
+
+def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=RolloutOptions()):
+    """The prediction rounds on tensors; traceable inside a `tf.function`.
+
+    No validation: `Seg2Vid.generate` and the serving signatures check their inputs first.
+
+    Args:
+        pipeline: The `Seg2Vid` (its video model, stage 1 for repainting, the seeded draws).
+        first_frame: float32 `[B, H, W, C]` in [0, 1].
+        label_map: int32 `[B, H, W]` train ids, or None for a model without labels.
+        seeds: int `[B]`: row `i`'s latent is keyed by `(seeds[i], 0)` and its fill noise
+            of round `r` by `(seeds[i], r + 1)`.
+        num_frames: Python int >= 1, frames predicted after the first one.
+        options: `RolloutOptions`.
+
+    Returns:
+        dict of tensors: `video` `[B, N + 1, H, W, C]`, `flow` `[B, N, H, W, 2]` in pixels
+        (dx, dy) from the start frame of each frame's round, `mask_fw`, `mask_bw`
+        `[B, N, H, W]` and, with a label map, `label_maps` `[B, N + 1, H, W]`.
+    """
+    from seg2vid_tf.models.seg2vid import seeded_normal  # pylint: disable=import-outside-toplevel
+
+    per_round = pipeline.video_model.config.num_predicted_frames
+    latent_shape = [pipeline.video_model.config.latent_rows, model_config.LATENT_ROW]
+    z = pipeline.sample_latent(seeds)
+    frames, labels = [first_frame], [label_map]
+    flows, masks_fw, masks_bw = [], [], []
+    start_frame, start_labels = first_frame, label_map
+    to_start = tf.zeros_like(first_frame[..., :2])  # composed masked flow, frame 0 -> round start
+    for round_index in range(math.ceil(num_frames / per_round)):
+        if round_index > 0 and options.latent == "resample":
+            z = seeded_normal(seeds, latent_shape, stream=RESAMPLED_LATENT_STREAM + round_index)
+        noise = seeded_normal(seeds, [pipeline.height, pipeline.width, pipeline.channels],
+                              stream=round_index + 1)
+        inputs = {"video": start_frame[:, None], "noise": noise, "z": z}
+        if pipeline.uses_labels:
+            inputs["label_map"] = start_labels
+        outputs = pipeline.video_model(inputs, training=False)
+        take = min(per_round, num_frames - len(flows))
+        round_frames = [outputs["frames"][:, t] for t in range(per_round)]
+        for t in range(take):
+            mask_fw = outputs["mask_fw"][:, t]
+            masked_flow = outputs["flow"][:, t] * mask_fw[..., None]
+            # Frame t of this round reads the round's start at p + f(p), which reads
+            # frame 0 at that point plus the flow composed so far.
+            composed = masked_flow + warp(to_start, masked_flow)
+            if options.frame_warp == "composed":
+                warped = warp(first_frame, composed)
+                round_frames[t] = tf.cast(pipeline.video_model.refine(
+                    warped * mask_fw[..., None] + noise * (1.0 - mask_fw[..., None]),
+                    training=False), tf.float32)
+            frames.append(round_frames[t])
+            flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
+            masks_fw.append(mask_fw)
+            masks_bw.append(outputs["mask_bw"][:, t])
+            if start_labels is not None:
+                labels.append(warp_label_map(label_map, composed)
+                              if options.label_warp == "composed"
+                              else warp_label_map(start_labels, masked_flow))
+            if t == per_round - 1:
+                to_start = composed
+        start_frame = round_frames[per_round - 1]
+        if start_labels is not None:
+            start_labels = labels[-1]
+            if options.repaint_weight > 0 and pipeline.painter is not None:
+                painted = pipeline.paint_tensor(start_labels)
+                start_frame = ((1.0 - options.repaint_weight) * start_frame
+                               + options.repaint_weight * painted)
+    result = {
+        "video": tf.stack(frames, axis=1),
+        "flow": tf.stack(flows, axis=1),
+        "mask_fw": tf.stack(masks_fw, axis=1),
+        "mask_bw": tf.stack(masks_bw, axis=1),
+    }
+    if label_map is not None:
+        result["label_maps"] = tf.stack(labels, axis=1)
+    return result
