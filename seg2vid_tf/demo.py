@@ -13,8 +13,10 @@
    (first-frame PSNR, FCN-score, Fréchet segmenter distance, FCN-score per
    frame of the generated videos; `seg2vid_tf.evaluation.label_maps`);
 5. writes `label_map_videos.gif` / `.mp4` (label map colours | generated
-   video | ground truth | forward flow), the report `report/report.html` (with
-   stage 2's clips from the real first frame) and `demo.json`;
+   video | ground truth | forward flow), `futures.gif` / `.mp4` (one map, four
+   sampled futures side by side), `long_video.gif` / `.mp4` (one map, 24
+   frames), the report `report/report.html` (with stage 2's clips from the real
+   first frame) and `demo.json`;
 6. exports the full pipeline for TensorFlow Serving under
    `output_dir/export/seg2vid/1` and prints the command that serves it with the
    web page.
@@ -39,7 +41,11 @@ HELD_OUT_VAL_FRACTION = 0.875  # 14 val sequences scored; 2 train ones give the 
 NUM_SHOWN = 4  # videos in the GIF grids
 REPORT_SAMPLES = 3  # prior samples per held-out clip (stage-2 generation mode)
 NUM_FUTURES = 4  # prior samples of one label map shown side by side (futures.gif)
-EXPORT_FRAMES = 4
+EXPORT_FRAMES = 24  # frames the web page gets per request (six rounds of the model's four)
+LONG_FRAMES = 24  # the long video (long_video.gif) of one held-out label map
+# Long videos: the first frame and label map warped once by the flow composed across rounds
+# instead of re-warping each round's already warped start (docs/long_videos.md).
+ROLLOUT = dict(label_warp="composed", frame_warp="composed")
 TARGETS = (
     "fcn_miou_generated >= 0.85 * fcn_miou_real",
     "frechet_segmenter_generated <= 0.5 * frechet_segmenter_class_mean",
@@ -127,6 +133,24 @@ def futures_frames(pipeline, videos, num_futures=NUM_FUTURES):
         for t in range(real.shape[0])])
 
 
+def long_video_frames(pipeline, videos, num_frames=LONG_FRAMES):
+    """Animation frames of one held-out label map's long video (from the map, seed 0).
+
+    Returns:
+        uint8 `[num_frames + 1, H, 3 * W, 3]`: label map colours | generated video | the label
+        map carried along.
+    """
+    from seg2vid_tf import labels, visualization  # pylint: disable=import-outside-toplevel
+
+    label_map = videos["label_maps"][:1, 0]
+    result = pipeline.generate(num_frames, 0, label_map=label_map)
+    colours = labels.colorize(label_map[0])
+    return np.stack([
+        np.concatenate([colours, visualization.to_uint8(result["video"][0, t]),
+                        labels.colorize(result["label_maps"][0, t])], axis=1)
+        for t in range(num_frames + 1)])
+
+
 def _write_report(report_dir, metrics, clips, label_map_gif, futures_gif):
     """The stage-2 report (per-frame charts, clip GIFs) plus the label-map section."""
     from seg2vid_tf import evaluate, report  # pylint: disable=import-outside-toplevel
@@ -182,7 +206,8 @@ def export_shipped_weights(export_base, weights_dir=None):
     weights_dir = weights_dir or demo_weights.DEFAULT_DIR
     print(f"Exporting the shipped demo weights ({weights_dir}) to {export_base}", flush=True)
     pipeline = seg2vid.Seg2Vid(demo_weights.load_shipped("img2vid", weights_dir),
-                               demo_weights.load_shipped("label2image", weights_dir))
+                               demo_weights.load_shipped("label2image", weights_dir),
+                               seg2vid.RolloutOptions(**ROLLOUT))
     export.export_saved_model(pipeline, export_base, EXPORT_FRAMES)
     return export_base
 
@@ -207,7 +232,8 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
                                       manifest=manifest)
     print(f"[2/6] Held-out synthetic scenes (seed {HELD_OUT_SEED}, never used in training)")
     data_dir = held_out_data(output_dir, manifest["recipe"]["data"], progress)
-    pipeline = seg2vid.load_seg2vid(checkpoints["img2vid"], checkpoints["label2image"])
+    pipeline = seg2vid.load_seg2vid(checkpoints["img2vid"], checkpoints["label2image"],
+                                    rollout_options=seg2vid.RolloutOptions(**ROLLOUT))
     segmenter = demo_weights.load_network("segmenter", checkpoints["segmenter"])
     model = pipeline.video_model
     # Evaluation computes no loss: no perceptual-loss weights needed.
@@ -235,6 +261,9 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
     futures_gif = os.path.join(output_dir, "futures.gif")
     if "gif" not in formats:
         visualization.write_gif(futures_gif, futures, fps=3)
+    paths["long_video"] = visualization.write_videos(
+        os.path.join(output_dir, "long_video"), long_video_frames(pipeline, videos), fps=4,
+        formats=formats)
     paths["report"] = _write_report(os.path.join(output_dir, "report"), metrics, clips, gif,
                                     futures_gif)
     print("[6/6] Exporting the full pipeline for TensorFlow Serving")

@@ -122,3 +122,16 @@ def test_several_futures_of_one_label_map_side_by_side(demo_run):
     assert min(differences) > 0.5, differences
     assert "Several futures of one label map" in (output_dir / "report" / "report.html").read_text()
     assert (output_dir / "report" / "futures.gif").is_file()
+
+
+def test_one_long_video_and_an_export_of_long_videos(demo_run):
+    """long_video.gif: label map | 24 generated frames | the label map carried along; the
+    web page's export gives 24 frames per request, made with the composed rollout."""
+    output_dir, summary = demo_run
+    frames = np.stack(imageio.mimread(output_dir / "long_video.gif"))
+    assert frames.shape[:3] == (demo.LONG_FRAMES + 1, SIZE, 3 * SIZE)
+    assert summary["videos"]["long_video"][0] == str(output_dir / "long_video.gif")
+    info = json.loads((output_dir / summary["export"] / "assets.extra"
+                       / "seg2vid_export.json").read_text())
+    assert info["num_frames"] == demo.EXPORT_FRAMES >= 24
+    assert info["rollout"]["frame_warp"] == info["rollout"]["label_warp"] == "composed"

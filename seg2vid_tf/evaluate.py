@@ -33,8 +33,8 @@ frame and the predicted frames); with `--inception_weights`, FID of the
 predicted frames (`metrics.fid.FID_PROTOCOL`). Both name their protocol in the
 output, since papers differ.
 
-**Long horizon** (`--num_frames=N` beyond the model's T, held-out sequences of at
-least N + 1 frames; `seg2vid_tf.evaluation.long_horizon`): one N-frame rollout per
+**Long horizon** (`--num_frames=N` given, beyond the model's T, held-out sequences
+of at least N + 1 frames; `seg2vid_tf.evaluation.long_horizon`): one N-frame rollout per
 held-out sequence, from its real first frame and, with
 `--label2image_checkpoint_dir`, from its label map (`long_from_label_map`): the
 `long_*_per_frame` curves (PSNR, carried label map, FCN-score, sharpness) next to
@@ -622,7 +622,8 @@ def main(argv):
                 config.model.height, config.model.width, seed=values.seed,
                 keep_first_frames=REPORT_CLIPS if values.report_dir else 0))
             metrics["segmenter"] = segmenter_source
-        if values.checkpoint_dir and values.num_frames > model.config.num_predicted_frames:
+        if (values.checkpoint_dir and values["num_frames"].present
+                and values.num_frames > model.config.num_predicted_frames):
             painter = (convert.load_label2image(values.label2image_checkpoint_dir)
                        if values.label2image_checkpoint_dir else None)
             metrics.update(long_horizon_metrics(

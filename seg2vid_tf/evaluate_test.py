@@ -270,3 +270,54 @@ def test_command_adds_the_label_map_metrics_with_a_stage_1_checkpoint(setup):
     assert missing.returncode == 1
     assert "error: No segmenter_config.json" in missing.stderr
     assert "--segmenter_checkpoint_dir" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_num_frames_adds_the_long_horizon_curves_from_both_first_frames(setup, tmp_path):
+    """`--num_frames=N` beyond one round: the long_* curves (frames 0..N) from the real first
+    frame and, with stage 1, from the label map; the report plots them and shows the videos.
+    Sequences too short for N are refused with the flag named; N equal to their length (the
+    data setting of a shared flagfile) measures nothing and says why."""
+    from seg2vid_tf.evaluation import long_horizon  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.models import segmenter  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.training import segmenter as segmenter_training  # pylint: disable=import-outside-toplevel
+
+    data_dir = str(tmp_path / "long")
+    synthetic.generate_dataset(data_dir, 2, 7, SIZE, SIZE, seed=5, val_fraction=0.5,
+                               motion_scale=0.25)
+    segmenter_dir = str(tmp_path / "segmenter")
+    segmenter_training.save_segmenter(
+        segmenter.build_segmenter(segmenter.SegmenterConfig(base_filters=4, depth=2)),
+        segmenter_dir)
+    output, report_dir = tmp_path / "long.json", tmp_path / "report"
+    command = [sys.executable, "-m", "seg2vid_tf.evaluate", f"--data_dir={data_dir}",
+               f"--height={SIZE}", f"--width={SIZE}", "--batch_size=2", "--weight_vgg=0",
+               f"--checkpoint_dir={setup['img2vid_dir']}", f"--output_json={output}",
+               f"--segmenter_checkpoint_dir={segmenter_dir}"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(
+        command + ["--num_frames=6", f"--label2image_checkpoint_dir={setup['label2image_dir']}",
+                   f"--report_dir={report_dir}", "--frame_warp=composed"],
+        capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = json.loads(output.read_text())
+    assert written["long_num_frames"] == 6 and written["long_num_videos"] == 1
+    assert written["long_rollout"]["frame_warp"] == "composed"
+    for key in long_horizon.KEYS:
+        assert len(written[key]) == 7 and len(written["long_from_label_map"][key]) == 7, key
+    assert written["long_label_miou_per_frame"][0] == 1.0
+    assert written["long_psnr_per_frame"][0] is None  # the real first frame, exact
+    assert written["long_from_label_map"]["long_psnr_per_frame"][0] < 60  # painted by stage 1
+    page = (report_dir / "report.html").read_text()
+    assert "Long videos (6 frames after the first" in page
+    for name in ("long_psnr.svg", "long_fcn_miou.svg", "long_videos.gif", "long_videos.mp4"):
+        assert (report_dir / name).stat().st_size > 500, name
+    too_long = subprocess.run(command + ["--num_frames=9"], capture_output=True, text=True,
+                              timeout=300, env=env)
+    assert too_long.returncode == 1 and "Traceback" not in too_long.stderr
+    assert "--num_frames=9 needs held-out sequences of at least 10 frames" in too_long.stderr
+    same = subprocess.run(command + ["--num_frames=7"], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert same.returncode == 0, same.stderr[-2000:]
+    assert "long_psnr_per_frame" not in json.loads(output.read_text())
+    assert "equals the held-out sequences' length" in json.loads(output.read_text())[
+        "long_horizon_note"]

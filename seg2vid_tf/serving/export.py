@@ -111,6 +111,7 @@ def export_saved_model(pipeline, export_base, num_frames, version=None):
             "channels": pipeline.channels,
             "label_mode": pipeline.video_model.config.label_mode,
             "has_label2image": pipeline.painter is not None,
+            "rollout": pipeline.rollout_options.to_dict(),
             "signatures": [name for name, _, _ in
                            signatures_lib.ServingFunctions(pipeline, num_frames).endpoints()],
             "tensorflow": tf.__version__,

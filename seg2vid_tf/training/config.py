@@ -44,6 +44,7 @@ class TrainConfig:
     loss_weights: tuple = tuple(sorted(losses.DEFAULT_WEIGHTS.items()))
     kld_warmup_steps: int = 0  # reference: the KL term at full weight from the first step
     posterior_noise_warmup_steps: int = 0  # reference: full posterior sampling noise from step 0
+    latent_warmup_delay_steps: int = 0  # both warm-ups start after this many steps
     vgg19_weights: str = ""
     seed: int = 0
     checkpoint_every: int = 200
@@ -63,7 +64,8 @@ class TrainConfig:
                      "image_summary_every", "keep_checkpoints", "max_nonfinite_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}.")
-        for name in ("kld_warmup_steps", "posterior_noise_warmup_steps"):
+        for name in ("kld_warmup_steps", "posterior_noise_warmup_steps",
+                     "latent_warmup_delay_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}.")
         if self.learning_rate <= 0:
@@ -152,6 +154,10 @@ def define_flags(flag_values=None):
            "Steps over which the posterior sample's noise rises linearly from 0 (z = mu) to its "
            "full scale, so that the decoder learns to read the motion latent before it is noisy; "
            "0, the reference, samples with the full noise from the start.")
+    define("integer", "latent_warmup_delay_steps", 0,
+           "Steps before the KL and posterior-noise warm-ups begin: until then the KL weight and "
+           "the noise are 0 (the motion encoder and decoder train as an autoencoder); 0 is the "
+           "reference.")
     define("string", "vgg19_weights", "", "Local VGG19 weights for the perceptual loss.")
     define("integer", "checkpoint_every", 200, "Steps between checkpoints.")
     define("integer", "summary_every", 20, "Steps between scalar summaries.")
@@ -190,6 +196,7 @@ def config_from_flags(values=None, check_weights=True):
         beta_1=values.beta_1, beta_2=values.beta_2,
         loss_weights=weights, kld_warmup_steps=values.kld_warmup_steps,
         posterior_noise_warmup_steps=values.posterior_noise_warmup_steps,
+        latent_warmup_delay_steps=values.latent_warmup_delay_steps,
         vgg19_weights=values.vgg19_weights, seed=values.seed,
         checkpoint_every=values.checkpoint_every, summary_every=values.summary_every,
         image_summary_every=values.image_summary_every, keep_checkpoints=values.keep_checkpoints,

@@ -197,10 +197,12 @@ class Trainer:
         return objective, scaled, outputs
 
     def ramp(self, warmup):
-        """A warm-up factor at this step: linear from 0 to 1 over `warmup` steps (1 if 0)."""
+        """A warm-up factor at this step: 0 for `latent_warmup_delay_steps`, then linear to 1
+        over `warmup` steps (a step function at the delay when `warmup` is 0)."""
+        since = tf.cast(self.step, tf.float32) - float(self.config.latent_warmup_delay_steps)
         if warmup <= 0:
-            return tf.constant(1.0)
-        return tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(warmup))
+            return tf.where(since >= 0.0, 1.0, 0.0)
+        return tf.clip_by_value(since / float(warmup), 0.0, 1.0)
 
     def _compute_step(self, iterator):
         batch = next(iterator)

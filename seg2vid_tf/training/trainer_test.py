@@ -367,15 +367,21 @@ def test_two_workers_on_localhost_train_and_only_the_chief_keeps_checkpoints(dat
 
 def test_warmups_ramp_linearly_from_zero_and_the_reference_has_none():
     """`Trainer.ramp(N)`, the factor of `--kld_warmup_steps` and
-    `--posterior_noise_warmup_steps`: step / N up to 1; with N = 0 (the reference) it is 1."""
+    `--posterior_noise_warmup_steps`: step / N up to 1; with N = 0 (the reference) it is 1;
+    `--latent_warmup_delay_steps=D` holds it at 0 for D steps first."""
     step = tf.Variable(0, dtype=tf.int64)
-    fake = type("Fake", (), {"step": step})()
+    fake = type("Fake", (), {"step": step, "config": TrainConfig()})()
+    delayed = type("Fake", (), {"step": step,
+                                "config": TrainConfig(latent_warmup_delay_steps=50)})()
     factors = []
     for value in (0, 25, 100, 400):
         step.assign(value)
-        factors.append((float(trainer.Trainer.ramp(fake, 100)), float(trainer.Trainer.ramp(fake, 0))))
-    assert factors == [(0.0, 1.0), (0.25, 1.0), (1.0, 1.0), (1.0, 1.0)]
-    for name in ("kld_warmup_steps", "posterior_noise_warmup_steps"):
+        factors.append((float(trainer.Trainer.ramp(fake, 100)), float(trainer.Trainer.ramp(fake, 0)),
+                        float(trainer.Trainer.ramp(delayed, 100)),
+                        float(trainer.Trainer.ramp(delayed, 0))))
+    assert factors == [(0.0, 1.0, 0.0, 0.0), (0.25, 1.0, 0.0, 0.0), (1.0, 1.0, 0.5, 1.0),
+                       (1.0, 1.0, 1.0, 1.0)]
+    for name in ("kld_warmup_steps", "posterior_noise_warmup_steps", "latent_warmup_delay_steps"):
         with pytest.raises(ValueError, match=name):
             TrainConfig(**{name: -1})
 

@@ -1,0 +1,116 @@
+"""Rounds of long videos: the reference's chaining and the composed departures."""
+
+import types
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seg2vid_tf.models import rollout as rollout_lib
+from seg2vid_tf.models import seg2vid
+from seg2vid_tf.ops.warp import pixel_to_normalized_flow, warp
+
+H, W, T = 16, 40, 4
+STEP = 0.375  # px per frame to the right: a round ends at 1.5 px, two rounds at 3 px
+
+
+class _HalfPixelModel:
+    """A stand-in img2vid: every frame of a round moves the start 0.375 px per frame to the
+    right (masks 1), frames = warped start; its refine step is the identity."""
+
+    def __init__(self):
+        self.config = types.SimpleNamespace(
+            num_predicted_frames=T, latent_rows=1, height=H, width=W, channels=3,
+            has_labels=True)
+        self.latents = []
+
+    def __call__(self, inputs, training=False):
+        del training
+        self.latents.append(inputs["z"].numpy())
+        start = inputs["video"][:, 0]
+        batch = start.shape[0]
+        flows = []
+        for t in range(T):
+            pixel = np.zeros((batch, H, W, 2), np.float32)
+            pixel[..., 1] = STEP * (t + 1)  # (dy, dx)
+            flows.append(pixel_to_normalized_flow(pixel))
+        flow = tf.stack(flows, axis=1)
+        frames = tf.stack([warp(start, flow[:, t]) for t in range(T)], axis=1)
+        ones = tf.ones((batch, T, H, W))
+        return {"frames": frames, "flow": flow, "flow_back": -flow, "mask_fw": ones,
+                "mask_bw": ones}
+
+    def refine(self, images, training=False):
+        del training
+        return images
+
+
+def _scene():
+    rng = np.random.default_rng(3)
+    labels = np.zeros((1, H, W), np.int32)
+    labels[:, :, 10:14] = 13  # a car 4 px wide
+    labels[:, :, 24:25] = 5   # a pole 1 px wide: half-pixel steps smear it first
+    frame = rng.uniform(0.0, 1.0, (1, H, W, 3)).astype(np.float32)
+    return tf.constant(frame), tf.constant(labels)
+
+
+def _roll(options, num_frames=2 * T):
+    model = _HalfPixelModel()
+    pipeline = seg2vid.Seg2Vid(model, rollout_options=options)
+    frame, labels = _scene()
+    result = rollout_lib.rollout(pipeline, frame, labels, tf.constant([7], tf.int64), num_frames,
+                                 options)
+    return result, frame.numpy(), labels.numpy(), model
+
+
+def test_composed_warps_move_the_first_frame_and_map_once_by_the_whole_motion():
+    """After two rounds of 1.5 px the content has moved 3 px: composed, the first frame and
+    map shifted by exactly 3 px (one resampling at an integer shift); chained as in the
+    reference, two half-pixel resamplings blur the frame and smear the 1-px pole."""
+    composed, frame, labels, _ = _roll(rollout_lib.RolloutOptions(label_warp="composed",
+                                                                  frame_warp="composed"))
+    reference, _, _, _ = _roll(rollout_lib.RolloutOptions())
+    shifted_frame = frame[0, :, :-3]  # content moved right: output x reads input x - 3
+    shifted_labels = labels[0, :, :-3]
+    np.testing.assert_allclose(composed["video"][0, -1, :, 3:], shifted_frame, atol=1e-5)
+    np.testing.assert_array_equal(composed["label_maps"][0, -1, :, 3:], shifted_labels)
+    assert np.abs(reference["video"][0, -1, :, 3:] - shifted_frame).mean() > 0.05
+    assert not np.array_equal(reference["label_maps"][0, -1, :, 3:], shifted_labels)
+    # Within the first round both are the model's own frames.
+    np.testing.assert_allclose(composed["video"][0, :T + 1], reference["video"][0, :T + 1],
+                               atol=1e-5)
+
+
+def test_the_latent_is_carried_or_resampled_per_round():
+    _, _, _, carried = _roll(rollout_lib.RolloutOptions(), num_frames=3 * T)
+    _, _, _, resampled = _roll(rollout_lib.RolloutOptions(latent="resample"), num_frames=3 * T)
+    assert all(np.array_equal(z, carried.latents[0]) for z in carried.latents)
+    np.testing.assert_array_equal(resampled.latents[0], carried.latents[0])
+    assert not np.array_equal(resampled.latents[1], resampled.latents[0])
+    assert not np.array_equal(resampled.latents[2], resampled.latents[1])
+
+
+def test_repainting_blends_stage_one_into_each_next_start_frame():
+    """With `repaint_weight=w` round 2 starts from `(1 - w) * last frame + w * painted`."""
+    model = _HalfPixelModel()
+    painted = np.full((1, H, W, 3), 0.25, np.float32)
+    options = rollout_lib.RolloutOptions(repaint_weight=0.5)
+    pipeline = seg2vid.Seg2Vid(model, rollout_options=options)
+    pipeline.painter = object()  # stage 1 present; its painting is stubbed below
+    pipeline.paint_tensor = lambda label_map: tf.constant(painted)
+    frame, labels = _scene()
+    result = rollout_lib.rollout(pipeline, frame, labels, tf.constant([7], tf.int64), T + 1,
+                                 options)
+    start = 0.5 * result["video"][:, T] + 0.5 * painted
+    expected = warp(tf.constant(start), pixel_to_normalized_flow(
+        np.stack([np.zeros((1, H, W)), np.full((1, H, W), STEP)], -1).astype(np.float32)))
+    np.testing.assert_allclose(result["video"][:, T + 1], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("field, value, flag", [("label_warp", "x", "--label_warp"),
+                                                ("frame_warp", "x", "--frame_warp"),
+                                                ("latent", "x", "--latent_per_round"),
+                                                ("repaint_weight", 1.5, "--repaint_weight")])
+def test_bad_options_name_their_flag(field, value, flag):
+    with pytest.raises(ValueError, match=flag):
+        rollout_lib.RolloutOptions(**{field: value})
