@@ -370,9 +370,10 @@ def test_warmups_ramp_linearly_from_zero_and_the_reference_has_none():
     `--posterior_noise_warmup_steps`: step / N up to 1; with N = 0 (the reference) it is 1;
     `--latent_warmup_delay_steps=D` holds it at 0 for D steps first."""
     step = tf.Variable(0, dtype=tf.int64)
-    fake = type("Fake", (), {"step": step, "config": TrainConfig()})()
-    delayed = type("Fake", (), {"step": step,
-                                "config": TrainConfig(latent_warmup_delay_steps=50)})()
+    no_vgg = (("vgg", 0.0),)
+    fake = type("Fake", (), {"step": step, "config": TrainConfig(loss_weights=no_vgg)})()
+    delayed = type("Fake", (), {"step": step, "config": TrainConfig(
+        loss_weights=no_vgg, latent_warmup_delay_steps=50)})()
     factors = []
     for value in (0, 25, 100, 400):
         step.assign(value)
@@ -383,7 +384,7 @@ def test_warmups_ramp_linearly_from_zero_and_the_reference_has_none():
                        (1.0, 1.0, 1.0, 1.0)]
     for name in ("kld_warmup_steps", "posterior_noise_warmup_steps", "latent_warmup_delay_steps"):
         with pytest.raises(ValueError, match=name):
-            TrainConfig(**{name: -1})
+            TrainConfig(loss_weights=(("vgg", 0.0),), **{name: -1})
 
 
 def test_at_the_first_warm_up_step_no_kl_pull_and_the_decoder_reads_the_posterior_mean(
