@@ -112,6 +112,7 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
     frames, labels = [first_frame], [label_map]
     flows, masks_fw, masks_bw = [], [], []
     start_frame, start_labels = first_frame, label_map
+    composes = "composed" in (options.frame_warp, options.label_warp)
     to_start = tf.zeros_like(first_frame[..., :2])  # composed masked flow, frame 0 -> round start
     for round_index in range(math.ceil(num_frames / per_round)):
         if round_index > 0 and options.latent == "resample":
@@ -129,7 +130,8 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
             masked_flow = outputs["flow"][:, t] * mask_fw[..., None]
             # Frame t of this round reads the round's start at p + f(p), which reads
             # frame 0 at that point plus the flow composed so far.
-            composed = masked_flow + warp(to_start, masked_flow)
+            if composes:
+                composed = masked_flow + warp(to_start, masked_flow)
             if options.frame_warp == "composed":
                 warped = warp(first_frame, composed)
                 round_frames[t] = tf.cast(pipeline.video_model.refine(
@@ -143,7 +145,7 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
                 labels.append(warp_label_map(label_map, composed)
                               if options.label_warp == "composed"
                               else warp_label_map(start_labels, masked_flow))
-            if t == per_round - 1:
+            if composes and t == per_round - 1:
                 to_start = composed
         start_frame = round_frames[per_round - 1]
         if start_labels is not None:
