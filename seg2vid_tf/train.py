@@ -3,7 +3,9 @@
 
 A thin entry point: flags -> `TrainConfig` -> `train_and_evaluate(config, workdir)`.
 Flags given after `--flagfile` override it. Interrupt with Ctrl-C (or SIGTERM):
-a checkpoint is written, and the same command resumes.
+a checkpoint is written, and the same command resumes (from the previous
+checkpoint if the latest is damaged; `error: ...` and exit status 1 if none
+of them can be read).
 """
 
 import json
@@ -20,9 +22,13 @@ def main(argv):
     for name in ("data_dir", "model_dir"):
         if not getattr(values, name):
             raise app.UsageError(f"--{name} is required.")
-    from seg2vid_tf.training import trainer  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.training import checkpoints, trainer  # pylint: disable=import-outside-toplevel
 
-    result = trainer.train_and_evaluate(config_lib.config_from_flags(), values.model_dir)
+    try:
+        result = trainer.train_and_evaluate(config_lib.config_from_flags(), values.model_dir)
+    except checkpoints.UnusableCheckpointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(json.dumps(result, indent=2, sort_keys=True))
     return 0
 

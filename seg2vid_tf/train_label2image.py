@@ -15,7 +15,7 @@ import sys
 
 from absl import app, flags
 
-from seg2vid_tf.training import label2image
+from seg2vid_tf.training import checkpoints, label2image
 
 
 def main(argv):
@@ -28,7 +28,11 @@ def main(argv):
         config = label2image.config_from_flags(values)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
-    terms = label2image.train(config, values.model_dir)
+    try:
+        terms = label2image.train(config, values.model_dir)
+    except checkpoints.UnusableCheckpointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(json.dumps({"model_dir": values.model_dir, "losses": terms}, indent=2, sort_keys=True))
     return 0
 

@@ -59,7 +59,7 @@ from seg2vid_tf.layers.normalization import NORM_TYPES
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.models.seg2vid import painter_input
-from seg2vid_tf.training import loop
+from seg2vid_tf.training import checkpoints, loop
 from seg2vid_tf.training.trainer import make_strategy
 
 NUM_LABELS = model_config.NUM_CLASSES  # train ids 0..18 and void 19
@@ -392,9 +392,8 @@ class Label2ImageTrainer(loop.CheckpointedRun):
         if self.strategy.num_replicas_in_sync == 1:
             # Distributed iterators are not checkpointable in TF 2.21 (see trainer.py).
             state["iterator"] = self.iterator
-        self.checkpoint = tf.train.Checkpoint(**state)
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, workdir, max_to_keep=config.keep_checkpoints)
+        self.checkpoint = checkpoints.AtomicCheckpoint(**state)
+        self.manager = checkpoints.make_manager(self.checkpoint, workdir, config.keep_checkpoints)
         os.makedirs(workdir, exist_ok=True)
         config_path = os.path.join(workdir, convert.LABEL2IMAGE_CONFIG_FILENAME)
         with open(config_path, "w", encoding="utf-8") as handle:

@@ -14,6 +14,8 @@ import tensorflow as tf
 from absl import logging
 from tqdm import tqdm
 
+from seg2vid_tf.training import checkpoints
+
 
 class NonFiniteLossError(RuntimeError):
     """Training produced non-finite losses too many steps in a row."""
@@ -32,18 +34,27 @@ def write_sample_grid(writer, workdir, step, grid):
 
 
 class CheckpointedRun:
-    """`restore` and `save` for a trainer with `checkpoint`, `manager` and `step`."""
+    """`restore` and `save` for a trainer with `checkpoint` (a
+    `checkpoints.AtomicCheckpoint`), `manager` (from `checkpoints.make_manager`),
+    `workdir` and `step`."""
 
     def restore(self):
-        """Restores the latest checkpoint of `workdir`, if any; returns its path."""
-        latest = self.manager.latest_checkpoint
+        """Restores the newest usable checkpoint of `workdir`, if any; returns its path.
+
+        A damaged checkpoint is skipped for the previous one, with a warning
+        (`checkpoints.restore_latest`).
+
+        Raises:
+            checkpoints.UnusableCheckpointError: `workdir` holds checkpoints but
+                none of them can be read.
+        """
+        latest = checkpoints.restore_latest(self.checkpoint, self.workdir)
         if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
             logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
         return latest
 
     def save(self):
-        """Writes a checkpoint numbered by the current step; returns its path."""
+        """Writes a checkpoint numbered by the current step (atomically); returns its path."""
         return self.manager.save(checkpoint_number=int(self.step.numpy()))
 
 

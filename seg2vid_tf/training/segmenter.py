@@ -27,7 +27,7 @@ import tensorflow as tf
 from seg2vid_tf import convert, labels
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
-from seg2vid_tf.training import label2image, loop
+from seg2vid_tf.training import checkpoints, label2image, loop
 
 SEGMENTER_CONFIG_FILENAME = "segmenter_config.json"
 
@@ -92,8 +92,7 @@ def load_segmenter(model_dir, flag_name="segmenter_checkpoint_dir"):
 def save_segmenter(model, model_dir):
     """Writes `model` as a checkpoint plus its config JSON; returns the checkpoint prefix."""
     save_config(model.config, model_dir)
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), model_dir,
-                                         max_to_keep=1)
+    manager = checkpoints.make_manager(checkpoints.AtomicCheckpoint(model=model), model_dir, 1)
     return manager.save()
 
 
@@ -120,10 +119,9 @@ class SegmenterTrainer(loop.CheckpointedRun):
         self.optimizer.build(self.model.trainable_variables)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.iterator = iter(label2image.image_dataset(config))
-        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
-                                              step=self.step, iterator=self.iterator)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, workdir,
-                                                  max_to_keep=config.keep_checkpoints)
+        self.checkpoint = checkpoints.AtomicCheckpoint(
+            model=self.model, optimizer=self.optimizer, step=self.step, iterator=self.iterator)
+        self.manager = checkpoints.make_manager(self.checkpoint, workdir, config.keep_checkpoints)
         save_config(config.network_config, workdir)
         self._step = tf.function(self._train_step)
 

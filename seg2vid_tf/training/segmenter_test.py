@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import segmenter as segmenter_lib
-from seg2vid_tf.training import segmenter
+from seg2vid_tf.training import checkpoints, segmenter
 
 SIZE = 64
 
@@ -69,6 +69,32 @@ def test_resumes_at_the_saved_step(data_dir, tmp_path):
     resumed = segmenter.SegmenterTrainer(tiny_config(data_dir, train_steps=5), str(tmp_path))
     assert resumed.restore() is not None
     assert int(resumed.step.numpy()) == 3
+
+
+def test_resume_skips_a_truncated_latest_checkpoint_and_stops_when_none_is_usable(
+        data_dir, tmp_path):
+    """A cut-short data shard of the latest checkpoint: the previous one, exactly."""
+    workdir = str(tmp_path)
+    config = tiny_config(data_dir, train_steps=2, checkpoint_every=1)
+    segmenter.train(config, workdir, progress=False)
+    weights = {}
+    for number in (1, 2):
+        reference = segmenter.SegmenterTrainer(config, workdir)
+        reference.checkpoint.restore(os.path.join(workdir, f"ckpt-{number}"))
+        weights[number] = [variable.numpy() for variable in reference.model.trainable_variables]
+    assert any(not np.array_equal(a, b) for a, b in zip(weights[1], weights[2]))
+    data_file = os.path.join(workdir, "ckpt-2.data-00000-of-00001")
+    with open(data_file, "r+b") as handle:
+        handle.truncate(os.path.getsize(data_file) - 100)
+    resumed = segmenter.SegmenterTrainer(tiny_config(data_dir, train_steps=4), workdir)
+    assert resumed.restore() == os.path.join(workdir, "ckpt-1")
+    assert int(resumed.step.numpy()) == 1
+    for expected, variable in zip(weights[1], resumed.model.trainable_variables):
+        np.testing.assert_array_equal(variable.numpy(), expected)
+    with open(os.path.join(workdir, "ckpt-1.index"), "r+b") as handle:
+        handle.truncate(10)
+    with pytest.raises(checkpoints.UnusableCheckpointError, match="--model_dir"):
+        segmenter.train(config, workdir, progress=False)
 
 
 def test_missing_directory_names_the_flag(tmp_path):

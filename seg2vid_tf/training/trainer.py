@@ -22,6 +22,8 @@
   `max_nonfinite_steps` in a row training stops with a clear error.
 * `tf.train.CheckpointManager` keeps model, optimizer, step and the data
   iterator; a run resumes where it stopped, and SIGTERM/SIGINT save first.
+  Checkpoints are written atomically, and a damaged latest checkpoint is
+  skipped for the previous one (`checkpoints`).
 """
 
 import json
@@ -31,7 +33,6 @@ import shutil
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 import keras
 
@@ -41,7 +42,7 @@ from seg2vid_tf.layers.batch_norm import set_synchronized
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import precision
 from seg2vid_tf.models.img2vid import Img2Vid
-from seg2vid_tf.training import loop, summaries
+from seg2vid_tf.training import checkpoints, loop, summaries
 from seg2vid_tf.training.loop import NonFiniteLossError  # noqa: F401  (public here too)
 
 # Terms averaged over the batch (scaled by local/global batch); the others are sums.
@@ -131,8 +132,12 @@ def model_inputs(batch):
     return inputs
 
 
-class Trainer:
-    """Owns the model, optimizer, checkpoints and the two step functions."""
+class Trainer(loop.CheckpointedRun):
+    """Owns the model, optimizer, checkpoints and the two step functions.
+
+    `restore` (every worker) reads the chief's checkpoints in `workdir`; `save`
+    (every worker must call it) writes to `write_dir` (see `loop.CheckpointedRun`).
+    """
 
     def __init__(self, config, workdir, strategy=None):
         self.config = config
@@ -165,9 +170,9 @@ class Trainer:
             # Distributed iterators are not checkpointable in TF 2.21: with several replicas a
             # resumed run restarts the (seeded) data order instead.
             state["iterator"] = self.iterator
-        self.checkpoint = tf.train.Checkpoint(**state)
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, self.write_dir, max_to_keep=config.keep_checkpoints)
+        self.checkpoint = checkpoints.AtomicCheckpoint(**state)
+        self.manager = checkpoints.make_manager(self.checkpoint, self.write_dir,
+                                                config.keep_checkpoints)
         os.makedirs(self.write_dir, exist_ok=True)
         with open(os.path.join(self.write_dir, convert.CONFIG_FILENAME), "w",
                   encoding="utf-8") as handle:
@@ -240,18 +245,6 @@ class Trainer:
         return terms, finite
 
     # ------------------------------------------------------------------ loop
-    def restore(self):
-        """Restores the chief's latest checkpoint (every worker); returns its path or None."""
-        latest = tf.train.latest_checkpoint(self.workdir)
-        if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
-            logging.info("Resumed from %s at step %d.", latest, int(self.step.numpy()))
-        return latest
-
-    def save(self):
-        """Writes a checkpoint at the current step (every worker must call it)."""
-        return self.manager.save(checkpoint_number=int(self.step.numpy()))
-
     def remove_worker_files(self):
         """Deletes a non-chief worker's temporary folder (nothing on the chief)."""
         if not self.is_chief:
