@@ -16,7 +16,8 @@ Command line (writes a TensorFlow checkpoint that loads at any valid size):
 generator for stage 1 into `DIR/label2image` (`load_label2image`).
 
 The reference file may be a `.npz` of arrays or the authors' `.pth`/`.pth.tar`
-(read with `torch.load(..., weights_only=True)` when PyTorch is installed).
+(zip or legacy PyTorch layout), read weights-only without PyTorch by
+`seg2vid_tf.torch_checkpoint`.
 """
 
 import json
@@ -28,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
+from seg2vid_tf import torch_checkpoint
 from seg2vid_tf.models import config as config_lib
 from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.models import precision as precision_lib
@@ -62,8 +64,9 @@ def load_reference_state_dict(path, flag_name="reference"):
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ImportError: A PyTorch file was given but PyTorch is not installed.
-        ConversionError: The file holds no recognizable state_dict.
+        ConversionError: The file holds no recognizable state_dict, or its
+            pickle names a global beyond weights (naming the file and the global;
+            nothing in it is run).
     """
     if not path or not os.path.isfile(path):
         raise FileNotFoundError(f"Reference weights not found: {path!r} (set --{flag_name}).")
@@ -71,23 +74,7 @@ def load_reference_state_dict(path, flag_name="reference"):
         with np.load(path, allow_pickle=False) as archive:
             state = {name: archive[name] for name in archive.files}
     elif path.endswith((".pth", ".pth.tar", ".pt", ".tar")):
-        try:
-            import torch  # pylint: disable=import-outside-toplevel
-        except ImportError as error:
-            raise ImportError(
-                f"{path} is a PyTorch checkpoint and reading it needs PyTorch "
-                "(`pip install torch`, CPU build is enough). Alternatively convert it to .npz "
-                "on a machine with PyTorch: np.savez(out, **{k: v.numpy() for k, v in "
-                "state_dict.items()}).") from error
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-        for key in ("state_dict", "model", "model_state_dict"):
-            if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
-                loaded = loaded[key]
-                break
-        if not isinstance(loaded, dict):
-            raise ConversionError(f"{path}: expected a state_dict, found {type(loaded).__name__}.")
-        state = {name: value.detach().cpu().numpy() for name, value in loaded.items()
-                 if hasattr(value, "detach")}
+        state = _read_torch_state_dict(path, flag_name)
     else:
         raise ConversionError(
             f"{path}: unknown reference format; expected .npz, .pth, .pth.tar or .pt (--{flag_name}).")
@@ -96,6 +83,27 @@ def load_reference_state_dict(path, flag_name="reference"):
     if not state:
         raise ConversionError(f"{path}: no tensors found (--{flag_name}).")
     return state
+
+
+def _read_torch_state_dict(path, flag_name):
+    """The arrays of a `torch.save` state_dict, read without PyTorch (weights only).
+
+    Used also where PyTorch is installed: one code path, tested without PyTorch,
+    whose allow-list does not depend on the PyTorch version (before 1.13
+    `torch.load` has no `weights_only` and would run any pickle).
+    """
+    try:
+        loaded = torch_checkpoint.load(path)
+    except torch_checkpoint.CheckpointError as error:
+        raise ConversionError(f"{error} (--{flag_name}).") from error
+    for key in ("state_dict", "model", "model_state_dict"):
+        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
+            loaded = loaded[key]
+            break
+    if not isinstance(loaded, dict):
+        raise ConversionError(f"{path}: expected a state_dict, found {type(loaded).__name__} "
+                              f"(--{flag_name}).")
+    return {name: value for name, value in loaded.items() if isinstance(value, np.ndarray)}
 
 
 # --------------------------------------------------------------------------- assignment
@@ -565,7 +573,16 @@ def load_label2image(checkpoint_dir, flag_name="label2image_checkpoint_dir"):
 def main(argv):
     """Converts a reference checkpoint into a TensorFlow checkpoint directory."""
     del argv
-    values = flags.FLAGS
+    try:
+        _convert(flags.FLAGS)
+    except (FileNotFoundError, ConversionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _convert(values):
+    """Converts `--reference` and/or `--label2image_reference` into `--output_dir`."""
     if values.reference:
         state_dict = load_reference_state_dict(values.reference, "reference")
         model = img2vid_from_reference(state_dict, height=values.height, width=values.width)
@@ -585,7 +602,6 @@ def main(argv):
         print(f"label2image ({kind}, {generator.config.input_channels} input channels, "
               f"{generator.count_params():,} parameters) -> {prefix} "
               f"(use with --label2image_checkpoint_dir={output_dir})")
-    return 0
 
 
 def _define_flags():

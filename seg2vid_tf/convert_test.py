@@ -1,6 +1,8 @@
 """The reference converter: names, strictness, file formats, checkpoints, CLI."""
 
+import collections
 import os
+import shlex
 import subprocess
 import sys
 
@@ -10,7 +12,9 @@ import tensorflow as tf
 
 from seg2vid_tf import convert
 from seg2vid_tf.models import pix2pixhd, vgg19
+from seg2vid_tf.testing import torch_files
 from seg2vid_tf.testing.reference_weights import load_manifest, reference_weights
+from seg2vid_tf.testing.torch_files import Storage, Tensor
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = os.path.join(REPO, "tests", "data", "img2vid_manifest.json")
@@ -128,18 +132,69 @@ def test_reference_file_errors(tmp_path):
         convert.load_reference_state_dict(str(odd))
 
 
-def test_pytorch_checkpoint_needs_pytorch_or_loads_with_it(tmp_path):
-    path = tmp_path / "model.pth.tar"
-    try:
-        import torch
-    except ImportError:
-        path.write_bytes(b"not read")
-        with pytest.raises(ImportError, match="needs PyTorch"):
-            convert.load_reference_state_dict(str(path))
-        return
-    torch.save({"epoch": 3, "state_dict": {"module.fc.weight": torch.ones(2, 2)}}, str(path))
-    state = convert.load_reference_state_dict(str(path))
-    np.testing.assert_array_equal(state["fc.weight"], np.ones((2, 2)))
+def tiny_generator_state():
+    config = pix2pixhd.Pix2PixHDConfig(input_channels=4, ngf=2, n_downsampling=1, n_blocks=1,
+                                       n_local_enhancers=1, n_blocks_local=1)
+    state = pix2pixhd.random_reference_state_dict(
+        pix2pixhd.build_generator(config).build_for_size(), seed=5)
+    return config, state
+
+
+def as_torch_tensors(state, prefix=""):
+    """Stand-in tensors (one float32 storage each) holding `state`'s arrays."""
+    tensors = collections.OrderedDict()
+    for name, value in state.items():
+        value = np.asarray(value, np.float32)
+        strides = tuple(int(np.prod(value.shape[i + 1:])) for i in range(value.ndim))
+        tensors[prefix + name] = Tensor(Storage(value), 0, value.shape, strides)
+    return tensors
+
+
+@pytest.mark.parametrize("layout", ["legacy", "zip"])
+def test_pytorch_checkpoints_load_without_pytorch(tmp_path, layout):
+    # The authors' files: {"epoch": ..., "state_dict": ...} with DataParallel's prefix.
+    config, state = tiny_generator_state()
+    checkpoint = {"epoch": 12, "state_dict": as_torch_tensors(state, "module.")}
+    writer = torch_files.write_legacy if layout == "legacy" else torch_files.write_zip
+    path = writer(str(tmp_path / "latest_net_G.pth.tar"), checkpoint)
+    loaded = convert.load_reference_state_dict(path)
+    assert sorted(loaded) == sorted(state)
+    for name, value in state.items():
+        assert loaded[name].dtype == np.float32 and loaded[name].shape == np.shape(value)
+        np.testing.assert_array_equal(loaded[name], value)
+    generator = convert.label2image_from_reference(loaded)
+    assert generator.config == config
+    np.testing.assert_array_equal(generator.model1_1.module_1.bias.numpy(),
+                                  state["model1_1.1.bias"])
+
+
+class WritesAFile:
+    """Unpickles as `os.system("touch <path>")`."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.system, (f"touch {shlex.quote(self.path)}",)
+
+
+def test_malicious_pytorch_checkpoint_is_refused_and_not_run(tmp_path):
+    marker = str(tmp_path / "pwned")
+    checkpoint = {"state_dict": as_torch_tensors({"fc.weight": np.ones((2, 2))}),
+                  "hook": WritesAFile(marker)}
+    path = torch_files.write_legacy(str(tmp_path / "evil.pth.tar"), checkpoint)
+    with pytest.raises(convert.ConversionError) as caught:
+        convert.load_reference_state_dict(path, "label2image_reference")
+    message = str(caught.value)
+    assert path in message and f"{os.system.__module__}.system" in message
+    assert "--label2image_reference" in message
+    assert not os.path.exists(marker)
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.convert", f"--label2image_reference={path}",
+         f"--output_dir={tmp_path / 'out'}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1 and f"error: {path}: refusing to load" in result.stderr
+    assert "Traceback" not in result.stderr and not os.path.exists(marker)
 
 
 def test_vgg19_from_img2vid_or_torchvision_names(state_dict):

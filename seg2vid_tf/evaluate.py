@@ -634,6 +634,13 @@ def main(argv):
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except tf.errors.OpError as error:
+        # A corrupt file of the evaluation split: name it (the decoders do not).
+        named = registry.explain_data_error(error, config, splits=("val",))
+        if named is None:
+            raise
+        print(f"error: {named}", file=sys.stderr)
+        return 1
     first_frames = metrics.pop("_first_frames", None)
     long_videos = metrics.pop("_videos", None)
     if values.output_json:

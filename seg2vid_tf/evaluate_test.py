@@ -1,7 +1,9 @@
 """Evaluation: the flow error compares like with like; both modes, baselines, FVD/FID, report."""
 
+import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -14,6 +16,7 @@ from seg2vid_tf.evaluation import diversity
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.ops.warp import pixel_to_normalized_flow
 from seg2vid_tf.serving import export
+from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.frechet_reference import closed_form_frechet
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
 from seg2vid_tf.training.config import TrainConfig
@@ -225,6 +228,25 @@ def test_command_writes_json_and_report(setup, in_process):
                     "clip1_generation.gif", "clip1_reconstruction.gif"]
     assert all((report_dir / name).stat().st_size > 1000 for name in gifs)
 
+
+
+def test_command_names_a_corrupt_file_of_the_evaluation_split(setup, tmp_path):
+    data_dir = str(tmp_path / "data")
+    shutil.copytree(setup["config"].data_dir, data_dir)
+    frame = sorted(glob.glob(os.path.join(data_dir, "leftImg8bit_sequence", "val", "*",
+                                          "*.png")))[2]
+    corrupt_files.corrupt_png_data(frame)  # Only the decoder notices: "Invalid PNG data".
+    result = subprocess.run(
+        [sys.executable, "-m", "seg2vid_tf.evaluate", "--dataset=synthetic",
+         f"--data_dir={data_dir}", f"--checkpoint_dir={setup['img2vid_dir']}",
+         f"--height={SIZE}", f"--width={SIZE}", "--batch_size=2",
+         f"--output_json={tmp_path / 'metrics.json'}", "--weight_vgg=1"],
+        capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert f"error: Frame file {frame} (synthetic clip " in result.stderr, result.stderr[-3000:]
+    assert "split 'val'" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "metrics.json").exists()
 
 def test_missing_network_paths_name_their_flags(tmp_path):
     with pytest.raises(FileNotFoundError, match="--i3d_module"):

@@ -51,6 +51,9 @@ from seg2vid_tf.segmentation import frames as frames_lib
 
 LABEL_ID_SETS = ("train", "cityscapes")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# What Pillow raises for a corrupt, truncated or hostile image file (the last: a header
+# claiming more pixels than Image.MAX_IMAGE_PIXELS allows, e.g. a decompression bomb).
+_UNREADABLE_IMAGE = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -92,8 +95,9 @@ def read_label_map(path, label_ids="train", height=None, width=None, flag_name="
             mode = image.mode
             if mode in ("L", "P"):
                 ids = np.asarray(image, dtype=np.uint8)
-    except (OSError, SyntaxError) as error:
-        raise ValueError(f"{path} (--{flag_name}) is not a readable PNG: {error}") from error
+    except _UNREADABLE_IMAGE as error:
+        raise ValueError(f"{path} (--{flag_name}) is not a readable PNG ({error}); expected a "
+                         "complete 8-bit single-channel PNG of label ids.") from error
     if mode not in ("L", "P"):
         raise ValueError(
             f"{path} (--{flag_name}) has image mode {mode!r}; a label map must be an 8-bit "
@@ -136,8 +140,9 @@ def read_first_frame(path, channels, height, width, flag_name="first_frame", res
     try:
         with Image.open(path) as image:
             pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), np.uint8)
-    except (OSError, SyntaxError) as error:
-        raise ValueError(f"{path} (--{flag_name}) is not a readable image: {error}") from error
+    except _UNREADABLE_IMAGE as error:
+        raise ValueError(f"{path} (--{flag_name}) is not a readable image ({error}); expected "
+                         "a complete PNG or JPEG picture.") from error
     if pixels.shape[:2] != (height, width):
         logging.warning("First frame %s is %dx%d; resizing it to the model's %dx%d (bilinear, "
                         "--resize=%s).", path, pixels.shape[0], pixels.shape[1], height, width,

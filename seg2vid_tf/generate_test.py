@@ -2,8 +2,10 @@
 
 import logging
 import os
+import struct
 import subprocess
 import sys
+import zlib
 
 import imageio.v2 as imageio
 import numpy as np
@@ -13,6 +15,8 @@ from PIL import Image
 
 from seg2vid_tf import generate
 from seg2vid_tf.models import seg2vid
+from seg2vid_tf.segmentation import frames as frames_lib
+from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,6 +115,38 @@ def test_unusable_files_give_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="--label_map"):
         generate.read_label_map(str(tmp_path / "missing.png"))
 
+
+
+def _png_claiming_size(path, width, height):
+    """A valid-looking grey PNG whose header claims `width` x `height` pixels."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return str(path)
+
+
+def test_corrupt_and_hostile_inputs_are_named(tmp_path):
+    label = write_label_png(tmp_path / "labels.png", np.arange(64).reshape(8, 8) % 19)
+    corrupt_files.corrupt_png_data(label)
+    with pytest.raises(ValueError, match=r"labels\.png \(--label_map\) is not a readable PNG .*"
+                                         r"expected a complete 8-bit single-channel PNG"):
+        generate.read_label_map(label)
+    frame = str(tmp_path / "frame.jpg")
+    Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(frame)
+    corrupt_files.corrupt_jpeg_header(frame)
+    with pytest.raises(ValueError, match=r"frame\.jpg \(--first_frame\) is not a readable image"):
+        generate.read_first_frame(frame, 3, 8, 8)
+    # A header claiming 900 megapixels (a decompression bomb) is refused, naming the file.
+    bomb = _png_claiming_size(tmp_path / "bomb.png", 30000, 30000)
+    for read in (lambda: generate.read_label_map(bomb),
+                 lambda: generate.read_first_frame(bomb, 3, 8, 8),
+                 lambda: frames_lib.read_image(bomb, "image")):
+        with pytest.raises(ValueError, match=r"bomb\.png .*not a readable .*exceeds limit"):
+            read()
 
 # --------------------------------------------------------------------------- run
 def test_run_writes_a_gif_of_all_frames(pipeline, tmp_path):

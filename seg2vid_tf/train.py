@@ -5,7 +5,7 @@ A thin entry point: flags -> `TrainConfig` -> `train_and_evaluate(config, workdi
 Flags given after `--flagfile` override it. Interrupt with Ctrl-C (or SIGTERM):
 a checkpoint is written, and the same command resumes (from the previous
 checkpoint if the latest is damaged; `error: ...` and exit status 1 if none
-of them can be read).
+of them can be read). A corrupt or unexpected data file is `error: ...` naming it.
 """
 
 import json
@@ -22,11 +22,15 @@ def main(argv):
     for name in ("data_dir", "model_dir"):
         if not getattr(values, name):
             raise app.UsageError(f"--{name} is required.")
+    from seg2vid_tf.data import decode_errors, registry  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.training import checkpoints, trainer  # pylint: disable=import-outside-toplevel
 
+    config = config_lib.config_from_flags()
     try:
-        result = trainer.train_and_evaluate(config_lib.config_from_flags(), values.model_dir)
-    except checkpoints.UnusableCheckpointError as error:
+        # A corrupt data file: an error naming it (TensorFlow's decoders do not).
+        with registry.naming_data_errors(config):
+            result = trainer.train_and_evaluate(config, values.model_dir)
+    except (checkpoints.UnusableCheckpointError, decode_errors.DataFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, sort_keys=True))

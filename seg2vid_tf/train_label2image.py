@@ -13,9 +13,34 @@ same command resumes. The model directory then serves the pipeline directly:
 import json
 import sys
 
+import tensorflow as tf
 from absl import app, flags
 
+from seg2vid_tf.data import cityscapes, decode_errors
 from seg2vid_tf.training import checkpoints, label2image
+
+
+def explain_data_error(error, data_dir, splits=("train", "val")):
+    """The `decode_errors.DataFileError` naming the labelled frame behind `error`, or None.
+
+    Args:
+        error: An error raised while training on the labelled frames of `data_dir`.
+        data_dir: The Cityscapes-layout dataset (`--data_dir`).
+        splits: The splits the training may have read.
+
+    Returns:
+        The error naming the file, its frame and split, or None when `error`
+        is not about one of their files.
+    """
+    for split in splits:
+        try:
+            clips = cityscapes.find_clips(data_dir, split, num_frames=1)
+        except (OSError, ValueError):
+            continue
+        named = decode_errors.explain(error, clips, split=split, description="labelled frame")
+        if named is not None:
+            return named
+    return None
 
 
 def main(argv):
@@ -30,8 +55,14 @@ def main(argv):
         raise app.UsageError(str(error)) from error
     try:
         terms = label2image.train(config, values.model_dir)
-    except checkpoints.UnusableCheckpointError as error:
+    except (checkpoints.UnusableCheckpointError, decode_errors.DataFileError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except tf.errors.OpError as error:
+        named = explain_data_error(error, config.data_dir)
+        if named is None:
+            raise
+        print(f"error: {named}", file=sys.stderr)
         return 1
     print(json.dumps({"model_dir": values.model_dir, "losses": terms}, indent=2, sort_keys=True))
     return 0

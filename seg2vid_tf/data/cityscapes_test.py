@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import cityscapes, pipeline
+from seg2vid_tf.data import cityscapes, decode_errors, pipeline
+from seg2vid_tf.testing import corrupt_files
 
 HEIGHT, WIDTH = 16, 24
 
@@ -334,3 +335,30 @@ def test_flow_png_must_be_16bit(tmp_path):
     Image.fromarray(np.zeros((HEIGHT, WIDTH, 3), np.uint8)).save(path)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)16-bit.*ulm_000000_000001_flow\.png"):
         iterate(root)
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("frame", "expected a complete PNG image"),
+    ("label", "expected a complete 8-bit single-channel label PNG"),
+    ("flow", "expected a complete KITTI 16-bit 3-channel flow PNG"),
+])
+def test_corrupt_png_data_names_the_file_clip_and_split(tmp_path, kind, expected):
+    # Bytes overwritten inside the image data: only the decoder notices (``Invalid PNG
+    # data, size N``), and the frames all have the same size.
+    root = str(tmp_path)
+    build(root, "train", "ulm", 0, range(4), [0, 1], flows=True)
+    path_of = {"frame": frame_path, "label": label_path, "flow": flow_path}[kind]
+    path = corrupt_files.corrupt_png_data(path_of(root, "train", "ulm", 0, 1))
+    clips = cityscapes.find_clips(root, "train", num_frames=3)
+    dataset = cityscapes.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=2,
+                                      with_flow="auto")
+    with pytest.raises(decode_errors.DataFileError) as caught:
+        with decode_errors.naming_files(clips, split="train", description="Cityscapes clip"):
+            for _ in dataset:
+                pass
+    message = str(caught.value)
+    assert f"{kind.capitalize()} file {path} (Cityscapes clip " in message
+    assert "split 'train'" in message and expected in message
+    others = [p for p in (frame_path(root, "train", "ulm", 0, 0),
+                          label_path(root, "train", "ulm", 0, 0)) if p != path]
+    assert all(other not in message for other in others)

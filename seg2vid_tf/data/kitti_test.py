@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import kitti, pipeline
+from seg2vid_tf.data import decode_errors, kitti, pipeline
+from seg2vid_tf.testing import corrupt_files
 
 SIZES = {"000000": (20, 60), "000001": (22, 62), "000002": (20, 60)}
 
@@ -94,3 +95,17 @@ def test_broken_image_names_file_and_skip(tmp_path):
     assert counter.skipped == 1
     with pytest.raises(ValueError, match="single-frame"):
         kitti.make_dataset([pipeline.Clip(frame_paths=("a", "b"), clip_id="x")], height=8, width=8, batch_size=1)
+
+
+def test_corrupt_image_data_names_the_file(tmp_path):
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), 50, np.uint8)).save(tmp_path / f"{i:06d}_10.png")
+    bad = corrupt_files.corrupt_png_data(str(tmp_path / "000002_10.png"))
+    frames = kitti.find_frames(str(tmp_path))
+    dataset = kitti.make_dataset(frames, height=8, width=8, batch_size=2, shuffle=True, seed=1)
+    with pytest.raises(decode_errors.DataFileError) as caught:
+        with decode_errors.naming_files(frames, split="training", description="KITTI frame"):
+            for _ in dataset:
+                pass
+    assert f"Frame file {bad} (KITTI frame '000002_10', split 'training')" in str(caught.value)
+    assert "000000_10.png" not in str(caught.value)

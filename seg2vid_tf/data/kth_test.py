@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import kth, pipeline
+from seg2vid_tf.data import decode_errors, kth, pipeline
+from seg2vid_tf.testing import corrupt_files
 
 HEIGHT, WIDTH = 12, 16
 
@@ -134,6 +135,26 @@ def test_broken_frame_names_file(tmp_path):
     assert [b["clip_id"].numpy()[0] for b in ds] == []  # Both clips use 3.png.
     assert counter.skipped == 2
 
+
+
+@pytest.mark.parametrize("extension, corrupt, expected", [
+    ("png", corrupt_files.corrupt_png_data, "expected a complete PNG image"),
+    ("jpg", corrupt_files.corrupt_jpeg_header, "expected a complete JPEG image"),
+])
+def test_corrupt_frame_data_names_the_file_and_split(tmp_path, extension, corrupt, expected):
+    root = str(tmp_path)
+    folder = write_video(root, "running", "person05_running_d1",
+                         [f"{i}.{extension}" for i in range(6)])
+    path = corrupt(os.path.join(folder, f"4.{extension}"))
+    clips = kth.find_clips(root, "train")
+    dataset = kth.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=1)
+    with pytest.raises(decode_errors.DataFileError) as caught:
+        with decode_errors.naming_files(clips, split="train", description="KTH clip"):
+            for _ in dataset:
+                pass
+    message = str(caught.value)
+    assert f"Frame file {path} (KTH clip 'person05_running_d1/0', split 'train')" in message
+    assert expected in message
 
 def _hide_video_backends(monkeypatch):
     """Makes `import imageio_ffmpeg` and `import av` fail, as on a machine without them."""

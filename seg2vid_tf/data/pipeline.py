@@ -21,6 +21,13 @@ message names the file and what was expected:
 * KITTI flow PNGs (:func:`load_kitti_flow`) must be 16-bit 3-channel PNGs.
 * The frames of a clip (:func:`load_frames`) must share one size.
 
+What these checks cannot see (bytes overwritten inside a file) TensorFlow's
+decoders report without the file's name (``Invalid PNG data, size N``);
+:mod:`decode_errors` finds and names that file when the error happens
+(``decode_errors.naming_files(clips, split=...)`` around the loop), at no
+cost to the happy path, and turns both kinds of errors into a
+:class:`DataFileError` (a ``ValueError``).
+
 Element format of the datasets built here (batched, channels-last)::
 
     video:      float32 [B, T, H, W, C] in [0, 1]
@@ -43,9 +50,11 @@ import tensorflow as tf
 from absl import logging
 
 from seg2vid_tf import labels
+from seg2vid_tf.data.decode_errors import DataFileError
 
 __all__ = [
     "Clip",
+    "DataFileError",
     "IGNORE_ID",
     "IMAGE_EXTENSIONS",
     "NUM_CLASSES",
@@ -183,7 +192,7 @@ def check_clip_files(clips, on_error="raise", description="clip"):
 
     Raises:
         FileNotFoundError: A file is missing (with ``on_error="raise"``).
-        ValueError: A file is empty or not a regular file.
+        DataFileError: A file is empty or not a regular file (a ValueError).
     """
     check_on_error(on_error)
     cache = {}
@@ -208,7 +217,7 @@ def check_clip_files(clips, on_error="raise", description="clip"):
         if on_error == "raise":
             if why == "does not exist":
                 raise FileNotFoundError(message)
-            raise ValueError(message)
+            raise DataFileError(message)
         logging.warning("Skipping: %s", message)
         dropped.append(clip)
     if dropped:

@@ -29,15 +29,16 @@ Elements of :func:`make_dataset` (batched, channels-last)::
     flow, flow_valid                       (cityscapes layout with flows, if asked)
 """
 
+import contextlib
 import dataclasses
 
 import tensorflow as tf
 
-from seg2vid_tf.data import cityscapes, kth, ucf101
+from seg2vid_tf.data import cityscapes, decode_errors, kth, ucf101
 
 __all__ = [
-    "DATASETS", "DatasetInfo", "check_model", "check_options", "find_clips", "info",
-    "make_dataset", "reader_split",
+    "DATASETS", "DatasetInfo", "check_model", "check_options", "explain_data_error",
+    "find_clips", "info", "make_dataset", "naming_data_errors", "reader_split",
 ]
 
 
@@ -200,3 +201,65 @@ def make_dataset(config, split, *, shuffle=False, repeat=False, drop_remainder=F
         return dataset
     reader = kth if config.dataset == "kth" else ucf101
     return reader.make_dataset(clips, **options)
+
+
+_CLIP_DESCRIPTIONS = {"synthetic": "synthetic clip", "cityscapes": "Cityscapes clip",
+                      "kth": "KTH clip", "ucf101": "UCF101 clip"}
+
+
+def explain_data_error(error, config, splits=("train", "val")):
+    """The `decode_errors.DataFileError` naming the file behind a dataset error, or None.
+
+    For an error raised while iterating :func:`make_dataset` of `config` (a
+    failed file check, or a decoder failure such as ``Invalid PNG data``),
+    looks for the file among the clips of each split in turn
+    (`decode_errors.explain`: the rescan of a decoder failure decodes the
+    split's files again, the few of the reported size first).
+
+    Args:
+        error: The exception (e.g. ``tf.errors.InvalidArgumentError``).
+        config: The `TrainConfig` the datasets were made from.
+        splits: The splits the failing dataset may have read.
+
+    Returns:
+        A `DataFileError` (a ValueError) naming the file, its clip and split
+        and what was expected, or None when `error` is not about a file of
+        these splits.
+    """
+    description = _CLIP_DESCRIPTIONS.get(config.dataset, "clip")
+    for split in splits:
+        try:
+            clips = find_clips(config, split)
+        except (OSError, ValueError, RuntimeError):
+            continue  # A split that cannot be listed did not feed the failing dataset.
+        named = decode_errors.explain(error, clips, split=reader_split(config.dataset, split),
+                                      description=description)
+        if named is not None:
+            return named
+    return None
+
+
+@contextlib.contextmanager
+def naming_data_errors(config, splits=("train", "val")):
+    """Re-raises dataset file errors as a `decode_errors.DataFileError` naming the file.
+
+    Wrap whatever iterates :func:`make_dataset` of `config` (a training or an
+    evaluation run); see :func:`explain_data_error`. Other errors pass
+    unchanged.
+
+    Args:
+        config: The `TrainConfig` the datasets are made from.
+        splits: The splits the datasets read.
+
+    Raises:
+        decode_errors.DataFileError: A file of one of `splits` is corrupt or
+            not what the reader expects (a ValueError, so the command-line
+            tools print ``error: ...``).
+    """
+    try:
+        yield
+    except tf.errors.OpError as error:
+        named = explain_data_error(error, config, splits)
+        if named is None:
+            raise
+        raise named from error

@@ -1,13 +1,16 @@
 """The --dataset dispatch shared by training and evaluation."""
 
 import os
+import re
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import registry, synthetic
+from seg2vid_tf.data import decode_errors, registry, synthetic
 from seg2vid_tf.models.config import Img2VidConfig
+from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.training.config import TrainConfig
 
 NO_VGG = tuple(sorted({"vgg": 0.0}.items()))
@@ -127,3 +130,23 @@ def test_options_of_other_datasets_name_the_flag():
     with pytest.raises(ValueError, match="--label_files must be one of"):
         registry.check_options("cityscapes", label_files="labelids")
     registry.check_options("cityscapes", label_files="labelIds")
+
+
+def test_data_errors_name_the_file_and_the_reader_split(tmp_path):
+    root = str(tmp_path)
+    write_frames(root, "boxing", "person01_boxing_d1", 5, "L")  # train
+    write_frames(root, "walking", "person17_walking_d1", 5, "L")  # test
+    bad = corrupt_files.corrupt_png_data(
+        os.path.join(root, "walking", "person17_walking_d1", "frame003.png"))
+    config = config_for("kth", root, channels=1)
+    list(registry.make_dataset(config, "train"))
+    with pytest.raises(decode_errors.DataFileError,
+                       match=re.escape(f"{bad} (KTH clip 'person17_walking_d1/frame001', "
+                                       "split 'test')")):
+        with registry.naming_data_errors(config):
+            list(registry.make_dataset(config, "val"))
+    unrelated = tf.errors.InvalidArgumentError(None, None, "Incompatible shapes: [2] vs. [3]")
+    assert registry.explain_data_error(unrelated, config) is None
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+        with registry.naming_data_errors(config):
+            raise unrelated

@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from seg2vid_tf.data import synthetic
+from seg2vid_tf.data import decode_errors, registry, synthetic
+from seg2vid_tf.models.config import Img2VidConfig
+from seg2vid_tf.testing import corrupt_files
+from seg2vid_tf.training.config import TrainConfig
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 H, W, F = 64, 128, 5
@@ -582,3 +585,28 @@ def test_read_kitti_flow_errors_name_the_file(tmp_path):
         with pytest.raises(ValueError, match=what) as info:
             synthetic.read_kitti_flow(str(path))
         assert str(path) in str(info.value)
+    corrupt = tmp_path / "corrupt_flow.png"
+    corrupt.write_bytes(data)
+    corrupt_files.corrupt_png_data(str(corrupt))
+    with pytest.raises(ValueError, match=r"corrupt PNG \(CRC mismatch in chunk b'IDAT'\)") as info:
+        synthetic.read_kitti_flow(str(corrupt))
+    assert str(corrupt) in str(info.value)
+
+
+def test_corrupt_file_of_the_synthetic_dataset_is_named_with_its_split(tmp_path):
+    data_dir = str(tmp_path)
+    synthetic.generate_dataset(data_dir, 2, 5, 32, 32, seed=0, val_fraction=0.5, num_workers=1)
+    (frame,) = glob.glob(os.path.join(data_dir, "leftImg8bit_sequence", "val", "*",
+                                      "*_000001_leftImg8bit.png"))
+    corrupt_files.corrupt_png_data(frame)
+    model = Img2VidConfig(height=128, width=128, label_mode="two_path", channels=3)
+    config = TrainConfig(model=model, dataset="synthetic", data_dir=data_dir, batch_size=1,
+                         loss_weights=(("vgg", 0.0),))
+    for _ in registry.make_dataset(config, "train"):
+        pass  # The train split is intact.
+    with pytest.raises(decode_errors.DataFileError) as caught:
+        with registry.naming_data_errors(config):
+            for _ in registry.make_dataset(config, "val", with_flow="auto"):
+                pass
+    message = str(caught.value)
+    assert f"Frame file {frame} (synthetic clip " in message and "split 'val'" in message

@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import pipeline, ucf101
+from seg2vid_tf.data import decode_errors, pipeline, ucf101
+from seg2vid_tf.testing import corrupt_files
 
 HEIGHT, WIDTH = 12, 16
 VIDEOS = {
@@ -171,3 +172,21 @@ def test_avi_round_trip_through_the_real_decoder(tmp_path):
     errors = np.abs(video - expected)
     assert errors.mean(axis=(2, 3, 4)).max() <= 4.0, errors.mean(axis=(2, 3, 4))
     assert errors.max() <= 24.0
+
+
+def test_corrupt_frame_data_names_the_file_and_split(tmp_path):
+    root = str(tmp_path)
+    folder = os.path.join(root, "Biking", "v_Biking_g08_c02")
+    os.makedirs(folder)
+    for i in range(6):  # Same content, so all frames have the same byte count.
+        Image.fromarray(frame(0, 0)).save(os.path.join(folder, f"frame{i + 1:04d}.png"))
+    path = corrupt_files.corrupt_png_data(os.path.join(folder, "frame0006.png"))
+    clips = ucf101.find_clips(root, "train")
+    dataset = ucf101.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=1)
+    with pytest.raises(decode_errors.DataFileError) as caught:
+        with decode_errors.naming_files(clips, split="train", description="UCF101 clip"):
+            for _ in dataset:
+                pass
+    message = str(caught.value)
+    assert f"Frame file {path} (UCF101 clip 'v_Biking_g08_c02/frame0002', split 'train')" in message
+    assert "Invalid PNG data" in message

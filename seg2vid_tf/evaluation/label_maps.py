@@ -30,6 +30,7 @@ from PIL import Image
 
 from seg2vid_tf import labels
 from seg2vid_tf.data import cityscapes
+from seg2vid_tf.data.decode_errors import DataFileError
 from seg2vid_tf.metrics import frechet, segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
 
@@ -40,24 +41,35 @@ PROTOCOL = ("FCN-score: the project's segmenter (trained on real frames) on gene
             "split of --data_dir")
 
 
+def _open_image(path, what, expected):
+    """Decodes an image file with Pillow; DataFileError naming the file if it cannot."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy()
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
+        raise DataFileError(f"{what} {path} cannot be decoded ({error}); expected "
+                            f"{expected}.") from error
+
+
 def _read_rgb(path, height, width):
-    image = Image.open(path).convert("RGB")
+    image = _open_image(path, "Frame file", "a complete PNG or JPEG image").convert("RGB")
     if image.size != (width, height):
         image = image.resize((width, height), Image.BILINEAR)
     return np.asarray(image, np.float32) / 255.0
 
 
 def _read_label(path, height, width):
-    image = Image.open(path)
+    image = _open_image(path, "Label map", "a complete 8-bit single-channel PNG of train ids")
     if image.size != (width, height):
         image = image.resize((width, height), Image.NEAREST)
     values = np.asarray(image).astype(np.int32)
     if values.ndim != 2:
-        raise ValueError(f"Label map {path} is not a single-channel image of train ids.")
+        raise DataFileError(f"Label map {path} is not a single-channel image of train ids.")
     bad = np.unique(values[(values < 0) | (values > labels.VOID_ID)])
     if bad.size:
-        raise ValueError(f"Label map {path} has values {bad.tolist()[:8]} outside the train ids "
-                         f"0..{labels.VOID_ID}.")
+        raise DataFileError(f"Label map {path} has values {bad.tolist()[:8]} outside the train "
+                            f"ids 0..{labels.VOID_ID}.")
     return values
 
 
@@ -69,7 +81,9 @@ def labelled_sequences(data_dir, split, height, width, max_sequences=None):
         one per sequence, frames in temporal order.
 
     Raises:
-        FileNotFoundError, ValueError: From the Cityscapes reader, or a bad label file.
+        FileNotFoundError, ValueError: From the Cityscapes reader.
+        DataFileError: A frame or label file cannot be decoded or is not a label
+            map of train ids (a ValueError naming the file, sequence and split).
     """
     grouped = collections.OrderedDict()
     for clip in cityscapes.find_clips(data_dir, split, num_frames=1):
@@ -77,9 +91,13 @@ def labelled_sequences(data_dir, split, height, width, max_sequences=None):
         key = stem.rsplit("_", 2)[0]  # <city>_<seq>
         grouped.setdefault(key, []).append(clip)
     sequences = []
-    for clips in list(grouped.values())[:max_sequences]:
-        frames = np.stack([_read_rgb(c.frame_paths[0], height, width) for c in clips])
-        maps = np.stack([_read_label(c.label_path, height, width) for c in clips])
+    for key, clips in list(grouped.items())[:max_sequences]:
+        try:
+            frames = np.stack([_read_rgb(c.frame_paths[0], height, width) for c in clips])
+            maps = np.stack([_read_label(c.label_path, height, width) for c in clips])
+        except DataFileError as error:
+            raise DataFileError(f"{str(error).rstrip('.')} (sequence {key!r}, split "
+                                f"{split!r}).") from error
         sequences.append((frames, maps))
     if not sequences:
         raise ValueError(f"No labelled frames in split {split!r} of {data_dir}.")

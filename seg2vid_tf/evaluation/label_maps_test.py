@@ -1,13 +1,16 @@
 """Label-map metrics checked with painters whose answers are known in advance."""
 
+import shutil
+
 import numpy as np
 import pytest
 
-from seg2vid_tf.data import synthetic
+from seg2vid_tf.data import decode_errors, synthetic
 from seg2vid_tf.evaluation import label_maps
 from seg2vid_tf.metrics import frechet, segmentation
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.models import segmenter as segmenter_lib
+from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
 
 FRAMES = 5
@@ -35,6 +38,19 @@ def test_sequences_group_the_frames_of_each_sequence(data_dir):
     np.testing.assert_array_equal(maps[3], np.asarray(Image.open(paths["labels"][3])))
     np.testing.assert_allclose(frames[4], np.asarray(Image.open(paths["frames"][4])) / 255.0)
 
+
+
+@pytest.mark.parametrize("kind", ["frames", "labels"])
+def test_corrupt_files_are_named_with_sequence_and_split(data_dir, tmp_path, kind):
+    copy = str(tmp_path / "data")
+    shutil.copytree(data_dir, copy)
+    path = synthetic.sequence_paths(copy, "val", "synth", 2, FRAMES)[kind][3]
+    corrupt_files.corrupt_png_data(path)
+    with pytest.raises(decode_errors.DataFileError) as caught:
+        label_maps.labelled_sequences(copy, "val", SIZE, SIZE)
+    message = str(caught.value)
+    assert path in message and "cannot be decoded" in message
+    assert "(sequence 'synth_000002', split 'val')" in message
 
 def test_class_means_are_the_per_class_average_colour(data_dir):
     means = label_maps.class_mean_colors(data_dir, SIZE, SIZE)

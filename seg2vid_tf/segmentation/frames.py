@@ -47,7 +47,7 @@ def read_image(path, flag_name="input"):
     try:
         with Image.open(path) as image:
             return np.asarray(image.convert("RGB"), np.uint8)
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
         raise ValueError(f"{path} (--{flag_name}) is not a readable image: {error}") from error
 
 
