@@ -18,9 +18,12 @@ status codes and messages (`seg2vid_tf.serving.rest`, `json_tensor`):
 
 Errors are `{"error": "..."}`: 404 for an unknown model or version, 400 for a
 bad request, an unknown signature or a malformed `/v1/` path; a bad request
-never stops the server. It binds to loopback unless `--host` says otherwise,
-refuses bodies over `--max_request_mb` (413), and serves requests concurrently
-(one thread each).
+never stops the server. It binds to loopback unless `--host` says otherwise.
+The HTTP front end (`seg2vid_tf.serving.http_server`: asyncio connections, the
+h11 parser) refuses what breaks HTTP or a limit with JSON too: 405 for methods
+other than GET/POST, 408 for a request slower than `--request_timeout_s`, 413
+for a body over `--max_request_mb`, 414/431 for oversized request lines or
+headers, 503 when saturated; requests run on `--server_threads` threads.
 
 The page at `/` (`seg2vid_tf/web/`: plain HTML, CSS and JavaScript) paints a
 label map with the 19 Cityscapes classes, starts from example maps (`/examples`,
@@ -43,6 +46,7 @@ median and p99 latency and errors.
 
 import base64
 import concurrent.futures
+import dataclasses
 import io
 import json
 import os
@@ -52,12 +56,12 @@ import time
 import urllib.error
 import urllib.request
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from absl import app, flags, logging
 
 from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.serving import export as export_lib
+from seg2vid_tf.serving import http_server
 from seg2vid_tf.serving import rest
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
@@ -168,126 +172,78 @@ class ModelRegistry:
                                          for number in sorted(self.predictors, reverse=True)]}
 
 
-def make_handler(registry, max_request_bytes, backend=None, backend_timeout=300.0):
-    """The request handler class bound to `registry` (and an optional backend URL)."""
+def make_app(registry, backend=None, backend_timeout=300.0):
+    """The application behind the HTTP front end: `app(Request) -> Response`.
 
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "seg2vid-serve/1"
-        protocol_version = "HTTP/1.1"
+    Args:
+        registry: A `ModelRegistry`.
+        backend: Optional TF Serving REST URL that `/v1/...` requests go to.
+        backend_timeout: Seconds to wait for the backend.
+    """
 
-        def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-            logging.info("%s %s", self.address_string(), format % args)
+    def forward(request):
+        """Sends the request on to the backend model server and relays its answer."""
+        outgoing = urllib.request.Request(
+            backend.rstrip("/") + request.target,
+            data=request.body if request.method == "POST" else None, method=request.method,
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(outgoing, timeout=backend_timeout) as response:
+                status, body = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, body = error.code, error.read()
+        except (urllib.error.URLError, OSError) as error:
+            raise rest.RequestError(f"The backend model server {backend} cannot be reached: "
+                                    f"{getattr(error, 'reason', error)}", status=502) from None
+        return http_server.Response(status, body)
 
-        def _send(self, status, payload):
-            text = payload if isinstance(payload, str) else json.dumps(payload)
-            body = text.encode("utf-8", "surrogateescape")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def app(request):
+        path = request.path
+        try:
+            if request.method == "GET" and path in _STATIC:
+                name, content_type = _STATIC[path]
+                with open(os.path.join(WEB_DIR, name), "rb") as handle:
+                    return http_server.Response(HTTPStatus.OK, handle.read(), content_type,
+                                                (("Cache-Control", "no-cache"),))
+            if request.method == "GET" and path == "/config":
+                return http_server.json_response(HTTPStatus.OK, registry.page_config())
+            if request.method == "GET" and path == "/examples":
+                return http_server.json_response(HTTPStatus.OK,
+                                                 {"examples": registry.examples()})
+            if backend and path.startswith("/v1/"):
+                return forward(request)
+            if not rest.API_PATH.fullmatch(path):
+                raise rest.RequestError(f"Malformed request: {request.method} {path}", status=404)
+            return http_server.json_response(
+                *rest.handle_request(registry, request.method, path, request.body))
+        except rest.RequestError as error:
+            return http_server.json_response(error.status, rest.error_response(error))
 
-        def _send_file(self, name, content_type):
-            with open(os.path.join(WEB_DIR, name), "rb") as handle:
-                body = handle.read()
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-cache")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _forward(self, method):
-            """Sends the request on to the backend model server and relays its answer."""
-            data = self._read_body() if method == "POST" else None
-            request = urllib.request.Request(backend.rstrip("/") + self.path, data=data,
-                                             method=method,
-                                             headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=backend_timeout) as response:
-                    status, body = response.status, response.read()
-            except urllib.error.HTTPError as error:
-                status, body = error.code, error.read()
-            except (urllib.error.URLError, OSError) as error:
-                raise rest.RequestError(f"The backend model server {backend} cannot be reached: "
-                                        f"{getattr(error, 'reason', error)}", status=502) from None
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _handle(self, method):
-            path = self.path.split("?", 1)[0]
-            try:
-                if method == "GET" and path in _STATIC:
-                    self._send_file(*_STATIC[path])
-                    return
-                if method == "GET" and path == "/config":
-                    self._send(HTTPStatus.OK, registry.page_config())
-                    return
-                if method == "GET" and path == "/examples":
-                    self._send(HTTPStatus.OK, {"examples": registry.examples()})
-                    return
-                if backend and path.startswith("/v1/"):
-                    self._forward(method)
-                    return
-                if not rest.API_PATH.fullmatch(path):
-                    raise rest.RequestError(f"Malformed request: {method} {path}", status=404)
-                has_body = method == "POST" or self.headers.get("Content-Length")
-                body = self._read_body() if has_body else b""
-                self._send(*rest.handle_request(registry, method, path, body))
-            except rest.RequestError as error:
-                self._send(error.status, rest.error_response(error))
-            except Exception as error:  # pylint: disable=broad-except
-                logging.exception("Request %s %s failed", method, self.path)
-                self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
-                           rest.error_response(f"{type(error).__name__}: {error}"))
-
-        def _read_body(self):
-            length = self.headers.get("Content-Length")
-            if length is None or not length.isdigit():
-                raise rest.RequestError("The request needs a Content-Length header.", status=411)
-            length = int(length)
-            if length > max_request_bytes:
-                # Read and drop it, so that the connection stays usable.
-                remaining = length
-                while remaining > 0:
-                    chunk = self.rfile.read(min(remaining, 1 << 20))
-                    if not chunk:
-                        break
-                    remaining -= len(chunk)
-                raise rest.RequestError(
-                    f"The request body has {length} bytes, over the limit of "
-                    f"{max_request_bytes} (--max_request_mb).", status=413)
-            return self.rfile.read(length)
-
-        def do_GET(self):  # pylint: disable=invalid-name
-            self._handle("GET")
-
-        def do_POST(self):  # pylint: disable=invalid-name
-            self._handle("POST")
-
-        def do_PUT(self):  # pylint: disable=invalid-name
-            self._handle("PUT")  # TF Serving: 400 Malformed request under /v1/
-
-        def do_DELETE(self):  # pylint: disable=invalid-name
-            self._handle("DELETE")
-
-    return Handler
+    return app
 
 
 def make_server(export_base, model_name="seg2vid", host="127.0.0.1", port=8501,
-                max_request_mb=64.0, backend=None):
-    """A `ThreadingHTTPServer` (not started) for the model; `port=0` picks a free port.
+                max_request_mb=64.0, backend=None, limits=None):
+    """The HTTP server (not started) for the model; `port=0` picks a free port.
 
-    With `backend`, `/v1/...` goes to that server; the export still gives the page
-    its size, classes and examples.
+    Args:
+        export_base: Directory of all-digit version subdirectories.
+        model_name: The name requests use.
+        host: Address to bind.
+        port: Port (0: a free one, see `server.server_address`).
+        max_request_mb: Largest request body in MiB (413 beyond).
+        backend: With it, `/v1/...` goes to that server; the export still gives
+            the page its size, classes and examples.
+        limits: `http_server.Limits` for the rest (timeouts, pool, queue); the
+            defaults when `None`. `max_request_mb` sets its body limit.
+
+    Returns:
+        An `http_server.HTTPServer` with a `registry` attribute.
     """
     registry = ModelRegistry(export_base, model_name)
-    handler = make_handler(registry, int(max_request_mb * 1024 * 1024), backend)
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    limits = dataclasses.replace(limits or http_server.Limits(),
+                                 max_body_bytes=int(max_request_mb * 1024 * 1024))
+    server = http_server.HTTPServer((host, port), make_app(registry, backend), limits)
     server.registry = registry
     return server
 
@@ -353,6 +309,10 @@ def define_flags():
     define_flag("string", "host", "127.0.0.1", "Address to bind (loopback unless told otherwise).")
     define_flag("integer", "port", 8501, "REST port.")
     define_flag("float", "max_request_mb", 64.0, "Largest request body accepted, in MiB.")
+    define_flag("float", "request_timeout_s", http_server.Limits.request_timeout_s,
+                "A request must arrive within this many seconds of its first byte (408).")
+    define_flag("integer", "server_threads", http_server.Limits.num_workers,
+                "Threads that run requests; connections themselves take no thread.")
     define_flag("string", "backend", None, "Forward /v1/... to this TF Serving REST URL "
                                           "(e.g. http://localhost:8501); the page is served here.")
     define_flag("integer", "selftest_load", 0, "Send this many concurrent predict requests to a "
@@ -375,9 +335,14 @@ def main(argv):
             from seg2vid_tf import demo  # pylint: disable=import-outside-toplevel
 
             values.export_base = demo.export_shipped_weights(DEMO_EXPORT_BASE)
+        if values.request_timeout_s <= 0 or values.server_threads < 1:
+            raise ValueError("--request_timeout_s must be > 0 and --server_threads >= 1; got "
+                             f"{values.request_timeout_s} and {values.server_threads}.")
+        limits = http_server.Limits(request_timeout_s=values.request_timeout_s,
+                                    num_workers=values.server_threads)
         server = make_server(values.export_base, values.model_name, values.host,
                              0 if values.selftest_load else values.port, values.max_request_mb,
-                             values.backend)
+                             values.backend, limits)
     except (FileNotFoundError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

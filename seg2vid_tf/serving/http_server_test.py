@@ -1,0 +1,337 @@
+"""The HTTP front end as a hostile client and a crowd would use it.
+
+Every malformed request must get a JSON `{"error": ...}` answer with a 4xx (never
+a 5xx, an HTML page, a reset or silence), and a refused request must never
+leave bytes behind that the next request on the connection would be read from.
+The application here is a stub (no model): the REST routes behind it are
+`seg2vid_tf.serve.make_app` over a registry that knows one model, `m`.
+"""
+
+import concurrent.futures
+import http.client
+import json
+import socket
+import threading
+import time
+
+import pytest
+import tensorflow as tf
+
+from seg2vid_tf import serve
+from seg2vid_tf.serving import http_server
+from seg2vid_tf.serving import rest
+
+
+class _StubPredictor:
+    """Decodes the request as TF Serving would for one int64 input; answers a 0 per row."""
+
+    def predict_json(self, document):
+        _, inputs, _ = rest.decode_request(document, {"x": tf.int64})
+        return json.dumps({"predictions": [0] * len(inputs["x"])})
+
+    def metadata(self):
+        return {"model_spec": {"name": "m"}}
+
+
+class _StubRegistry:
+    def get(self, name, version=None, label=None):
+        if label is not None:
+            raise rest.RequestError(f"Unrecognized servable version label: {label}",
+                                    code="INVALID_ARGUMENT")
+        if name != "m" or version not in (None, 1):
+            raise rest.RequestError(f"Servable not found for request: Latest({name})",
+                                    code="NOT_FOUND")
+        return _StubPredictor()
+
+    def status(self, name, version=None):
+        if name != "m":
+            raise rest.RequestError(f"Could not find any versions of model {name}",
+                                    code="NOT_FOUND")
+        return {"model_version_status": [{"version": "1", "state": "AVAILABLE"}]}
+
+
+def _start(limits, app=None):
+    server = http_server.HTTPServer(("127.0.0.1", 0), app or serve.make_app(_StubRegistry()),
+                                    limits)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(name="server", scope="module")
+def _server():
+    server = _start(http_server.Limits(max_body_bytes=4096, max_header_bytes=8192,
+                                       request_timeout_s=1.0, idle_timeout_s=2.0))
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _connect(server, timeout=5.0):
+    return socket.create_connection(server.server_address[:2], timeout=timeout)
+
+
+def _read_response(sock):
+    """(status, headers, parsed JSON body or the raw body) of one answer on `sock`."""
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    body = response.read()
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = body
+    return response.status, dict(response.getheaders()), parsed
+
+
+def _exchange(server, raw):
+    with _connect(server) as sock:
+        sock.sendall(raw)
+        return _read_response(sock)
+
+
+VALID_PREDICT = (b'POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 19\r\n\r\n'
+                 b'{"instances": [1]}\n')
+VALID_STATUS = b"GET /v1/models/m HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def _post(path, body, extra=b""):
+    return (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\n" + extra + b"\r\n" + body)
+
+
+def _hostile_requests():
+    """(name, raw bytes, expected status) for the malformed and hostile requests."""
+    cases = []
+    for method in (b"PUT", b"DELETE", b"PATCH", b"OPTIONS", b"TRACE", b"HEAD", b"CONNECT",
+                   b"FOO", b"get", b"BREW"):
+        for path in (b"/", b"/v1/models/m", b"/v1/models/m:predict", b"/nowhere"):
+            cases.append((f"{method.decode()} {path.decode()}",
+                          method + b" " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n", 405))
+    for index, line in enumerate([b"\x00\x01\x02garbage", b"GET", b"GET /", b"GET / HTTP/1.1 extra",
+                                  b" GET / HTTP/1.1", b"GET\t/\tHTTP/1.1", b"\xff\xfe\xfd / HTTP/1.1",
+                                  b"GET / HTTX/1.1", b"GET / HTTP/1", b"GET / HTTP/a.b"]):
+        cases.append((f"bad request line {index}", line + b"\r\nHost: x\r\n\r\n", 400))
+    for seed in range(16):
+        noise = bytes((seed * 37 + index * 101) % 256 for index in range(300 + 50 * seed))
+        cases.append((f"binary noise {seed}", noise + b"\r\n\r\n", 400))
+    cases.append(("HTTP/0.9", b"GET /\r\n\r\n", 400))
+    for version in (b"2.0", b"3.0", b"0.9", b"1.2", b"9.9"):
+        cases.append((f"HTTP/{version.decode()}",
+                       b"GET / HTTP/" + version + b"\r\nHost: x\r\n\r\n", 505))
+    cases.append(("request line over the limit", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                  414))
+    cases.append(("header over the limit",
+                  b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431))
+    cases.append(("150 headers", b"GET / HTTP/1.1\r\nHost: x\r\n"
+                  + b"".join(b"X-%d: y\r\n" % index for index in range(150)) + b"\r\n", 431))
+    cases.append(("no Host", b"GET / HTTP/1.1\r\n\r\n", 400))
+    for index, header in enumerate([b"Bad Header", b"X : y", b"X\x00: y", b"X(y): z",
+                                    b"X-\xff: y", b": no name"]):
+        cases.append((f"bad header {index}",
+                      b"GET / HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n", 400))
+    for value in (b"-1", b"abc", b"1e3", b"5, 6", b" ", b"99999999999999999999999", b"+5",
+                  b"0x10", b"", b"5 5", b"5000"):
+        cases.append((f"Content-Length {value!r}",
+                       b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                       + value + b"\r\n\r\n{}", 413 if value == b"5000" else 400))
+    cases.append(("two Content-Lengths", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400))
+    cases.append(("Transfer-Encoding gzip", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"
+                  b"Transfer-Encoding: gzip\r\n\r\n{}", 400))
+    cases.append(("bad chunk", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400))
+    cases.append(("body over the limit", _post(b"/v1/models/m:predict", b"[" * 5000), 413))
+    cases.append(("chunked body over the limit", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x"
+                  b"\r\nTransfer-Encoding: chunked\r\n\r\n" + b"800\r\n" + b" " * 2048 + b"\r\n"
+                  + b"800\r\n" + b" " * 2048 + b"\r\n" + b"10\r\n" + b" " * 16 + b"\r\n0\r\n\r\n",
+                  413))
+    deep = {"arrays": b"[" * 200 + b"]" * 200, "objects": b'{"a":' * 200 + b"1" + b"}" * 200,
+            "instances": b'{"instances": ' + b"[" * 300 + b"1" + b"]" * 300 + b"}",
+            "label map 70 deep": b'{"instances": [{"label_map": ' + b"[" * 70 + b"0"
+            + b"]" * 70 + b"}]}"}
+    for name, body in deep.items():
+        cases.append((f"deep JSON: {name}", _post(b"/v1/models/m:predict", body), 400))
+    for name, body in {"empty": b"", "not JSON": b"nope", "array": b"[1]", "string": b'"x"',
+                       "truncated": b'{"instances": [', "NUL": b"\x00" * 10,
+                       "signature not a string": b'{"signature_name": 1, "instances": [1]}',
+                       "no instances": b'{"x": 1}'}.items():
+        cases.append((f"bad body: {name}", _post(b"/v1/models/m:predict", body), 400))
+    for index, body in enumerate([b'{"instances": [1, [2]]}', b'{"instances": [[1], [2, 3]]}',
+                                  b'{"instances": ["a"]}', b'{"instances": [1.5]}',
+                                  b'{"instances": [true]}', b'{"instances": [{"y": 1}]}',
+                                  b'{"instances": [{"b64": "!!"}]}',
+                                  b'{"instances": [99999999999999999999999]}',
+                                  b'{"instances": []}', b'{"instances": 5}',
+                                  b'{"inputs": {"y": 1}}', b'{"inputs": [1], "instances": [1]}',
+                                  b'{"instances": [null]}', b'{"instances": [NaN]}',
+                                  b'{"instances": [1e400]}']):
+        cases.append((f"bad tensor {index}", _post(b"/v1/models/m:predict", body), 400))
+    for path, status in ((b"/v1/models/unknown:predict", 404),
+                         (b"/v1/models/m/versions/7:predict", 404), (b"/v1/models/m", 400),
+                         (b"/v1/models/m/metadata", 400), (b"/elsewhere", 404),
+                         (b"/v1/models/m/versions/99999999999999999999:predict", 400),
+                         (b"/v1/models/m/labels/x:predict", 400), (b"/v1/models/:predict", 400),
+                         (b"/v1/models/m/versions/:predict", 400),
+                         (b"/v1//models/m:predict", 400), (b"/v1/models/m:predict/extra", 400),
+                         (b"/%zz", 404), (b"/v1/models/m%00:predict", 404)):
+        cases.append((f"POST {path.decode()}", _post(path, b'{"instances": [1]}'), status))
+    return cases
+
+
+HOSTILE = _hostile_requests()
+
+
+def test_there_are_well_over_130_hostile_cases():
+    assert len(HOSTILE) >= 130
+
+
+@pytest.mark.parametrize("name,raw,status", HOSTILE, ids=[case[0] for case in HOSTILE])
+def test_hostile_request_gets_a_json_4xx_and_no_desync(server, name, raw, status):
+    del name
+    with _connect(server) as sock:
+        # The valid request right behind it must never be read from the refused one's bytes.
+        sock.sendall(raw + VALID_STATUS)
+        got, headers, body = _read_response(sock)
+        assert got == status, body
+        assert isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]
+        assert headers["Content-Type"] == "application/json"
+        if status == 405:
+            assert headers["Allow"] == "GET, POST"
+        # Either the connection was closed, or the next answer is the valid request's.
+        try:
+            following = _read_response(sock)
+        except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
+            return
+        assert following[0] == 200 and following[2]["model_version_status"], following
+
+
+def test_refused_posts_do_not_desync_keep_alive(server):
+    """Unknown model, a POST to the status URL, an unknown version: then a valid predict."""
+    with _connect(server) as sock:
+        refused = [_post(b"/v1/models/nope:predict", b'{"instances": [1]}'),
+                   _post(b"/v1/models/m", VALID_STATUS),
+                   _post(b"/v1/models/m/versions/9:predict", b'{"instances": [1]}')]
+        sock.sendall(b"".join(refused) + VALID_PREDICT)
+        statuses = []
+        for _ in range(4):
+            try:
+                statuses.append(_read_response(sock))
+            except (http.client.RemoteDisconnected, ConnectionError):
+                break
+        assert [status for status, _, _ in statuses] == [404, 400, 404, 200]
+        assert statuses[-1][2] == {"predictions": [0]}
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(server):
+    with _connect(server) as sock:
+        for _ in range(20):
+            sock.sendall(VALID_PREDICT)
+            status, _, body = _read_response(sock)
+            assert status == 200 and body == {"predictions": [0]}
+
+
+def test_slow_clients_are_timed_out_and_do_not_hold_the_server(server):
+    slow = []
+    for index in range(24):
+        sock = _connect(server)
+        sock.sendall(b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100"
+                     b"\r\n\r\n{" if index % 2 else b"GET /v1/models/m HTTP/1.1\r\nHo")
+        slow.append(sock)
+    try:
+        begin = time.monotonic()
+        assert _exchange(server, VALID_STATUS)[0] == 200  # answered while they dawdle
+        assert time.monotonic() - begin < 0.9
+        for sock in slow:
+            status, _, body = _read_response(sock)  # the 1 s request deadline
+            assert status == 408 and "did not arrive within 1" in body["error"]
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_an_idle_keep_alive_connection_is_closed(server):
+    with _connect(server) as sock:
+        sock.sendall(VALID_STATUS)
+        assert _read_response(sock)[0] == 200
+        sock.settimeout(5.0)
+        begin = time.monotonic()
+        assert sock.recv(1) == b""  # closed by the server, without an answer
+        assert 1.5 < time.monotonic() - begin < 4.5
+
+
+def test_64_concurrent_clients_all_answered(server):
+    def one(_):
+        connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+        try:
+            connection.request("POST", "/v1/models/m:predict", body=b'{"instances": [1, 2]}')
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(64) as pool:
+        answers = list(pool.map(one, range(64)))
+    assert answers == [(200, {"predictions": [0, 0]})] * 64
+
+
+def test_saturated_server_answers_503_in_json():
+    release = threading.Event()
+
+    def blocking_app(request):
+        release.wait(10)
+        return http_server.json_response(200, {"path": request.path})
+
+    server = _start(http_server.Limits(num_workers=1, max_pending=2), blocking_app)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(_exchange, server, VALID_STATUS) for _ in range(2)]
+            time.sleep(0.5)  # both accepted: one running, one waiting
+            status, _, body = _exchange(server, VALID_STATUS)
+            assert status == 503 and "busy" in body["error"]
+            release.set()
+            assert [future.result()[0] for future in futures] == [200, 200]
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_too_many_connections_get_503():
+    server = _start(http_server.Limits(max_connections=2, idle_timeout_s=5.0))
+    held = [_connect(server), _connect(server)]
+    try:
+        for sock in held:  # both are open connections now (answered, kept alive)
+            sock.sendall(VALID_STATUS)
+            assert _read_response(sock)[0] == 200
+        status, _, body = _exchange(server, VALID_STATUS)
+        assert status == 503 and "too many open connections" in body["error"]
+    finally:
+        for sock in held:
+            sock.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_application_crash_is_a_json_500_and_the_server_lives_on():
+    def crashing_app(request):
+        if request.path == "/crash":
+            raise RuntimeError("boom")
+        return http_server.json_response(200, {"ok": True})
+
+    server = _start(http_server.Limits(), crashing_app)
+    try:
+        status, _, body = _exchange(server, b"GET /crash HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 500 and body == {"error": "RuntimeError: boom"}
+        assert _exchange(server, b"GET /fine HTTP/1.1\r\nHost: x\r\n\r\n")[2] == {"ok": True}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_expect_100_continue_is_honoured(server):
+    with _connect(server) as sock:
+        body = b'{"instances": [1]}'
+        sock.sendall(b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 ")
+        sock.sendall(body)
+        assert _read_response(sock)[2] == {"predictions": [0]}
