@@ -10,7 +10,7 @@ through this server. It is built for clients that misbehave:
   request, 405 a method other than GET/POST (with `Allow`), 408 a request that
   did not arrive within `request_timeout_s`, 413 a body over `max_body_bytes`,
   414 a request line or 431 headers over `max_header_bytes` (or more than
-  `max_headers`), 505 an HTTP version other than 1.0/1.1, and 503 when the
+  `max_headers`), 400 an HTTP version other than 1.0/1.1, and 503 when the
   server is saturated. The connection is closed after each refusal, so an
   unread body is never parsed as the next request (no keep-alive desync).
 * Connections cost no thread: they are coroutines. A client that sends slowly
@@ -167,6 +167,7 @@ class HTTPServer:
     def serve_forever(self):
         """Serves until `shutdown` is called (from another thread)."""
         self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
             asyncio.start_server(self._serve_connection, sock=self._socket,
                                  backlog=self.limits.backlog))
@@ -179,7 +180,9 @@ class HTTPServer:
                 tasks = asyncio.all_tasks(self._loop)
                 for task in tasks:
                     task.cancel()
-                self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+                if tasks:
+                    self._loop.run_until_complete(
+                        asyncio.gather(*tasks, return_exceptions=True))
                 self._loop.close()
             finally:
                 self._running.clear()
@@ -304,7 +307,8 @@ class HTTPServer:
         """An h11 `Request` -> our `Request` (no body yet), after the header-level limits."""
         version = event.http_version.decode("ascii", "replace")
         if version not in ("1.0", "1.1"):
-            raise _Refused(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED,
+            # 400, not 505: the client's mistake, and no refusal here is a 5xx.
+            raise _Refused(HTTPStatus.BAD_REQUEST,
                            f"HTTP/{version} is not supported; use HTTP/1.1.")
         if len(event.headers) > self.limits.max_headers:
             raise _Refused(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,

@@ -20,6 +20,7 @@ import tensorflow as tf
 from seg2vid_tf import serve
 from seg2vid_tf.serving import http_server
 from seg2vid_tf.serving import rest
+from seg2vid_tf.testing import hostile_http
 
 
 class _StubPredictor:
@@ -70,18 +71,6 @@ def _connect(server, timeout=5.0):
     return socket.create_connection(server.server_address[:2], timeout=timeout)
 
 
-def _read_response(sock):
-    """(status, headers, parsed JSON body or the raw body) of one answer on `sock`."""
-    response = http.client.HTTPResponse(sock)
-    response.begin()
-    body = response.read()
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = body
-    return response.status, dict(response.getheaders()), parsed
-
-
 def _exchange(server, raw):
     with _connect(server) as sock:
         sock.sendall(raw)
@@ -90,94 +79,12 @@ def _exchange(server, raw):
 
 VALID_PREDICT = (b'POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 19\r\n\r\n'
                  b'{"instances": [1]}\n')
-VALID_STATUS = b"GET /v1/models/m HTTP/1.1\r\nHost: x\r\n\r\n"
+VALID_STATUS = hostile_http.status_request()
+_read_response = hostile_http.read_response
+_post = hostile_http.post
 
 
-def _post(path, body, extra=b""):
-    return (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: "
-            + str(len(body)).encode() + b"\r\n" + extra + b"\r\n" + body)
-
-
-def _hostile_requests():
-    """(name, raw bytes, expected status) for the malformed and hostile requests."""
-    cases = []
-    for method in (b"PUT", b"DELETE", b"PATCH", b"OPTIONS", b"TRACE", b"HEAD", b"CONNECT",
-                   b"FOO", b"get", b"BREW"):
-        for path in (b"/", b"/v1/models/m", b"/v1/models/m:predict", b"/nowhere"):
-            cases.append((f"{method.decode()} {path.decode()}",
-                          method + b" " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n", 405))
-    for index, line in enumerate([b"\x00\x01\x02garbage", b"GET", b"GET /", b"GET / HTTP/1.1 extra",
-                                  b" GET / HTTP/1.1", b"GET\t/\tHTTP/1.1", b"\xff\xfe\xfd / HTTP/1.1",
-                                  b"GET / HTTX/1.1", b"GET / HTTP/1", b"GET / HTTP/a.b"]):
-        cases.append((f"bad request line {index}", line + b"\r\nHost: x\r\n\r\n", 400))
-    for seed in range(16):
-        noise = bytes((seed * 37 + index * 101) % 256 for index in range(300 + 50 * seed))
-        cases.append((f"binary noise {seed}", noise + b"\r\n\r\n", 400))
-    cases.append(("HTTP/0.9", b"GET /\r\n\r\n", 400))
-    for version in (b"2.0", b"3.0", b"0.9", b"1.2", b"9.9"):
-        cases.append((f"HTTP/{version.decode()}",
-                       b"GET / HTTP/" + version + b"\r\nHost: x\r\n\r\n", 505))
-    cases.append(("request line over the limit", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-                  414))
-    cases.append(("header over the limit",
-                  b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431))
-    cases.append(("150 headers", b"GET / HTTP/1.1\r\nHost: x\r\n"
-                  + b"".join(b"X-%d: y\r\n" % index for index in range(150)) + b"\r\n", 431))
-    cases.append(("no Host", b"GET / HTTP/1.1\r\n\r\n", 400))
-    for index, header in enumerate([b"Bad Header", b"X : y", b"X\x00: y", b"X(y): z",
-                                    b"X-\xff: y", b": no name"]):
-        cases.append((f"bad header {index}",
-                      b"GET / HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n", 400))
-    for value in (b"-1", b"abc", b"1e3", b"5, 6", b" ", b"99999999999999999999999", b"+5",
-                  b"0x10", b"", b"5 5", b"5000"):
-        cases.append((f"Content-Length {value!r}",
-                       b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                       + value + b"\r\n\r\n{}", 413 if value == b"5000" else 400))
-    cases.append(("two Content-Lengths", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"
-                  b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400))
-    cases.append(("Transfer-Encoding gzip", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"
-                  b"Transfer-Encoding: gzip\r\n\r\n{}", 400))
-    cases.append(("bad chunk", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"
-                  b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400))
-    cases.append(("body over the limit", _post(b"/v1/models/m:predict", b"[" * 5000), 413))
-    cases.append(("chunked body over the limit", b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x"
-                  b"\r\nTransfer-Encoding: chunked\r\n\r\n" + b"800\r\n" + b" " * 2048 + b"\r\n"
-                  + b"800\r\n" + b" " * 2048 + b"\r\n" + b"10\r\n" + b" " * 16 + b"\r\n0\r\n\r\n",
-                  413))
-    deep = {"arrays": b"[" * 200 + b"]" * 200, "objects": b'{"a":' * 200 + b"1" + b"}" * 200,
-            "instances": b'{"instances": ' + b"[" * 300 + b"1" + b"]" * 300 + b"}",
-            "label map 70 deep": b'{"instances": [{"label_map": ' + b"[" * 70 + b"0"
-            + b"]" * 70 + b"}]}"}
-    for name, body in deep.items():
-        cases.append((f"deep JSON: {name}", _post(b"/v1/models/m:predict", body), 400))
-    for name, body in {"empty": b"", "not JSON": b"nope", "array": b"[1]", "string": b'"x"',
-                       "truncated": b'{"instances": [', "NUL": b"\x00" * 10,
-                       "signature not a string": b'{"signature_name": 1, "instances": [1]}',
-                       "no instances": b'{"x": 1}'}.items():
-        cases.append((f"bad body: {name}", _post(b"/v1/models/m:predict", body), 400))
-    for index, body in enumerate([b'{"instances": [1, [2]]}', b'{"instances": [[1], [2, 3]]}',
-                                  b'{"instances": ["a"]}', b'{"instances": [1.5]}',
-                                  b'{"instances": [true]}', b'{"instances": [{"y": 1}]}',
-                                  b'{"instances": [{"b64": "!!"}]}',
-                                  b'{"instances": [99999999999999999999999]}',
-                                  b'{"instances": []}', b'{"instances": 5}',
-                                  b'{"inputs": {"y": 1}}', b'{"inputs": [1], "instances": [1]}',
-                                  b'{"instances": [null]}', b'{"instances": [NaN]}',
-                                  b'{"instances": [1e400]}']):
-        cases.append((f"bad tensor {index}", _post(b"/v1/models/m:predict", body), 400))
-    for path, status in ((b"/v1/models/unknown:predict", 404),
-                         (b"/v1/models/m/versions/7:predict", 404), (b"/v1/models/m", 400),
-                         (b"/v1/models/m/metadata", 400), (b"/elsewhere", 404),
-                         (b"/v1/models/m/versions/99999999999999999999:predict", 400),
-                         (b"/v1/models/m/labels/x:predict", 400), (b"/v1/models/:predict", 400),
-                         (b"/v1/models/m/versions/:predict", 400),
-                         (b"/v1//models/m:predict", 400), (b"/v1/models/m:predict/extra", 400),
-                         (b"/%zz", 404), (b"/v1/models/m%00:predict", 404)):
-        cases.append((f"POST {path.decode()}", _post(path, b'{"instances": [1]}'), status))
-    return cases
-
-
-HOSTILE = _hostile_requests()
+HOSTILE = hostile_http.hostile_requests()
 
 
 def test_there_are_well_over_130_hostile_cases():
@@ -187,21 +94,15 @@ def test_there_are_well_over_130_hostile_cases():
 @pytest.mark.parametrize("name,raw,status", HOSTILE, ids=[case[0] for case in HOSTILE])
 def test_hostile_request_gets_a_json_4xx_and_no_desync(server, name, raw, status):
     del name
-    with _connect(server) as sock:
-        # The valid request right behind it must never be read from the refused one's bytes.
-        sock.sendall(raw + VALID_STATUS)
-        got, headers, body = _read_response(sock)
-        assert got == status, body
-        assert isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]
-        assert headers["Content-Type"] == "application/json"
-        if status == 405:
-            assert headers["Allow"] == "GET, POST"
-        # Either the connection was closed, or the next answer is the valid request's.
-        try:
-            following = _read_response(sock)
-        except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
-            return
-        assert following[0] == 200 and following[2]["model_version_status"], following
+    # The valid request sent right behind it must never be read from the refused one's bytes.
+    result = hostile_http.send_and_check(server.server_address[:2], raw, status, timeout=5.0)
+    assert result["status"] == status, result
+    assert result["json_error"] and not result["desync"], result
+
+
+def test_wrong_method_names_the_allowed_ones(server):
+    status, headers, body = _exchange(server, b"PUT /v1/models/m HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 405 and headers["Allow"] == "GET, POST" and "PUT" in body["error"]
 
 
 def test_refused_posts_do_not_desync_keep_alive(server):
