@@ -26,7 +26,8 @@ THIRD_PARTY = {
     "tensorflow_probability": "tensorflow-probability", "tf_keras_vis": "tf-keras-vis",
     "tf_keras": "tf-keras", "torch": None, "imageio_ffmpeg": None, "requests": None,
     "grpc": "grpcio", "tensorflow_serving": "tensorflow-serving-api", "av": None,
-    "selenium": "selenium", "cityscapesscripts": "cityscapesscripts",
+    "selenium": "selenium", "cityscapesscripts": "cityscapesscripts", "h11": "h11",
+    "ml_dtypes": "ml-dtypes",
 }
 STANDARD_LIBRARY = set(sys.stdlib_module_names)
 
@@ -180,6 +181,7 @@ def render(graph):
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python tools/build_graph.py --write")
+    text = render(expected_graph())  # before opening: an error must not empty BUILD
     with open(os.path.join(ROOT, "BUILD"), "w", encoding="utf-8") as out:
-        out.write(render(expected_graph()))
+        out.write(text)
     print("BUILD written")
