@@ -8,11 +8,49 @@ local server with a real export), so that both throw the same cases.
 import http.client
 import json
 import socket
+import weakref
+
+
+class _Unclosable:
+    """A view of a socket's buffered reader that `HTTPResponse` cannot close."""
+
+    def __init__(self, reader):
+        self._reader = reader
+
+    def __getattr__(self, name):
+        return getattr(self._reader, name)
+
+    def close(self):
+        """Leaves the shared reader open for the next answer on the connection."""
+
+
+class _SharedReaderSocket:
+    """Hands `HTTPResponse` the socket's one buffered reader instead of a new one.
+
+    `http.client.HTTPResponse(sock)` wraps the socket in a fresh buffered file
+    each time; when two answers arrive in one TCP segment, the first file's
+    buffer swallows the second answer and it is lost with that file. One reader
+    per socket keeps every byte for the answer it belongs to.
+    """
+
+    _readers = weakref.WeakKeyDictionary()
+
+    def __init__(self, sock):
+        if sock not in self._readers:
+            self._readers[sock] = sock.makefile("rb")
+        self._reader = self._readers[sock]
+
+    def makefile(self, *args, **kwargs):
+        del args, kwargs
+        return _Unclosable(self._reader)
 
 
 def read_response(sock):
-    """(status, headers, parsed JSON body or the raw bytes) of one answer on `sock`."""
-    response = http.client.HTTPResponse(sock)
+    """(status, headers, parsed JSON body or the raw bytes) of one answer on `sock`.
+
+    Successive calls on one socket read successive answers, pipelined or not.
+    """
+    response = http.client.HTTPResponse(_SharedReaderSocket(sock))
     response.begin()
     body = response.read()
     try:
