@@ -66,6 +66,18 @@ def test_status_and_metadata(url):
         {"size": "-1", "name": ""}, {"size": str(NUM_FRAMES + 1), "name": ""}],
         "unknown_rank": False}
 
+    def dims(signature, key, side="inputs"):
+        shape = signatures[signature][side][key]["tensor_shape"]
+        assert shape["unknown_rank"] is False
+        return [int(dim["size"]) for dim in shape["dim"]]
+
+    # The whole input contract is in the metadata: ranks and fixed sizes.
+    assert dims("seg2vid_png", "label_map_png_bytes") == [-1]
+    assert dims("seg2vid", "label_map") == [-1, 128, 128]
+    assert dims("seg2vid", "seed") == [-1]
+    assert dims("img2vid", "first_frame") == [-1, 128, 128, 3]
+    assert dims("serving_default", "label_map") == [-1, 128, 128]
+
 
 def test_predict_by_name_and_by_version(url):
     for path in ("/v1/models/seg2vid:predict", "/v1/models/seg2vid/versions/1:predict"):

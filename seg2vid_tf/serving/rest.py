@@ -33,6 +33,7 @@ import os
 import re
 import urllib.parse
 
+import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
@@ -141,6 +142,36 @@ def read_signature_defs(export_dir):
     raise ValueError(f"{export_dir} has no MetaGraph tagged 'serve'.")
 
 
+def check_shapes(specs, inputs):
+    """Refuses an input whose shape the signature does not declare, before the model runs.
+
+    The signatures declare their ranks and sizes (`[None, H, W]`, `[None]`, ...);
+    a request that breaks them gets the same words the graph's own check uses,
+    with the shape that was sent. Inputs declared with unknown rank (exports
+    made before the shapes were declared) are left to the graph.
+
+    Args:
+        specs: {input name: `tf.TensorSpec`} of the signature.
+        inputs: {input name: array-like} of the request.
+
+    Raises:
+        RequestError: INVALID_ARGUMENT naming the input, its declared layout and
+            the shape received.
+    """
+    for name, value in inputs.items():
+        spec = specs.get(name)
+        if spec is None or spec.shape.rank is None:
+            continue
+        declared = spec.shape.as_list()
+        shape = np.shape(value)
+        fits = (len(shape) == len(declared) and shape[0] > 0
+                and all(size is None or size == got for size, got in zip(declared, shape)))
+        if not fits:
+            layout = ", ".join(["batch"] + [str(size) for size in declared[1:]])
+            raise invalid(f"{name} must be {spec.dtype.name} [{layout}] with at least one row; "
+                          f"got shape [{' '.join(str(size) for size in shape)}]")
+
+
 # --------------------------------------------------------------------------- one version
 class Predictor:
     """One loaded SavedModel version answering REST and gRPC requests.
@@ -195,10 +226,12 @@ class Predictor:
             dict output name -> NumPy array.
 
         Raises:
-            RequestError: The graph's own error, with its canonical code.
+            RequestError: An input of a shape the signature does not declare
+                (INVALID_ARGUMENT), or the graph's own error with its canonical code.
         """
         function = self._signature(signature_name)
         specs = self.input_specs(signature_name)
+        check_shapes(specs, inputs)
         try:
             outputs = function(**{name: tf.constant(value, dtype=specs[name].dtype)
                                   for name, value in inputs.items()})

@@ -15,10 +15,13 @@ Every signature takes a batch (dimension 0) and names all its tensors:
   train ids) and `seed` -> `frames_png_bytes` string `[B, T]` (PNG frames; the
   `_bytes` suffix makes TF Serving's REST API return base64).
 
-The inputs are declared with unknown rank and sizes, and checked inside the
-graph, so that a bad request fails with an `INVALID_ARGUMENT` that says what was
-wrong (TF Serving would otherwise answer a rank mismatch with a generic
-placeholder error). Randomness is stateless and keyed by each row's seed, as in
+The inputs are declared with their ranks and fixed sizes (`[None, H, W]`,
+`[None, H, W, 3]`, `[None]`), so that `saved_model_cli show` and TF Serving's
+metadata tell a client the whole contract. A request that breaks it is refused
+before the model by the local server (`seg2vid_tf.serving.rest.check_shapes`,
+REST and gRPC alike); inside the graph, the batch, the rows, the ids and the
+PNG payloads are checked again, so that a bad request fails with an
+`INVALID_ARGUMENT` that says what was wrong. Randomness is stateless and keyed by each row's seed, as in
 `Seg2Vid.generate`: the same request gives the same video, whatever the rows
 around it.
 """
@@ -205,10 +208,10 @@ class ServingFunctions:
 
         With stage 1: seg2vid, img2vid, label2image, seg2vid_png. Without: img2vid.
         """
-        any_rank = None
-        label_spec = tf.TensorSpec(any_rank, tf.int32, name="label_map")
-        seed_spec = tf.TensorSpec(any_rank, tf.int64, name="seed")
-        frame_spec = tf.TensorSpec(any_rank, tf.uint8, name="first_frame")
+        height, width = self.height, self.width
+        label_spec = tf.TensorSpec([None, height, width], tf.int32, name="label_map")
+        seed_spec = tf.TensorSpec([None], tf.int64, name="seed")
+        frame_spec = tf.TensorSpec([None, height, width, 3], tf.uint8, name="first_frame")
         if self.pipeline.uses_labels:
             def img2vid(first_frame, label_map, seed):
                 return self.img2vid(first_frame, seed, label_map)
@@ -234,5 +237,5 @@ class ServingFunctions:
             img2vid_entry,
             (LABEL2IMAGE, label2image, [label_spec]),
             (SEG2VID_PNG, seg2vid_png,
-             [tf.TensorSpec(any_rank, tf.string, name="label_map_png_bytes"), seed_spec]),
+             [tf.TensorSpec([None], tf.string, name="label_map_png_bytes"), seed_spec]),
         ]

@@ -8,6 +8,7 @@ import tensorflow as tf
 from PIL import Image
 
 from seg2vid_tf.models import seg2vid
+from seg2vid_tf.serving import rest
 from seg2vid_tf.serving import signatures
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
 
@@ -86,20 +87,55 @@ def test_img2vid_and_label2image_compose_to_seg2vid(traced):
     assert np.mean(np.abs(from_frame.astype(int) - from_labels.astype(int))) < 2.0
 
 
+def test_inputs_declare_their_ranks_and_sizes(pipeline):
+    declared = {}
+    for name, _, specs in signatures.ServingFunctions(pipeline, 2).endpoints():
+        declared[name] = {spec.name: (spec.dtype, spec.shape.as_list()) for spec in specs}
+    label_map = (tf.int32, [None, SIZE, SIZE])
+    seed = (tf.int64, [None])
+    assert declared == {
+        "seg2vid": {"label_map": label_map, "seed": seed},
+        "img2vid": {"first_frame": (tf.uint8, [None, SIZE, SIZE, 3]), "label_map": label_map,
+                    "seed": seed},
+        "label2image": {"label_map": label_map},
+        "seg2vid_png": {"label_map_png_bytes": (tf.string, [None]), "seed": seed},
+    }
+
+
 @pytest.mark.parametrize("labels, seed, message", [
-    (street_label_map(size=64), [1], r"label_map must be int32 \[batch, 128, 128\].*got shape\] "
-                                      r"\[1 64 64\]"),
-    (street_label_map()[0], [1], r"label_map must be int32 \[batch, 128, 128\].*\[128 128\]"),
     (np.zeros((0, SIZE, SIZE), np.int32), [], r"at least one row"),
     (street_label_map() + 20, [1], r"outside the train ids 0\.\.19.*min\] \[20\] \[max\] \[33\]"),
     (street_label_map() - 1, [1], r"outside the train ids.*min\] \[-1\]"),
     (street_label_map(), [1, 2], r"seed must have one entry per row of label_map"),
-    (street_label_map(), [[1]], r"seed must be int64 \[batch\]"),
 ])
 def test_invalid_arrays_fail_with_invalid_argument_naming_the_problem(traced, labels, seed,
                                                                       message):
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         traced["seg2vid"](tf.constant(labels, tf.int32), tf.constant(seed, tf.int64))
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("label_map", street_label_map(size=64),
+     r"^label_map must be int32 \[batch, 128, 128\] with at least one row; got shape \[1 64 64\]$"),
+    ("label_map", street_label_map()[0], r"label_map must be int32 .*got shape \[128 128\]$"),
+    ("label_map", np.zeros((0, SIZE, SIZE), np.int32), r"at least one row; got shape \[0 128 128\]"),
+    ("seed", np.array([[1]], np.int64), r"^seed must be int64 \[batch\] with.*got shape \[1 1\]$"),
+    ("seed", np.array(1, np.int64), r"^seed must be int64 \[batch\].*got shape \[\]$"),
+    ("first_frame", np.zeros((1, SIZE, SIZE, 1), np.uint8),
+     r"^first_frame must be uint8 \[batch, 128, 128, 3\].*got shape \[1 128 128 1\]$"),
+])
+def test_wrong_shapes_are_refused_before_the_model_in_the_graph_checks_words(pipeline, name,
+                                                                           value, message):
+    # The local server (REST and gRPC) refuses them with check_shapes before running the model.
+    specs = {}
+    for _, _, endpoint_specs in signatures.ServingFunctions(pipeline, 2).endpoints():
+        specs.update({spec.name: spec for spec in endpoint_specs})
+    with pytest.raises(rest.RequestError, match=message) as raised:
+        rest.check_shapes(specs, {name: value})
+    assert raised.value.code == "INVALID_ARGUMENT"
+    # A request that fits is let through, and an undeclared rank is left to the graph.
+    rest.check_shapes(specs, {"label_map": street_label_map(), "seed": np.array([1, 2])})
+    rest.check_shapes({name: tf.TensorSpec(None, specs[name].dtype)}, {name: value})
 
 
 @pytest.mark.parametrize("payload, message", [
@@ -114,13 +150,13 @@ def test_invalid_pngs_fail_with_invalid_argument(traced, payload, message):
         traced["seg2vid_png"](tf.constant([payload]), tf.constant([1], tf.int64))
 
 
-def test_invalid_first_frame_is_named(traced):
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"first_frame must be uint8 "
-                                                             r"\[batch, 128, 128, 3\]"):
-        traced["img2vid"](tf.zeros([1, SIZE, SIZE, 1], tf.uint8), tf.constant(street_label_map()),
-                          tf.constant([1], tf.int64))
+def test_first_frame_and_label_map_rows_must_agree(traced):
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"same number of rows"):
         traced["img2vid"](tf.zeros([2, SIZE, SIZE, 3], tf.uint8), tf.constant(street_label_map()),
+                          tf.constant([1, 2], tf.int64))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"seed must have one entry per row of first_frame"):
+        traced["img2vid"](tf.zeros([1, SIZE, SIZE, 3], tf.uint8), tf.constant(street_label_map()),
                           tf.constant([1, 2], tf.int64))
 
 
