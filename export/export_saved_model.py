@@ -20,6 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags  # pylint: disable=wrong-import-position
 
+from seg2vid_tf import cli  # pylint: disable=wrong-import-position
+
 flags.DEFINE_string("checkpoint_dir", None, "img2vid (stage 2) checkpoint directory.")
 flags.DEFINE_string("label2image_checkpoint_dir", None,
                     "pix2pixHD (stage 1) checkpoint directory; without it only the img2vid "
@@ -48,17 +50,14 @@ def main(argv):
     from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
 
-    try:
-        pipeline = seg2vid.load_seg2vid(FLAGS.checkpoint_dir, FLAGS.label2image_checkpoint_dir,
-                                        precision=FLAGS.precision)
-        path = export.export_saved_model(pipeline, FLAGS.export_base, FLAGS.num_frames,
-                                         version=FLAGS.version)
-    except (FileNotFoundError, FileExistsError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    # A missing checkpoint or an existing version: `error: ...` from the boundary (cli.run).
+    pipeline = seg2vid.load_seg2vid(FLAGS.checkpoint_dir, FLAGS.label2image_checkpoint_dir,
+                                    precision=FLAGS.precision)
+    path = export.export_saved_model(pipeline, FLAGS.export_base, FLAGS.num_frames,
+                                     version=FLAGS.version)
     print(os.path.abspath(path))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -51,6 +51,7 @@ import time
 import numpy as np
 from absl import app, flags
 
+from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
 
 
@@ -680,4 +681,4 @@ def format_table(report):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    cli.run(main)

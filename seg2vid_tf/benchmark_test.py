@@ -204,4 +204,4 @@ def test_command_needs_an_output(tmp_path):
     process = subprocess.run([sys.executable, "-m", "seg2vid_tf.benchmark", "--quick"],
                              capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
                              check=False)
-    assert process.returncode != 0 and "--output_json" in process.stderr
+    assert process.returncode == 2 and "error: --output_json is required" in process.stderr

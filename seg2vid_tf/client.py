@@ -42,6 +42,7 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
+from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
 
 def define_flags():
@@ -400,4 +401,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -27,8 +27,9 @@ import sys
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
+from seg2vid_tf import cli
 from seg2vid_tf import torch_checkpoint
 from seg2vid_tf.models import config as config_lib
 from seg2vid_tf.models import pix2pixhd
@@ -621,4 +622,4 @@ def _define_flags():
 
 if __name__ == "__main__":
     _define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -33,6 +33,7 @@ import time
 import numpy as np
 from absl import app, flags
 
+from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
 
 HELD_OUT_SEED = 1000  # the training data is rendered with seed 0
@@ -329,4 +330,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

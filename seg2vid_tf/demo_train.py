@@ -26,6 +26,7 @@ import time
 
 from absl import app, flags
 
+from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.training import config as config_lib
 
@@ -193,4 +194,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

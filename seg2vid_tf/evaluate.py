@@ -54,6 +54,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
+from seg2vid_tf import cli
 from seg2vid_tf import command_flags
 from seg2vid_tf import metrics as metrics_lib
 from seg2vid_tf import report as report_lib
@@ -661,4 +662,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -35,6 +35,7 @@ import tensorflow as tf
 from absl import app, flags
 from PIL import Image, ImageDraw
 
+from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import config as config_lib
@@ -281,4 +282,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -41,9 +41,10 @@ import os
 import sys
 
 import numpy as np
-from absl import app, flags, logging
+from absl import flags, logging
 from PIL import Image
 
+from seg2vid_tf import cli
 from seg2vid_tf import command_flags, labels, visualization
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import seg2vid
@@ -387,4 +388,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

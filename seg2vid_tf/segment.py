@@ -35,6 +35,7 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
+from seg2vid_tf import cli
 from seg2vid_tf import labels
 from seg2vid_tf.data import cityscapes
 from seg2vid_tf.segmentation import frames as frames_lib
@@ -200,4 +201,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -59,6 +59,7 @@ from http import HTTPStatus
 
 from absl import app, flags, logging
 
+from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.serving import export as export_lib
 from seg2vid_tf.serving import http_server
@@ -378,4 +379,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -13,6 +13,7 @@ import sys
 
 from absl import app, flags
 
+from seg2vid_tf import cli
 from seg2vid_tf.training import config as config_lib
 
 
@@ -39,4 +40,4 @@ def main(argv):
 
 if __name__ == "__main__":
     config_lib.define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

@@ -16,6 +16,7 @@ import sys
 import tensorflow as tf
 from absl import app, flags
 
+from seg2vid_tf import cli
 from seg2vid_tf.data import cityscapes, decode_errors
 from seg2vid_tf.training import checkpoints, label2image
 
@@ -70,4 +71,4 @@ def main(argv):
 
 if __name__ == "__main__":
     label2image.define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

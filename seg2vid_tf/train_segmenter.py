@@ -16,6 +16,7 @@ import sys
 
 from absl import app, flags
 
+from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.training import segmenter
 
@@ -68,4 +69,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    sys.exit(app.run(main))
+    cli.run(main)

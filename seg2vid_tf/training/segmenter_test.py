@@ -123,5 +123,5 @@ def test_command_reports_the_val_score(data_dir, tmp_path):
     missing = subprocess.run(
         [sys.executable, "-m", "seg2vid_tf.train_segmenter", f"--model_dir={tmp_path}"],
         capture_output=True, text=True, timeout=120, check=False)
-    assert missing.returncode != 0 and "--data_dir is required" in missing.stderr
+    assert missing.returncode == 2 and "error: --data_dir is required" in missing.stderr
 

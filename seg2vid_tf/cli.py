@@ -1,0 +1,91 @@
+"""The one error boundary of the seg2vid commands.
+
+Every command ends with `cli.run(main)` instead of `absl.app.run(main)`, so
+that all of them fail the same way, on stderr, without a traceback:
+
+* a flag that cannot be parsed (unknown flag, bad value, unreadable
+  `--flagfile`) or an `absl.app.UsageError` raised by the command (a required
+  flag missing, flags that contradict each other): `error: <what>` and exit
+  status 2 (`USAGE`);
+* a problem a user can fix at run time (a missing or unreadable file, bad
+  data, an unusable checkpoint: `OSError` and `ValueError`, which every error
+  class of this project derives from): `error: <what>` and exit status 1
+  (`FAILURE`);
+* with `--debug`, the same errors keep their traceback (for a bug report).
+
+Any other exception is a bug and keeps its traceback. A command that has
+printed its own `error:` line returns its exit status from `main` as before.
+"""
+
+import sys
+
+from absl import app, flags
+
+from seg2vid_tf import command_flags
+
+USAGE = 2
+FAILURE = 1
+RUNTIME_ERRORS = (OSError, ValueError)
+
+
+def define_flags(flag_values=None):
+    """`--debug`: show the traceback of an expected error instead of the one-line message."""
+    command_flags.define_flag("bool", "debug", False,
+                              "Show the traceback of a usage or runtime error (for bug reports).",
+                              flag_values=flag_values)
+
+
+def fail(message, status):
+    """Prints `error: message` on stderr and exits with `status`."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def _debugging():
+    values = flags.FLAGS
+    return "debug" in values and values.is_parsed() and values.debug
+
+
+def parse_flags(argv):
+    """absl's flag parsing with `error: ...` and exit status 2 on a bad flag.
+
+    Args:
+        argv: The full command line (`sys.argv`).
+
+    Returns:
+        The arguments left after the flags (program name first).
+    """
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        fail(f"{error} (--helpshort lists the flags)", USAGE)
+    return None  # not reached: fail exits
+
+
+def guarded(main):
+    """`main` with the error boundary described in the module docstring."""
+    def boundary(argv):
+        try:
+            return main(argv)
+        except app.UsageError as error:
+            if _debugging():
+                raise
+            fail(error, USAGE)
+        except RUNTIME_ERRORS as error:
+            if _debugging():
+                raise
+            fail(error, FAILURE)
+        return None  # not reached: fail exits
+
+    return boundary
+
+
+def run(main, argv=None):
+    """Runs a command's `main(argv)` behind the error boundary; exits with its status.
+
+    Args:
+        main: The command's entry point; returns an exit status (or `None` for 0).
+        argv: The command line (default `sys.argv`).
+    """
+    define_flags()
+    app.run(guarded(main), argv=argv, flags_parser=parse_flags)

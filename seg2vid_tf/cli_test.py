@@ -1,0 +1,103 @@
+"""The error boundary: one way to fail for every command."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from absl import app
+
+from seg2vid_tf import cli
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXPORT_SCRIPT = os.path.join(REPO, "export", "export_saved_model.py")
+
+
+def _exit_status_and_stderr(function, argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        function(argv)
+    return exited.value.code, capsys.readouterr().err
+
+
+def test_usage_error_is_one_line_and_status_2(capsys):
+    def main(argv):
+        raise app.UsageError(f"--data_dir is required (got {argv[1:]}).")
+
+    status, stderr = _exit_status_and_stderr(cli.guarded(main), ["prog"], capsys)
+    assert (status, stderr) == (2, "error: --data_dir is required (got []).\n")
+
+
+@pytest.mark.parametrize("error", [FileNotFoundError("No checkpoint in /x (--checkpoint_dir)"),
+                                   ValueError("/d/a.png: not a PNG file")])
+def test_runtime_errors_are_one_line_and_status_1(capsys, error):
+    def main(argv):
+        del argv
+        raise error
+
+    status, stderr = _exit_status_and_stderr(cli.guarded(main), ["prog"], capsys)
+    assert (status, stderr) == (1, f"error: {error}\n")
+
+
+def test_a_bug_keeps_its_traceback():
+    def main(argv):
+        del argv
+        raise TypeError("a bug")
+
+    with pytest.raises(TypeError, match="a bug"):
+        cli.guarded(main)(["prog"])
+
+
+def test_main_exit_status_is_kept():
+    assert cli.guarded(lambda argv: 3)(["prog"]) == 3
+
+
+def test_unknown_flag_is_a_usage_error(capsys):
+    status, stderr = _exit_status_and_stderr(cli.parse_flags, ["prog", "--no_such_flag=1"],
+                                             capsys)
+    assert status == 2
+    assert stderr.startswith("error: Unknown command line flag 'no_such_flag'")
+    assert "--helpshort" in stderr
+
+
+def _run(command):
+    return subprocess.run([sys.executable] + command, cwd=REPO, capture_output=True, text=True,
+                          timeout=300, check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+
+
+def _module(name):
+    return ["-m", f"seg2vid_tf.{name}"]
+
+
+COMMANDS = {  # command -> (a usage error, the words its message must hold), or None
+    "train": (_module("train"), [], "--data_dir is required"),
+    "train_label2image": (_module("train_label2image"), [], "is required"),
+    "evaluate": (_module("evaluate"), [], "--data_dir is required"),
+    "generate": (_module("generate"), None, None),
+    "serve": (_module("serve"), [], "--export_base is required"),
+    "benchmark": (_module("benchmark"), ["--quick"], "--output_json is required"),
+    "convert": (_module("convert"), None, None),
+    "explain": (_module("explain"), [], "--checkpoint_dir is required"),
+    "segment": (_module("segment"), [], "Set --input and --output_dir"),
+    "train_segmenter": (_module("train_segmenter"), ["--model_dir=/nonexistent"],
+                        "--data_dir is required"),
+    "demo": (_module("demo"), ["unexpected"], "Unexpected arguments: ['unexpected']"),
+    "demo_train": (_module("demo_train"), ["unexpected"], "Unexpected arguments"),
+    "client": (_module("client"), [], "Give exactly one of --server"),
+    "export_saved_model": ([EXPORT_SCRIPT], [], "--checkpoint_dir is required"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_fails_the_same_way(name):
+    command, usage_args, usage_words = COMMANDS[name]
+    unknown = _run(command + ["--no_such_flag=1"])
+    assert unknown.returncode == 2, unknown.stderr[-2000:]
+    assert "error: Unknown command line flag 'no_such_flag'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    if usage_args is None:
+        return
+    usage = _run(command + usage_args)
+    assert usage.returncode == 2, usage.stderr[-2000:]
+    errors = [line for line in usage.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and usage_words in errors[0], usage.stderr[-2000:]
+    assert "Traceback" not in usage.stderr
