@@ -30,8 +30,10 @@ The pix2pixHD objective (SPEC.md, "pix2pixHD"; defaults of pix2pixHD's
   linearly to zero over the last `--decay_fraction` of the steps (pix2pixHD:
   100 constant + 100 decaying epochs, so 0.5).
 
-The training system is the img2vid trainer's (`seg2vid_tf.training.trainer`):
-`make_strategy()` distribution with every loss term scaled by local / global
+The training system is the skeleton both trainers share
+(`seg2vid_tf.training.base.TrainerBase`): `make_strategy()` distribution
+(with several workers only the chief writes checkpoints, summaries and
+samples) with every loss term scaled by local / global
 batch (Keras 3 optimizers all-reduce the gradients inside `strategy.run`), a
 `tf.train.CheckpointManager` over generator, discriminator, both optimizers,
 the step and the data iterator, resuming, SIGTERM/SIGINT saving, skipped
@@ -59,8 +61,8 @@ from seg2vid_tf.layers.normalization import NORM_TYPES
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.models.seg2vid import painter_input
-from seg2vid_tf.training import checkpoints, loop
-from seg2vid_tf.training.trainer import make_strategy
+from seg2vid_tf.training import base, loop
+from seg2vid_tf.training.base import make_strategy  # noqa: F401  (public here too)
 
 NUM_LABELS = model_config.NUM_CLASSES  # train ids 0..18 and void 19
 LOSS_KEYS = ("g_gan", "g_feat", "g_vgg", "g_l1", "d_real", "d_fake")
@@ -349,8 +351,8 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 # --------------------------------------------------------------------------- trainer
-class Label2ImageTrainer(loop.CheckpointedRun):
-    """Owns the two networks, their optimizers, the checkpoints and the step functions.
+class Label2ImageTrainer(base.TrainerBase):
+    """The two networks, their optimizers and their step (the rest is `base.TrainerBase`).
 
     Args:
         config: A `Label2ImageConfig`.
@@ -359,10 +361,7 @@ class Label2ImageTrainer(loop.CheckpointedRun):
     """
 
     def __init__(self, config, workdir, strategy=None):
-        self.config = config
-        self.workdir = workdir
-        self.strategy = strategy or make_strategy()
-        keras.utils.set_random_seed(config.seed)
+        super().__init__(config, workdir, strategy)
         self.schedule = LinearDecay(config.learning_rate, config.train_steps,
                                     config.decay_fraction)
         with self.strategy.scope():
@@ -386,20 +385,11 @@ class Label2ImageTrainer(loop.CheckpointedRun):
         self.dataset = self.strategy.experimental_distribute_dataset(image_dataset(config))
         self.iterator = iter(self.dataset)
         # The generator is `model`, so `convert.load_label2image(workdir)` restores it.
-        state = dict(model=self.generator, discriminator=self.discriminator,
-                     generator_optimizer=self.generator_optimizer,
-                     discriminator_optimizer=self.discriminator_optimizer, step=self.step)
-        if self.strategy.num_replicas_in_sync == 1:
-            # Distributed iterators are not checkpointable in TF 2.21 (see trainer.py).
-            state["iterator"] = self.iterator
-        self.checkpoint = checkpoints.AtomicCheckpoint(**state)
-        self.manager = checkpoints.make_manager(self.checkpoint, workdir, config.keep_checkpoints)
-        os.makedirs(workdir, exist_ok=True)
-        config_path = os.path.join(workdir, convert.LABEL2IMAGE_CONFIG_FILENAME)
-        with open(config_path, "w", encoding="utf-8") as handle:
-            json.dump(config.generator_config.to_dict(), handle, indent=2, sort_keys=True)
-        self._compute = tf.function(self._compute_step)
-        self._apply = tf.function(self._apply_step)
+        self.track(dict(model=self.generator, discriminator=self.discriminator,
+                        generator_optimizer=self.generator_optimizer,
+                        discriminator_optimizer=self.discriminator_optimizer, step=self.step),
+                   self.iterator, convert.LABEL2IMAGE_CONFIG_FILENAME,
+                   config.generator_config.to_dict())
 
     # ------------------------------------------------------------------ steps
     def generator_inputs(self, label_map):
@@ -461,27 +451,22 @@ class Label2ImageTrainer(loop.CheckpointedRun):
 
     def _apply_step(self, g_grads, d_grads):
         def replica_fn(g_grads, d_grads):
-            # Keras 3 optimizers all-reduce (sum) the gradients here themselves.
+            # Keras 3 optimizers all-reduce (sum) the gradients here themselves. The gradients
+            # arrive without a device; give them the replica's, or the all-reduce under
+            # MultiWorkerMirroredStrategy fails ("destinations can not be empty").
+            g_grads = [None if grad is None else tf.identity(grad) for grad in g_grads]
+            d_grads = [None if grad is None else tf.identity(grad) for grad in d_grads]
             self.generator_optimizer.apply(g_grads, self.generator.trainable_variables)
             self.discriminator_optimizer.apply(d_grads, self.discriminator.trainable_variables)
 
         self.strategy.run(replica_fn, args=(g_grads, d_grads))
         self.step.assign_add(1)
 
-    def train_step(self):
-        """One step of both networks; returns the loss terms (floats) and whether it applied."""
-        g_grads, d_grads, terms = self._compute(self.iterator)
-        terms = {key: float(value) for key, value in terms.items()}
-        finite = all(math.isfinite(value) for value in terms.values())
-        if finite:
-            self._apply(g_grads, d_grads)
-        return terms, finite
-
     # ------------------------------------------------------------------ loop
     def fit(self, progress=True):
         """Trains until `train_steps`; returns the last loss terms (see `loop.fit`)."""
-        return loop.fit(
-            self, summary_dir=os.path.join(self.workdir, "train"), desc="train label2image",
+        return self.run_loop(
+            desc="train label2image",
             postfix=lambda terms: {"g": f"{terms['g_total']:.3f}", "d": f"{terms['d_total']:.3f}"},
             scalars=lambda step, rate: {"learning_rate": float(self.schedule(step - 1)),
                                         "images_per_second": rate},
@@ -503,7 +488,7 @@ class Label2ImageTrainer(loop.CheckpointedRun):
         batch = self.sample_batch()
         fake = self.generator(self.generator_inputs(batch["label_map"]), training=False)
         grid = sample_grid(batch["label_map"].numpy(), fake.numpy(), batch["image"].numpy())
-        return loop.write_sample_grid(writer, self.workdir, step, grid)
+        return loop.write_sample_grid(writer, self.write_dir, step, grid)
 
 
 def sample_grid(label_maps, fakes, reals):
@@ -531,6 +516,8 @@ def train(config, workdir, strategy=None, progress=True):
     trainer = Label2ImageTrainer(config, workdir, strategy=strategy)
     trainer.restore()
     terms = trainer.fit(progress=progress)
+    if not trainer.is_chief:
+        return terms
     with open(os.path.join(workdir, "train_label2image.json"), "w", encoding="utf-8") as handle:
         json.dump({"step": int(trainer.step.numpy()), "losses": terms}, handle, indent=2,
                   sort_keys=True)

@@ -1,5 +1,9 @@
 """Stage-1 (pix2pixHD) training: learning, losses, resuming, flags, the saved generator."""
 
+import json
+import os
+import textwrap
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,10 +12,12 @@ from absl import flags
 from seg2vid_tf import convert
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import vgg19
+from seg2vid_tf.testing import multi_worker
 from seg2vid_tf.training import label2image
 from seg2vid_tf.training.trainer import NonFiniteLossError
 
 SIZE = 64
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +192,40 @@ def test_learning_rate_decays_linearly_to_zero():
     schedule = label2image.LinearDecay(2e-4, train_steps=100, decay_fraction=0.5)
     values = [float(schedule(step)) for step in (0, 50, 75, 100)]
     np.testing.assert_allclose(values, [2e-4, 2e-4, 1e-4, 0.0], atol=1e-12)
+
+
+_WORKER = textwrap.dedent("""
+    import json, sys
+    sys.path.insert(0, REPO)
+    import tensorflow as tf
+    from seg2vid_tf.training import label2image, label2image_test
+    strategy = label2image.make_strategy()  # before any other TensorFlow op
+    assert isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy), type(strategy)
+    config = label2image_test.tiny_config(DATA_DIR, image_summary_every=1)
+    terms = label2image.train(config, WORKDIR, strategy=strategy, progress=False)
+    print(json.dumps({"replicas": strategy.num_replicas_in_sync, "g_total": terms["g_total"]}))
+""")
+
+
+def test_two_workers_train_and_only_the_chief_writes(data_dir, tmp_path):
+    """MultiWorkerMirroredStrategy from TF_CONFIG: 2 worker processes, 2 steps, 1 CPU each."""
+    workdir = str(tmp_path / "model")
+    script = f"REPO = {REPO!r}\nDATA_DIR = {data_dir!r}\nWORKDIR = {workdir!r}\n" + _WORKER
+    outputs = multi_worker.run_workers(script, REPO)
+    for returncode, _, stderr in outputs:
+        assert returncode == 0, stderr[-3000:]
+    reports = [json.loads(stdout.strip().splitlines()[-1]) for _, stdout, _ in outputs]
+    assert all(report["replicas"] == 2 for report in reports), reports
+    assert reports[0]["g_total"] == reports[1]["g_total"]  # reduced over both workers
+    latest = tf.train.latest_checkpoint(workdir)
+    assert os.path.basename(latest) == "ckpt-2"
+    assert tf.train.load_checkpoint(latest).get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 2
+    # The chief's summaries, samples and result; no worker's folder is left behind.
+    assert os.listdir(os.path.join(workdir, "train"))
+    assert sorted(os.listdir(os.path.join(workdir, "samples"))) == ["step_000001.png",
+                                                                    "step_000002.png"]
+    with open(os.path.join(workdir, "train_label2image.json"), encoding="utf-8") as handle:
+        assert json.load(handle)["step"] == 2
+    assert not [name for name in os.listdir(workdir) if name.startswith("workertemp")]
+    assert convert.load_label2image(workdir).config.to_dict() == \
+        tiny_config(data_dir).generator_config.to_dict()

@@ -1,4 +1,8 @@
-"""The distributed custom training loop: `train_and_evaluate(config, workdir)`.
+"""The img2vid trainer: `train_and_evaluate(config, workdir)`.
+
+The skeleton (strategy, who writes, checkpoints, the loop) is
+`seg2vid_tf.training.base.TrainerBase`; this module adds the model, its
+losses, its step and the evaluation after training.
 
 * Strategy: `MultiWorkerMirroredStrategy` when `TF_CONFIG` names several
   workers (chief included), else `MirroredStrategy` over the local GPUs (or the
@@ -27,9 +31,7 @@
 """
 
 import json
-import math
 import os
-import shutil
 
 import numpy as np
 import tensorflow as tf
@@ -42,35 +44,12 @@ from seg2vid_tf.layers.batch_norm import set_synchronized
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import precision
 from seg2vid_tf.models.img2vid import Img2Vid
-from seg2vid_tf.training import checkpoints, loop, summaries
+from seg2vid_tf.training import base, summaries
+from seg2vid_tf.training.base import is_chief, make_strategy  # noqa: F401  (public here too)
 from seg2vid_tf.training.loop import NonFiniteLossError  # noqa: F401  (public here too)
 
 # Terms averaged over the batch (scaled by local/global batch); the others are sums.
 _SUMMED_TERMS = {"kld"}
-
-
-def make_strategy():
-    """The distribution strategy for this process (see module docstring).
-
-    Create it before any other TensorFlow op: `MultiWorkerMirroredStrategy`
-    has to configure the runtime first.
-
-    Raises:
-        ValueError: `TF_CONFIG` is not a JSON object.
-    """
-    try:
-        tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"The TF_CONFIG environment variable is not valid JSON: {error}") from error
-    if not isinstance(tf_config, dict):
-        raise ValueError(f"TF_CONFIG must be a JSON object, got {tf_config!r}.")
-    cluster = tf_config.get("cluster", {})
-    if len(cluster.get("chief", [])) + len(cluster.get("worker", [])) > 1:
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if tf.config.list_logical_devices("GPU"):
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
 
 
 def add_noise(batch, model_cfg, seed):
@@ -95,11 +74,6 @@ def learning_rate(config):
     if config.learning_rate_schedule == "cosine":
         return keras.optimizers.schedules.CosineDecay(config.learning_rate, config.train_steps)
     return config.learning_rate
-
-
-def is_chief(strategy):
-    """Whether this process writes the checkpoints and summaries of `strategy`."""
-    return bool(strategy.extended.should_checkpoint)
 
 
 def train_dataset(config, split="train", repeat=True, shuffle=True):
@@ -132,25 +106,15 @@ def model_inputs(batch):
     return inputs
 
 
-class Trainer(loop.CheckpointedRun):
-    """Owns the model, optimizer, checkpoints and the two step functions.
+class Trainer(base.TrainerBase):
+    """The img2vid model, its optimizer and its step (the rest is `base.TrainerBase`).
 
     `restore` (every worker) reads the chief's checkpoints in `workdir`; `save`
-    (every worker must call it) writes to `write_dir` (see `loop.CheckpointedRun`).
+    (every worker must call it) writes to `write_dir`.
     """
 
     def __init__(self, config, workdir, strategy=None):
-        self.config = config
-        self.workdir = workdir
-        self.strategy = strategy or make_strategy()
-        self.is_chief = is_chief(self.strategy)
-        # Where this process writes: the chief the work directory, the other workers a
-        # temporary folder of their own (their checkpoints are only written because saving
-        # is a collective step).
-        task_id = getattr(self.strategy.cluster_resolver, "task_id", None)
-        self.write_dir = (workdir if self.is_chief
-                          else os.path.join(workdir, f"workertemp_{task_id}"))
-        keras.utils.set_random_seed(config.seed)
+        super().__init__(config, workdir, strategy)
         with self.strategy.scope(), precision.policy_scope(config.precision):
             self.model = Img2Vid(config.model, seed=config.seed)
             self.model.build_for_size()
@@ -165,20 +129,8 @@ class Trainer(loop.CheckpointedRun):
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.dataset = self.strategy.experimental_distribute_dataset(train_dataset(config))
         self.iterator = iter(self.dataset)
-        state = dict(model=self.model, optimizer=self.optimizer, step=self.step)
-        if self.strategy.num_replicas_in_sync == 1:
-            # Distributed iterators are not checkpointable in TF 2.21: with several replicas a
-            # resumed run restarts the (seeded) data order instead.
-            state["iterator"] = self.iterator
-        self.checkpoint = checkpoints.AtomicCheckpoint(**state)
-        self.manager = checkpoints.make_manager(self.checkpoint, self.write_dir,
-                                                config.keep_checkpoints)
-        os.makedirs(self.write_dir, exist_ok=True)
-        with open(os.path.join(self.write_dir, convert.CONFIG_FILENAME), "w",
-                  encoding="utf-8") as handle:
-            json.dump(config.model.to_dict(), handle, indent=2, sort_keys=True)
-        self._compute = tf.function(self._compute_step)
-        self._apply = tf.function(self._apply_step)
+        self.track(dict(model=self.model, optimizer=self.optimizer, step=self.step),
+                   self.iterator, convert.CONFIG_FILENAME, config.model.to_dict())
 
     # ------------------------------------------------------------------ steps
     def _replica_objective(self, batch):
@@ -235,31 +187,14 @@ class Trainer(loop.CheckpointedRun):
         self.strategy.run(replica_fn, args=(grads,))
         self.step.assign_add(1)
 
-    def train_step(self):
-        """One step; returns the loss terms (floats) and whether it was applied."""
-        grads, terms = self._compute(self.iterator)
-        terms = {key: float(value) for key, value in terms.items()}
-        finite = all(math.isfinite(value) for value in terms.values())
-        if finite:
-            self._apply(grads)
-        return terms, finite
-
     # ------------------------------------------------------------------ loop
-    def remove_worker_files(self):
-        """Deletes a non-chief worker's temporary folder (nothing on the chief)."""
-        if not self.is_chief:
-            shutil.rmtree(self.write_dir, ignore_errors=True)
-
     def fit(self, progress=True):
         """Trains until `train_steps`; returns the last loss terms (see `loop.fit`)."""
-        terms = loop.fit(
-            self, summary_dir=os.path.join(self.write_dir, "train"), desc="train",
-            postfix=lambda terms: {"loss": f"{terms['total']:.4f}"},
+        return self.run_loop(
+            desc="train", postfix=lambda terms: {"loss": f"{terms['total']:.4f}"},
             scalars=lambda step, rate: {"learning_rate": self.current_learning_rate(),
                                         "clips_per_second": rate},
-            write_samples=self.is_chief, progress=progress)
-        self.remove_worker_files()
-        return terms
+            progress=progress)
 
     def current_learning_rate(self):
         """The learning rate of the next step (a float)."""

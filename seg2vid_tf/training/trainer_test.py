@@ -2,11 +2,9 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ import tensorflow as tf
 
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.models.config import Img2VidConfig
+from seg2vid_tf.testing import multi_worker
 from seg2vid_tf.training import trainer
 from seg2vid_tf.training.config import TrainConfig
 
@@ -317,41 +316,11 @@ _WORKER = textwrap.dedent("""
 """)
 
 
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("localhost", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def test_two_workers_on_localhost_train_and_only_the_chief_keeps_checkpoints(data_dir, tmp_path):
     """MultiWorkerMirroredStrategy from TF_CONFIG: 2 worker processes, 2 steps, 1 CPU each."""
     workdir = str(tmp_path / "model")
     script = f"REPO = {REPO!r}\nDATA_DIR = {data_dir!r}\nWORKDIR = {workdir!r}\n" + _WORKER
-    workers = [f"localhost:{port}" for port in _free_ports(2)]
-    processes = []
-    try:
-        for index in range(2):
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_CONFIG=json.dumps(
-                {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
-            processes.append(subprocess.Popen(
-                [sys.executable, "-c", script], cwd=REPO, env=env, text=True,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-        deadline = time.monotonic() + 300
-        outputs = []
-        for process in processes:
-            # A worker whose peer died waits for it: the deadline bounds the whole run.
-            stdout, stderr = process.communicate(timeout=max(deadline - time.monotonic(), 1))
-            outputs.append((process.returncode, stdout, stderr))
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    outputs = multi_worker.run_workers(script, REPO)
     for returncode, _, stderr in outputs:
         assert returncode == 0, stderr[-3000:]
     reports = [json.loads(stdout.strip().splitlines()[-1]) for _, stdout, _ in outputs]

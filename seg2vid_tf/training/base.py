@@ -1,0 +1,136 @@
+"""The trainer skeleton both stages share (img2vid and label2image).
+
+A trainer built on `TrainerBase` gets, without writing them again:
+
+* the distribution strategy (`make_strategy`: `MultiWorkerMirroredStrategy`
+  when `TF_CONFIG` names several workers, `MirroredStrategy` over local GPUs,
+  else the default strategy);
+* who writes: the chief (`chief`, else `worker` 0) writes checkpoints,
+  summaries and samples into the work directory; every other worker writes
+  into `workdir/workertemp_<id>` (saving is a collective step, so they must
+  write somewhere), removed when training ends: TensorFlow's multi-worker
+  convention. Every worker resumes from the chief's checkpoints;
+* atomic, verified checkpoints and resuming (`loop.CheckpointedRun`,
+  `checkpoints.AtomicCheckpoint`), the model's config JSON beside them;
+* the step with its non-finite guard (`train_step`) and the shared loop
+  (`loop.fit`: progress bar, signals, summaries, periodic saving).
+
+A model's trainer specialises only its networks, its losses and its step:
+it builds its state inside `self.strategy.scope()`, calls `track(...)`, and
+defines `_compute_step(iterator) -> (*gradients, terms)` and
+`_apply_step(*gradients)`, plus `write_samples(writer, step)` for pictures.
+"""
+
+import json
+import math
+import os
+import shutil
+
+import keras
+import tensorflow as tf
+
+from seg2vid_tf.training import checkpoints, loop
+
+
+def make_strategy():
+    """The strategy for this process, from `TF_CONFIG` and the visible devices.
+
+    Create it before any other TensorFlow op: `MultiWorkerMirroredStrategy`
+    has to configure the runtime first.
+
+    Raises:
+        ValueError: `TF_CONFIG` is set but is not a JSON object.
+    """
+    try:
+        tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"The TF_CONFIG environment variable is not valid JSON: {error}") from error
+    if not isinstance(tf_config, dict):
+        raise ValueError(f"TF_CONFIG must be a JSON object, got {tf_config!r}.")
+    cluster = tf_config.get("cluster", {})
+    if len(cluster.get("chief", [])) + len(cluster.get("worker", [])) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if tf.config.list_logical_devices("GPU"):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def is_chief(strategy):
+    """Whether this process writes the checkpoints and summaries of `strategy`."""
+    return bool(strategy.extended.should_checkpoint)
+
+
+class TrainerBase(loop.CheckpointedRun):
+    """Strategy, who writes, checkpoints, the guarded step and the loop.
+
+    Args:
+        config: The model's training config (`seed`, `keep_checkpoints` and the
+            fields `loop.fit` reads).
+        workdir: The run's directory (the chief's checkpoints and summaries).
+        strategy: A `tf.distribute.Strategy`; `make_strategy()` when None.
+    """
+
+    def __init__(self, config, workdir, strategy=None):
+        self.config = config
+        self.workdir = workdir
+        self.strategy = strategy or make_strategy()
+        self.is_chief = is_chief(self.strategy)
+        task_id = getattr(self.strategy.cluster_resolver, "task_id", None)
+        self.write_dir = (workdir if self.is_chief
+                          else os.path.join(workdir, f"workertemp_{task_id}"))
+        keras.utils.set_random_seed(config.seed)
+
+    def track(self, state, iterator, config_filename, model_config):
+        """Checkpoints `state` in `write_dir` and writes the model's config JSON beside it.
+
+        Args:
+            state: dict name -> trackable (networks, optimizers, the step).
+            iterator: The distributed data iterator; checkpointed with one replica
+                only (distributed iterators are not checkpointable in TF 2.21: with
+                several replicas a resumed run restarts the seeded data order).
+            config_filename: Name of the config JSON the model's loader reads.
+            model_config: Its contents (a dict).
+        """
+        state = dict(state)
+        if self.strategy.num_replicas_in_sync == 1:
+            state["iterator"] = iterator
+        self.checkpoint = checkpoints.AtomicCheckpoint(**state)
+        self.manager = checkpoints.make_manager(self.checkpoint, self.write_dir,
+                                                self.config.keep_checkpoints)
+        os.makedirs(self.write_dir, exist_ok=True)
+        with open(os.path.join(self.write_dir, config_filename), "w", encoding="utf-8") as handle:
+            json.dump(model_config, handle, indent=2, sort_keys=True)
+        self._compute = tf.function(self._compute_step)
+        self._apply = tf.function(self._apply_step)
+
+    def _compute_step(self, iterator):
+        raise NotImplementedError
+
+    def _apply_step(self, *gradients):
+        raise NotImplementedError
+
+    def train_step(self):
+        """One step; returns the loss terms (floats) and whether it was applied.
+
+        A step whose loss terms are not all finite is not applied.
+        """
+        *gradients, terms = self._compute(self.iterator)
+        terms = {key: float(value) for key, value in terms.items()}
+        finite = all(math.isfinite(value) for value in terms.values())
+        if finite:
+            self._apply(*gradients)
+        return terms, finite
+
+    def remove_worker_files(self):
+        """Deletes a non-chief worker's temporary folder (nothing on the chief)."""
+        if not self.is_chief:
+            shutil.rmtree(self.write_dir, ignore_errors=True)
+
+    def run_loop(self, *, desc, postfix, scalars, progress=True):
+        """`loop.fit` with this trainer's summaries and samples (chief only); returns the terms."""
+        terms = loop.fit(self, summary_dir=os.path.join(self.write_dir, "train"), desc=desc,
+                         postfix=postfix, scalars=scalars, write_samples=self.is_chief,
+                         progress=progress)
+        self.remove_worker_files()
+        return terms
