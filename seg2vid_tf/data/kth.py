@@ -113,18 +113,13 @@ def make_dataset(clips, *, height, width, batch_size, shuffle=False, seed=None, 
                  deterministic=True, drop_remainder=False, on_error="raise", skip_counter=None):
     """Builds the batched KTH dataset (grayscale, ``channels=1``).
 
+    The keyword arguments are those of
+    :func:`seg2vid_tf.data.datasets.make_frames_dataset` (frames resized
+    bilinearly with antialiasing; ``on_error="skip"`` drops broken clips and
+    counts them in the optional :class:`datasets.SkipCounter`).
+
     Args:
         clips: Clips from :func:`find_clips`.
-        height: Output height (frames are resized bilinearly, antialiased).
-        width: Output width.
-        batch_size: Clips per batch.
-        shuffle: Shuffle the clips (reshuffled every epoch).
-        seed: Shuffle seed.
-        repeat: Repeat forever.
-        deterministic: Keep the order of the parallel decoding.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise", or "skip" broken clips (counted and logged).
-        skip_counter: Optional :class:`datasets.SkipCounter`.
 
     Returns:
         ``tf.data.Dataset`` of dicts (see the module docstring).

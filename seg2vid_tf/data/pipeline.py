@@ -95,31 +95,12 @@ __all__ = [
     "video_clips",
 ]
 
-_FRAMES_DATASET_DOC = """{summary}
-
-    Args:
-        clips: Clips from :func:`find_clips`.
-        height: Output height (frames are resized bilinearly, antialiased).
-        width: Output width.
-        batch_size: Clips per batch.
-        shuffle: Shuffle the clips (reshuffled every epoch).
-        seed: Shuffle seed.
-        repeat: Repeat forever.
-        deterministic: Keep the order of the parallel decoding.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise", or "skip" broken clips (counted and logged).
-        skip_counter: Optional :class:`pipeline.SkipCounter`.
-
-    Returns:
-        ``tf.data.Dataset`` of dicts (see the module docstring).
-    """
-
 
 def make_frames_dataset_function(*, channels, description, summary, module):
     """Deprecated: builds a reader's ``make_dataset`` (kept for code outside the repository).
 
     The readers of the repository (:mod:`kth`, :mod:`ucf101`, :mod:`kitti`)
-    now define their ``make_dataset`` as plain functions that call
+    define their ``make_dataset`` as plain functions that call
     :func:`seg2vid_tf.data.datasets.make_frames_dataset`; new readers should
     do the same. This returns ``make_dataset(clips, *, height, width,
     batch_size, shuffle=False, seed=None, repeat=False, deterministic=True,
@@ -166,7 +147,10 @@ def make_frames_dataset_function(*, channels, description, summary, module):
             description=description,
         )
 
-    make_dataset.__doc__ = _FRAMES_DATASET_DOC.format(summary=summary)
+    make_dataset.__doc__ = (
+        f"{summary}\n\nThe arguments are those of "
+        f":func:`seg2vid_tf.data.datasets.make_frames_dataset` with ``channels={channels}``."
+    )
     make_dataset.__module__ = module
     make_dataset.__qualname__ = "make_dataset"
     return make_dataset
