@@ -44,8 +44,8 @@ import re
 import tensorflow as tf
 from absl import logging
 
-from seg2vid_tf.data import pipeline
-from seg2vid_tf.data.pipeline import Clip
+from seg2vid_tf.data import datasets, decoding, resizing
+from seg2vid_tf.data.clips import Clip, check_clip_files, check_on_error, check_size
 
 __all__ = ["Clip", "find_clips", "make_dataset"]
 
@@ -53,7 +53,7 @@ FRAME_DIR = "leftImg8bit_sequence"
 FRAME_SUFFIX = "leftImg8bit"
 DEFAULT_LABEL_DIR = "gtFine_sequence"
 DEFAULT_LABEL_SUFFIX = "gtFine_labelTrainIds"
-# --label_files value -> (file-name suffix, ids in the file for pipeline.load_label).
+# --label_files value -> (file-name suffix, ids in the file for decoding.load_label).
 LABEL_FILES = {"labelTrainIds": ("gtFine_labelTrainIds", "train"),
                "labelIds": ("gtFine_labelIds", "cityscapes")}
 FLOW_DIR = "flow"
@@ -112,7 +112,7 @@ def find_clips(
         ValueError: No frames, no clips (with the reason), an empty file or
             bad arguments.
     """
-    pipeline.check_on_error(on_error)
+    check_on_error(on_error)
     if label_files is not None:
         label_suffix = label_file_suffix(label_files)
     if not isinstance(num_frames, int) or num_frames < 1:
@@ -207,7 +207,7 @@ def find_clips(
                 f"consecutive frames: {longest}; num_frames={num_frames})"
             )
         raise ValueError(f"No Cityscapes clips in {split_dir}: {why}.")
-    clips = pipeline.check_clip_files(clips, on_error, "Cityscapes clip")
+    clips = check_clip_files(clips, on_error, "Cityscapes clip")
     if not clips:
         raise ValueError(f"No Cityscapes clips left in {split_dir} after skipping broken files.")
     logging.info("Cityscapes %s: %d clips of %d frames%s.", split, len(clips), num_frames,
@@ -246,7 +246,7 @@ def make_dataset(
         drop_remainder: Drop a final partial batch.
         on_error: "raise", or "skip" broken clips (counted and logged).
         with_flow: "auto" (flows when every clip has them), True or False.
-        skip_counter: Optional :class:`pipeline.SkipCounter` for the count of
+        skip_counter: Optional :class:`datasets.SkipCounter` for the count of
             skipped clips.
         label_files: What the clips' label PNGs hold: ``"labelTrainIds"``
             (train ids) or ``"labelIds"`` (Cityscapes label ids).
@@ -254,7 +254,7 @@ def make_dataset(
     Returns:
         ``tf.data.Dataset`` of dicts (see the module docstring).
     """
-    pipeline.check_size(height, width)
+    check_size(height, width)
     label_file_suffix(label_files)
     label_ids = LABEL_FILES[label_files][1]
     clips = list(clips)
@@ -276,9 +276,9 @@ def make_dataset(
 
     def decode(record):
         paths = record["frame_paths"]
-        frames = pipeline.load_frames(paths, 3)
+        frames = decoding.load_frames(paths, 3)
         label_path = record["label_path"]
-        label = pipeline.load_label(label_path, ids=label_ids)
+        label = decoding.load_label(label_path, ids=label_ids)
         frame_size = tf.shape(frames)[1:3]
         label_size = tf.shape(label)
         size_check = tf.debugging.Assert(
@@ -289,23 +289,23 @@ def make_dataset(
         with tf.control_dependencies([size_check]):
             label = tf.identity(label)
         element = {
-            "video": pipeline.resize_frames(frames, height, width),
-            "label_map": pipeline.resize_label(label, height, width),
+            "video": resizing.resize_frames(frames, height, width),
+            "label_map": resizing.resize_label(label, height, width),
             "clip_id": record["clip_id"],
         }
         if with_flow:
             flow_paths = record["flow_paths"]
             flows, valids = [], []
             for t in range(flow_paths.shape[0]):
-                flow, valid = pipeline.load_kitti_flow(flow_paths[t])
-                flow, valid = pipeline.resize_flow(flow, valid, height, width)
+                flow, valid = decoding.load_kitti_flow(flow_paths[t])
+                flow, valid = resizing.resize_flow(flow, valid, height, width)
                 flows.append(flow)
                 valids.append(valid)
             element["flow"] = tf.stack(flows)
             element["flow_valid"] = tf.stack(valids)
         return element
 
-    return pipeline.make_clip_dataset(
+    return datasets.make_clip_dataset(
         clips,
         decode,
         batch_size=batch_size,

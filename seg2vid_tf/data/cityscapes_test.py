@@ -2,16 +2,15 @@
 
 import os
 import re
-import struct
-import zlib
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import cityscapes, decode_errors, pipeline
+from seg2vid_tf.data import cityscapes, datasets, decode_errors
 from seg2vid_tf.testing import corrupt_files
+from seg2vid_tf.testing.data_files import write_png16
 
 HEIGHT, WIDTH = 16, 24
 
@@ -19,23 +18,6 @@ HEIGHT, WIDTH = 16, 24
 # ---------------------------------------------------------------------------
 # Tree builder.
 # ---------------------------------------------------------------------------
-def write_png16(path, array):
-    """Writes a uint16 [H, W, 3] array as a 16-bit RGB PNG (colour type 2, filter 0)."""
-    array = np.asarray(array, np.uint16)
-    height, width, _ = array.shape
-    raw = b"".join(b"\0" + array[y].astype(">u2").tobytes() for y in range(height))
-
-    def chunk(kind, data):
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-    data += chunk(b"IEND", b"")
-    with open(path, "wb") as f:
-        f.write(data)
-
-
 def flow_values(frame):
     """Known flow of a frame: u, v and valid, [H, W] each."""
     u = np.full((HEIGHT, WIDTH), 0.25 * (frame + 1))
@@ -320,7 +302,7 @@ def test_skip_drops_exactly_the_broken_clip(small):
     label[0, 0] = 42
     Image.fromarray(label).save(path)
     clips = cityscapes.find_clips(small, "train", num_frames=3)
-    counter = pipeline.SkipCounter()
+    counter = datasets.SkipCounter()
     ds = cityscapes.make_dataset(
         clips, height=HEIGHT, width=WIDTH, batch_size=2, on_error="skip", skip_counter=counter)
     got = [x.decode() for b in ds for x in b["clip_id"].numpy()]

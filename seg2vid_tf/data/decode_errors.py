@@ -1,6 +1,6 @@
 """Naming the dataset file behind an error raised while iterating a tf.data pipeline.
 
-The readers (:mod:`pipeline`) decode their files inside tf.data map functions.
+The readers decode their files inside tf.data map functions (:mod:`decoding`).
 Their cheap byte checks (``tf.debugging.Assert``) already carry the file's
 path, but TensorFlow's image decoders report a corrupt file only as, e.g.,
 ``Invalid PNG data, size 22508``: a map function cannot catch an op's error,
@@ -195,7 +195,7 @@ def explain(error, clips, *, split=None, description="clip"):
     Args:
         error: An exception raised while iterating a dataset built from
             ``clips`` (e.g. ``tf.errors.InvalidArgumentError``).
-        clips: The :class:`pipeline.Clip` list the dataset was built from.
+        clips: The :class:`clips.Clip` list the dataset was built from.
         split: Split name for the message, or None.
         description: What a clip is, for the message ("Cityscapes clip").
 

@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import decode_errors, pipeline
-from seg2vid_tf.data.pipeline import Clip
+from seg2vid_tf.data import datasets, decode_errors
+from seg2vid_tf.data.clips import Clip
 from seg2vid_tf.testing import corrupt_files
 
 
@@ -25,7 +25,7 @@ def write_frames(folder, count, ext="png", size=(8, 12)):
 
 
 def frames_dataset(clips):
-    return pipeline.make_frames_dataset(clips, channels=3, height=8, width=12, batch_size=2)
+    return datasets.make_frames_dataset(clips, channels=3, height=8, width=12, batch_size=2)
 
 
 def run(clips, split="train"):

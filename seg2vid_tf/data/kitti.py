@@ -20,8 +20,14 @@ import os
 
 from absl import logging
 
-from seg2vid_tf.data import pipeline
-from seg2vid_tf.data.pipeline import Clip
+from seg2vid_tf.data import datasets
+from seg2vid_tf.data.clips import (
+    IMAGE_EXTENSIONS,
+    Clip,
+    check_clip_files,
+    check_on_error,
+    natural_key,
+)
 
 __all__ = ["Clip", "find_frames", "make_dataset"]
 
@@ -47,7 +53,7 @@ def find_frames(data_dir, split=None, pattern="*.png", on_error="raise"):
         FileNotFoundError: The folder is missing.
         ValueError: No image matches ``pattern``.
     """
-    pipeline.check_on_error(on_error)
+    check_on_error(on_error)
     data_dir = os.fspath(data_dir)
     if not os.path.isdir(data_dir):
         raise FileNotFoundError(f"KITTI directory {data_dir} does not exist.")
@@ -68,7 +74,7 @@ def find_frames(data_dir, split=None, pattern="*.png", on_error="raise"):
         n for n in os.listdir(folder)
         if fnmatch.fnmatch(n.lower(), pattern.lower()) and os.path.isfile(os.path.join(folder, n))
     ]
-    unsupported = [n for n in names if not n.lower().endswith(pipeline.IMAGE_EXTENSIONS)]
+    unsupported = [n for n in names if not n.lower().endswith(IMAGE_EXTENSIONS)]
     if unsupported:
         raise ValueError(
             f"KITTI: {len(unsupported)} files matching {pattern!r} in {folder} are not PNG/JPEG, "
@@ -78,9 +84,9 @@ def find_frames(data_dir, split=None, pattern="*.png", on_error="raise"):
         raise ValueError(f"No images matching {pattern!r} in {folder}.")
     clips = [
         Clip(frame_paths=(os.path.join(folder, n),), clip_id=os.path.splitext(n)[0])
-        for n in sorted(names, key=pipeline.natural_key)
+        for n in sorted(names, key=natural_key)
     ]
-    clips = pipeline.check_clip_files(clips, on_error, "KITTI frame")
+    clips = check_clip_files(clips, on_error, "KITTI frame")
     if not clips:
         raise ValueError(f"No KITTI frames left in {folder} after skipping broken files.")
     logging.info("KITTI: %d start frames in %s.", len(clips), folder)
@@ -114,7 +120,7 @@ def make_dataset(
         deterministic: Keep the order of the parallel decoding.
         drop_remainder: Drop a final partial batch.
         on_error: "raise", or "skip" broken images (counted and logged).
-        skip_counter: Optional :class:`pipeline.SkipCounter`.
+        skip_counter: Optional :class:`datasets.SkipCounter`.
 
     Returns:
         ``tf.data.Dataset`` of dicts (see the module docstring).
@@ -123,7 +129,7 @@ def make_dataset(
     longer = [c.clip_id for c in frames if c.num_frames != 1]
     if longer:
         raise ValueError(f"KITTI make_dataset expects single-frame clips, got e.g. {longer[0]!r}.")
-    return pipeline.make_frames_dataset(
+    return datasets.make_frames_dataset(
         frames,
         channels=3,
         height=height,

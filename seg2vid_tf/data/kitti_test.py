@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import decode_errors, kitti, pipeline
+from seg2vid_tf.data import datasets, decode_errors, kitti
 from seg2vid_tf.testing import corrupt_files
 
 SIZES = {"000000": (20, 60), "000001": (22, 62), "000002": (20, 60)}
@@ -89,12 +89,12 @@ def test_broken_image_names_file_and_skip(tmp_path):
     frames = kitti.find_frames(str(tmp_path))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)truncated.*" + re.escape(str(bad))):
         list(kitti.make_dataset(frames, height=8, width=8, batch_size=3))
-    counter = pipeline.SkipCounter()
+    counter = datasets.SkipCounter()
     ds = kitti.make_dataset(frames, height=8, width=8, batch_size=3, on_error="skip", skip_counter=counter)
     assert [b["clip_id"].numpy().tolist() for b in ds] == [[b"000000_10", b"000002_10"]]
     assert counter.skipped == 1
     with pytest.raises(ValueError, match="single-frame"):
-        kitti.make_dataset([pipeline.Clip(frame_paths=("a", "b"), clip_id="x")], height=8, width=8, batch_size=1)
+        kitti.make_dataset([kitti.Clip(frame_paths=("a", "b"), clip_id="x")], height=8, width=8, batch_size=1)
 
 
 def test_corrupt_image_data_names_the_file(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import decode_errors, kth, pipeline
+from seg2vid_tf.data import datasets, decode_errors, kth, video_frames
 from seg2vid_tf.testing import corrupt_files
 
 HEIGHT, WIDTH = 12, 16
@@ -129,7 +129,7 @@ def test_broken_frame_names_file(tmp_path):
     clips = kth.find_clips(root, "train")
     with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(os.path.join(folder, "3.png"))):
         list(kth.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=1))
-    counter = pipeline.SkipCounter()
+    counter = datasets.SkipCounter()
     ds = kth.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=1, on_error="skip",
                           skip_counter=counter)
     assert [b["clip_id"].numpy()[0] for b in ds] == []  # Both clips use 3.png.
@@ -167,7 +167,7 @@ def test_avi_without_video_backend(tmp_path, monkeypatch):
     os.makedirs(root / "walking")
     (root / "walking" / "person03_walking_d1_uncomp.avi").write_bytes(b"RIFF fake avi")
     _hide_video_backends(monkeypatch)  # the real backend detection, not a stub
-    assert pipeline._video_backend() is None  # pylint: disable=protected-access
+    assert video_frames._video_backend() is None  # pylint: disable=protected-access
     with pytest.raises(RuntimeError, match=r"(?s)person03_walking_d1_uncomp\.avi.*extract.*imageio-ffmpeg"):
         kth.find_clips(str(root), "train", video_cache_dir=str(tmp_path / "cache"))
 

@@ -139,7 +139,7 @@ def find_clips(config, split):
             `train_split_file` / `val_split_file` for these when set.
 
     Returns:
-        List of `pipeline.Clip`.
+        List of `clips.Clip`.
 
     Raises:
         ValueError: Unknown dataset or split, or no clips (from the reader).

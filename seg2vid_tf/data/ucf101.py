@@ -26,8 +26,8 @@ Elements of :func:`make_dataset` (batched, channels-last)::
 
 import re
 
-from seg2vid_tf.data import pipeline
-from seg2vid_tf.data.pipeline import Clip
+from seg2vid_tf.data import datasets, videos
+from seg2vid_tf.data.clips import Clip
 
 __all__ = ["Clip", "TEST_GROUPS", "find_clips", "make_dataset", "split_of"]
 
@@ -81,7 +81,7 @@ def find_clips(
     """
     if isinstance(classes, str):
         classes = [classes]
-    return pipeline.find_video_clips(
+    return videos.find_video_clips(
         data_dir,
         split,
         num_frames,
@@ -99,9 +99,22 @@ def find_clips(
     )
 
 
-make_dataset = pipeline.make_frames_dataset_function(
-    channels=3,
-    description="UCF101 clip",
-    summary="Builds the batched UCF101 dataset (RGB).",
-    module=__name__,
-)
+def make_dataset(clips, *, height, width, batch_size, shuffle=False, seed=None, repeat=False,
+                 deterministic=True, drop_remainder=False, on_error="raise", skip_counter=None):
+    """Builds the batched UCF101 dataset (RGB).
+
+    The keyword arguments are those of
+    :func:`seg2vid_tf.data.datasets.make_frames_dataset` (frames resized
+    bilinearly with antialiasing; ``on_error="skip"`` drops broken clips and
+    counts them in the optional :class:`datasets.SkipCounter`).
+
+    Args:
+        clips: Clips from :func:`find_clips`.
+
+    Returns:
+        ``tf.data.Dataset`` of dicts (see the module docstring).
+    """
+    return datasets.make_frames_dataset(
+        clips, channels=3, height=height, width=width, batch_size=batch_size, shuffle=shuffle,
+        seed=seed, repeat=repeat, deterministic=deterministic, drop_remainder=drop_remainder,
+        on_error=on_error, skip_counter=skip_counter, description="UCF101 clip")

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import decode_errors, pipeline, ucf101
+from seg2vid_tf.data import datasets, decode_errors, ucf101, video_frames
 from seg2vid_tf.testing import corrupt_files
 
 HEIGHT, WIDTH = 12, 16
@@ -124,7 +124,7 @@ def test_non_image_frame_names_file_and_skip(tmp_path):
     assert len(clips) == 2
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)not a JPEG.*" + re.escape(bad)):
         list(ucf101.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=2))
-    counter = pipeline.SkipCounter()
+    counter = datasets.SkipCounter()
     ds = ucf101.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=2, on_error="skip",
                              skip_counter=counter)
     assert [x for b in ds for x in b["clip_id"].numpy().tolist()] == [b"v_Biking_g09_c01/0"]
@@ -134,7 +134,7 @@ def test_non_image_frame_names_file_and_skip(tmp_path):
 def test_avi_layout_without_backend(tmp_path, monkeypatch):
     os.makedirs(tmp_path / "Biking")
     (tmp_path / "Biking" / "v_Biking_g10_c01.avi").write_bytes(b"RIFF")
-    monkeypatch.setattr(pipeline, "_video_backend", lambda: None)
+    monkeypatch.setattr(video_frames, "_video_backend", lambda: None)
     with pytest.raises(RuntimeError, match=r"(?s)v_Biking_g10_c01\.avi.*imageio-ffmpeg"):
         ucf101.find_clips(str(tmp_path), "train", video_cache_dir=str(tmp_path / "cache"))
     # Videos of the other split are not decoded at all.

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from seg2vid_tf.data.pipeline import IMAGE_EXTENSIONS
+from seg2vid_tf.data.clips import IMAGE_EXTENSIONS
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 RESIZE_MODES = ("fit", "crop")
