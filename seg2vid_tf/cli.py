@@ -46,16 +46,22 @@ def _debugging():
     return "debug" in values and values.is_parsed() and values.debug
 
 
-def parse_flags(argv):
+def parse_flags(argv, known_only=False):
     """absl's flag parsing with `error: ...` and exit status 2 on a bad flag.
 
     Args:
         argv: The full command line (`sys.argv`).
+        known_only: Leave flags this program does not define in the returned
+            arguments instead of refusing them (for a command that shares a
+            `--flagfile` with others; `--flagfile` is expanded first).
 
     Returns:
         The arguments left after the flags (program name first).
     """
     try:
+        if known_only:
+            expanded = flags.FLAGS.read_flags_from_files(argv[1:], force_gnu=False)
+            return flags.FLAGS([argv[0]] + expanded, known_only=True)
         return flags.FLAGS(argv)
     except flags.Error as error:
         fail(f"{error} (--helpshort lists the flags)", USAGE)
@@ -80,12 +86,14 @@ def guarded(main):
     return boundary
 
 
-def run(main, argv=None):
+def run(main, argv=None, known_only=False):
     """Runs a command's `main(argv)` behind the error boundary; exits with its status.
 
     Args:
         main: The command's entry point; returns an exit status (or `None` for 0).
         argv: The command line (default `sys.argv`).
+        known_only: See `parse_flags`.
     """
     define_flags()
-    app.run(guarded(main), argv=argv, flags_parser=parse_flags)
+    app.run(guarded(main), argv=argv,
+            flags_parser=lambda args: parse_flags(args, known_only=known_only))

@@ -59,6 +59,17 @@ def test_unknown_flag_is_a_usage_error(capsys):
     assert "--helpshort" in stderr
 
 
+def test_known_only_leaves_other_programs_flags(tmp_path, capsys):
+    flagfile = tmp_path / "shared.cfg"
+    flagfile.write_text("--nodebug\n--a_flag_of_another_program=3\n")
+    cli.define_flags()
+    rest = cli.parse_flags(["prog", f"--flagfile={flagfile}", "positional"], known_only=True)
+    assert rest == ["prog", "--a_flag_of_another_program=3", "positional"]
+    status, stderr = _exit_status_and_stderr(
+        lambda argv: cli.parse_flags(argv, known_only=True), ["prog", "--debug=maybe"], capsys)
+    assert status == 2 and stderr.startswith("error: ") and "debug" in stderr
+
+
 def _run(command):
     return subprocess.run([sys.executable] + command, cwd=REPO, capture_output=True, text=True,
                           timeout=300, check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
