@@ -165,106 +165,134 @@ def dense_image_warp(image, flow, padding="zeros", name=None):
             f"`padding` must be one of {_PADDING_MODES}, got {padding!r}."
         )
     with tf.name_scope(name or "dense_image_warp"):
-        image = tf.convert_to_tensor(image, name="image")
-        if not image.dtype.is_floating:
-            raise TypeError(
-                f"`image` must have a floating dtype, got {image.dtype.name}."
-            )
-        flow = tf.convert_to_tensor(flow, name="flow")
-        _check_rank4(image, "image", "[batch, height, width, channels]")
-        flow = _check_flow(flow, "flow")
-        if image.shape.rank is None:
-            image = tf.ensure_shape(image, [None, None, None, None])
-
-        # Static consistency of batch, height and width.
-        needs_runtime_check = False
-        for axis, label in enumerate(("batch size", "height", "width")):
-            d_img, d_flow = image.shape[axis], flow.shape[axis]
-            if d_img is None or d_flow is None:
-                needs_runtime_check = True
-            elif d_img != d_flow:
-                raise ValueError(
-                    f"The {label} of `flow` ({d_flow}) must equal the {label} "
-                    f"of `image` ({d_img}); got image shape {image.shape} and "
-                    f"flow shape {flow.shape}."
-                )
-        if needs_runtime_check:
-            with tf.control_dependencies([
-                tf.debugging.assert_equal(
-                    tf.shape(flow)[:3],
-                    tf.shape(image)[:3],
-                    message=("`flow` and `image` must have the same batch "
-                             "size, height and width"),
-                )
-            ]):
-                flow = tf.identity(flow)
-
+        image, flow, needs_runtime_check = _checked_image_and_flow(image, flow)
         out_dtype = image.dtype
         dtype = _compute_dtype(out_dtype)
         image_c = tf.cast(image, dtype)
         flow = tf.cast(flow, dtype)
 
-        batch, height, width, channels = _dims(image)
+        batch, height, width, _ = _dims(image)
         if needs_runtime_check:
             # XLA drops Assert ops; the reshape still fails on most
             # mismatches there instead of broadcasting silently.
             flow = tf.reshape(flow, [batch, height, width, 2])
-
-        # Query coordinates: grid - flow, shape [B, H, W].
-        grid_y = tf.cast(tf.range(height), dtype)[:, tf.newaxis]
-        grid_x = tf.cast(tf.range(width), dtype)[tf.newaxis, :]
-        query_y = grid_y[tf.newaxis] - flow[..., 0]
-        query_x = grid_x[tf.newaxis] - flow[..., 1]
-
-        max_y = tf.cast(height - 1, dtype)
-        max_x = tf.cast(width - 1, dtype)
-        if padding == "border":
-            query_y = tf.clip_by_value(query_y, tf.zeros([], dtype), max_y)
-            query_x = tf.clip_by_value(query_x, tf.zeros([], dtype), max_x)
-        else:
-            # Values outside [-2, size + 1] all sample zeros; clipping keeps
-            # the int32 cast below well defined for huge flows without
-            # changing values or gradients inside the image.
-            query_y = tf.clip_by_value(query_y, tf.constant(-2.0, dtype),
-                                       max_y + 2.0)
-            query_x = tf.clip_by_value(query_x, tf.constant(-2.0, dtype),
-                                       max_x + 2.0)
-
-        floor_y = tf.floor(query_y)
-        floor_x = tf.floor(query_x)
-        # Fractional offsets carry the gradient w.r.t. the flow
-        # (tf.floor has no gradient).
-        frac_y = query_y - floor_y
-        frac_x = query_x - floor_x
-
-        y0 = tf.cast(floor_y, tf.int32)
-        x0 = tf.cast(floor_x, tf.int32)
-        y1 = y0 + 1
-        x1 = x0 + 1
-
-        image_flat = tf.reshape(image_c, [batch, height * width, channels])
-
-        def corner(y_idx, x_idx, weight):
-            """Weighted gather of one bilinear neighbour."""
-            y_safe = tf.clip_by_value(y_idx, 0, height - 1)
-            x_safe = tf.clip_by_value(x_idx, 0, width - 1)
-            if padding == "zeros":
-                inside = ((y_idx >= 0) & (y_idx < height) &
-                          (x_idx >= 0) & (x_idx < width))
-                weight = weight * tf.cast(inside, dtype)
-            # In "border" mode the clamped query never needs an outside
-            # neighbour except with zero weight, so clipping is exact.
-            values = tf.gather(image_flat, y_safe * width + x_safe,
-                               batch_dims=1)  # [B, H, W, C]
-            return values * weight[..., tf.newaxis]
-
-        output = (corner(y0, x0, (1.0 - frac_y) * (1.0 - frac_x)) +
-                  corner(y0, x1, (1.0 - frac_y) * frac_x) +
-                  corner(y1, x0, frac_y * (1.0 - frac_x)) +
-                  corner(y1, x1, frac_y * frac_x))
+        query_y, query_x = _query_points(flow, height, width, padding)
+        output = _bilinear_sample(image_c, query_y, query_x, padding)
         output = tf.cast(output, out_dtype)
         output.set_shape(image.shape)
         return output
+
+
+def _checked_image_and_flow(image, flow):
+    """Converts and checks the inputs of `dense_image_warp`.
+
+    Returns:
+        `(image, flow, needs_runtime_check)`: the tensors (the flow behind a
+        runtime shape assertion when batch, height or width are not all known
+        statically) and whether that assertion was needed.
+
+    Raises:
+        ValueError, TypeError: As documented in `dense_image_warp`.
+    """
+    image = tf.convert_to_tensor(image, name="image")
+    if not image.dtype.is_floating:
+        raise TypeError(
+            f"`image` must have a floating dtype, got {image.dtype.name}."
+        )
+    flow = tf.convert_to_tensor(flow, name="flow")
+    _check_rank4(image, "image", "[batch, height, width, channels]")
+    flow = _check_flow(flow, "flow")
+    if image.shape.rank is None:
+        image = tf.ensure_shape(image, [None, None, None, None])
+
+    # Static consistency of batch, height and width.
+    needs_runtime_check = False
+    for axis, label in enumerate(("batch size", "height", "width")):
+        d_img, d_flow = image.shape[axis], flow.shape[axis]
+        if d_img is None or d_flow is None:
+            needs_runtime_check = True
+        elif d_img != d_flow:
+            raise ValueError(
+                f"The {label} of `flow` ({d_flow}) must equal the {label} "
+                f"of `image` ({d_img}); got image shape {image.shape} and "
+                f"flow shape {flow.shape}."
+            )
+    if needs_runtime_check:
+        with tf.control_dependencies([
+            tf.debugging.assert_equal(
+                tf.shape(flow)[:3],
+                tf.shape(image)[:3],
+                message=("`flow` and `image` must have the same batch "
+                         "size, height and width"),
+            )
+        ]):
+            flow = tf.identity(flow)
+    return image, flow, needs_runtime_check
+
+
+def _query_points(flow, height, width, padding):
+    """The sampling points `grid - flow` as `(query_y, query_x)`, each `[B, H, W]`.
+
+    With "border" padding they are clamped to the image; with "zeros" to
+    `[-2, size + 1]` (every point out there samples zeros), which keeps the
+    int32 cast of the sampler defined for huge flows without changing values
+    or gradients inside the image.
+    """
+    dtype = flow.dtype
+    grid_y = tf.cast(tf.range(height), dtype)[:, tf.newaxis]
+    grid_x = tf.cast(tf.range(width), dtype)[tf.newaxis, :]
+    query_y = grid_y[tf.newaxis] - flow[..., 0]
+    query_x = grid_x[tf.newaxis] - flow[..., 1]
+
+    max_y = tf.cast(height - 1, dtype)
+    max_x = tf.cast(width - 1, dtype)
+    if padding == "border":
+        query_y = tf.clip_by_value(query_y, tf.zeros([], dtype), max_y)
+        query_x = tf.clip_by_value(query_x, tf.zeros([], dtype), max_x)
+    else:
+        query_y = tf.clip_by_value(query_y, tf.constant(-2.0, dtype),
+                                   max_y + 2.0)
+        query_x = tf.clip_by_value(query_x, tf.constant(-2.0, dtype),
+                                   max_x + 2.0)
+    return query_y, query_x
+
+
+def _bilinear_sample(image, query_y, query_x, padding):
+    """Bilinear samples of `image` `[B, H, W, C]` at the query points, `[B, H, W, C]`."""
+    dtype = image.dtype
+    batch, height, width, channels = _dims(image)
+    floor_y = tf.floor(query_y)
+    floor_x = tf.floor(query_x)
+    # Fractional offsets carry the gradient w.r.t. the flow
+    # (tf.floor has no gradient).
+    frac_y = query_y - floor_y
+    frac_x = query_x - floor_x
+
+    y0 = tf.cast(floor_y, tf.int32)
+    x0 = tf.cast(floor_x, tf.int32)
+    y1 = y0 + 1
+    x1 = x0 + 1
+
+    image_flat = tf.reshape(image, [batch, height * width, channels])
+
+    def corner(y_idx, x_idx, weight):
+        """Weighted gather of one bilinear neighbour."""
+        y_safe = tf.clip_by_value(y_idx, 0, height - 1)
+        x_safe = tf.clip_by_value(x_idx, 0, width - 1)
+        if padding == "zeros":
+            inside = ((y_idx >= 0) & (y_idx < height) &
+                      (x_idx >= 0) & (x_idx < width))
+            weight = weight * tf.cast(inside, dtype)
+        # In "border" mode the clamped query never needs an outside
+        # neighbour except with zero weight, so clipping is exact.
+        values = tf.gather(image_flat, y_safe * width + x_safe,
+                           batch_dims=1)  # [B, H, W, C]
+        return values * weight[..., tf.newaxis]
+
+    return (corner(y0, x0, (1.0 - frac_y) * (1.0 - frac_x)) +
+            corner(y0, x1, (1.0 - frac_y) * frac_x) +
+            corner(y1, x0, frac_y * (1.0 - frac_x)) +
+            corner(y1, x1, frac_y * frac_x))
 
 
 def normalized_to_pixel_flow(flow_xy):
