@@ -118,37 +118,11 @@ def find_clips(
     if not isinstance(num_frames, int) or num_frames < 1:
         raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}.")
     data_dir = os.fspath(data_dir)
-    if not os.path.isdir(data_dir):
-        raise FileNotFoundError(f"Cityscapes directory {data_dir} does not exist.")
-    frames_root = os.path.join(data_dir, FRAME_DIR)
-    if not os.path.isdir(frames_root):
-        raise FileNotFoundError(
-            f"Cityscapes frame folder {frames_root} does not exist (expected "
-            f"{FRAME_DIR}/<split>/<city>/<city>_<seq>_<frame>_{FRAME_SUFFIX}.png)."
-        )
-    split_dir = os.path.join(frames_root, split)
-    if not os.path.isdir(split_dir):
-        raise FileNotFoundError(
-            f"Cityscapes split folder {split_dir} does not exist (available splits: "
-            f"{_list_dirs(frames_root)}); use 'train' for training and 'val' for evaluation."
-        )
+    split_dir = _split_dir(data_dir, split)
     label_root = os.path.join(data_dir, label_dir, split)
     flow_root = os.path.join(data_dir, flow_dir, split)
     with_flow = os.path.isdir(flow_root)
-
-    # (city folder, city name, seq) -> sorted frame numbers.
-    sequences = collections.defaultdict(set)
-    for city_dir in _list_dirs(split_dir):
-        for name in os.listdir(os.path.join(split_dir, city_dir)):
-            match = _FRAME_RE.match(name)
-            if match:
-                key = (city_dir, match["city"], int(match["seq"]))
-                sequences[key].add(int(match["frame"]))
-    if not sequences:
-        raise ValueError(
-            f"No Cityscapes frames found in {split_dir} (expected "
-            f"<city>/<city>_<seq>_<frame>_{FRAME_SUFFIX}.png with 6-digit seq and frame)."
-        )
+    sequences = _frame_sequences(split_dir)
 
     label_cache = {}
 
@@ -160,15 +134,8 @@ def find_clips(
 
     clips = []
     num_labels = 0
-    longest = 0
     for (city_dir, city, seq), frame_set in sorted(sequences.items()):
-        frames = sorted(frame_set)
-        run = 1
-        for prev, cur in zip(frames, frames[1:]):
-            run = run + 1 if cur == prev + 1 else 1
-            longest = max(longest, run)
-        longest = max(longest, 1)
-        for start in frames:
+        for start in sorted(frame_set):
             label_name = _name(city, seq, start, label_suffix)
             if label_name not in label_names(city_dir):
                 continue
@@ -204,7 +171,7 @@ def find_clips(
             why = (
                 f"{num_labels} start frames have label PNGs in {label_root}, but none is "
                 f"followed by {num_frames - 1} consecutive frames (longest run of "
-                f"consecutive frames: {longest}; num_frames={num_frames})"
+                f"consecutive frames: {_longest_run(sequences)}; num_frames={num_frames})"
             )
         raise ValueError(f"No Cityscapes clips in {split_dir}: {why}.")
     clips = check_clip_files(clips, on_error, "Cityscapes clip")
@@ -213,6 +180,83 @@ def find_clips(
     logging.info("Cityscapes %s: %d clips of %d frames%s.", split, len(clips), num_frames,
                  " with flows" if with_flow else "")
     return clips
+
+
+def _split_dir(data_dir, split):
+    """`data_dir/leftImg8bit_sequence/split`, or FileNotFoundError saying which folder is missing."""
+    if not os.path.isdir(data_dir):
+        raise FileNotFoundError(f"Cityscapes directory {data_dir} does not exist.")
+    frames_root = os.path.join(data_dir, FRAME_DIR)
+    if not os.path.isdir(frames_root):
+        raise FileNotFoundError(
+            f"Cityscapes frame folder {frames_root} does not exist (expected "
+            f"{FRAME_DIR}/<split>/<city>/<city>_<seq>_<frame>_{FRAME_SUFFIX}.png)."
+        )
+    split_dir = os.path.join(frames_root, split)
+    if not os.path.isdir(split_dir):
+        raise FileNotFoundError(
+            f"Cityscapes split folder {split_dir} does not exist (available splits: "
+            f"{_list_dirs(frames_root)}); use 'train' for training and 'val' for evaluation."
+        )
+    return split_dir
+
+
+def _frame_sequences(split_dir):
+    """{(city folder, city name, sequence number): set of frame numbers} of a split folder.
+
+    Raises:
+        ValueError: No frame file matches Cityscapes' naming.
+    """
+    sequences = collections.defaultdict(set)
+    for city_dir in _list_dirs(split_dir):
+        for name in os.listdir(os.path.join(split_dir, city_dir)):
+            match = _FRAME_RE.match(name)
+            if match:
+                key = (city_dir, match["city"], int(match["seq"]))
+                sequences[key].add(int(match["frame"]))
+    if not sequences:
+        raise ValueError(
+            f"No Cityscapes frames found in {split_dir} (expected "
+            f"<city>/<city>_<seq>_<frame>_{FRAME_SUFFIX}.png with 6-digit seq and frame)."
+        )
+    return sequences
+
+
+def _longest_run(sequences):
+    """The longest run of consecutive frame numbers in any sequence (at least 1)."""
+    longest = 1
+    for frame_set in sequences.values():
+        frames = sorted(frame_set)
+        run = 1
+        for prev, cur in zip(frames, frames[1:]):
+            run = run + 1 if cur == prev + 1 else 1
+            longest = max(longest, run)
+    return longest
+
+
+def _resolve_with_flow(clips, with_flow):
+    """Whether the dataset of `clips` carries flows, for `with_flow` "auto", True or False.
+
+    Raises:
+        ValueError: "auto" with flows for only some clips, True with a clip
+            without flows, or any other value.
+    """
+    has_flow = [c.flow_paths is not None for c in clips]
+    if with_flow == "auto":
+        if any(has_flow) and not all(has_flow):
+            raise ValueError("with_flow='auto' but only some clips have flows; pass True or False.")
+        with_flow = bool(clips) and all(has_flow)
+    elif with_flow is True:
+        if not all(has_flow):
+            raise ValueError(
+                "with_flow=True but some clips have no flows (the flow folder "
+                f"{FLOW_DIR}/<split> was not found by find_clips)."
+            )
+    elif with_flow is not False:
+        raise ValueError(f"with_flow must be 'auto', True or False, got {with_flow!r}.")
+    if clips and clips[0].num_frames < 2:
+        with_flow = False  # A single frame has no flow.
+    return with_flow
 
 
 def make_dataset(
@@ -258,21 +302,7 @@ def make_dataset(
     label_file_suffix(label_files)
     label_ids = LABEL_FILES[label_files][1]
     clips = list(clips)
-    has_flow = [c.flow_paths is not None for c in clips]
-    if with_flow == "auto":
-        if any(has_flow) and not all(has_flow):
-            raise ValueError("with_flow='auto' but only some clips have flows; pass True or False.")
-        with_flow = bool(clips) and all(has_flow)
-    elif with_flow is True:
-        if not all(has_flow):
-            raise ValueError(
-                "with_flow=True but some clips have no flows (the flow folder "
-                f"{FLOW_DIR}/<split> was not found by find_clips)."
-            )
-    elif with_flow is not False:
-        raise ValueError(f"with_flow must be 'auto', True or False, got {with_flow!r}.")
-    if clips and clips[0].num_frames < 2:
-        with_flow = False  # A single frame has no flow.
+    with_flow = _resolve_with_flow(clips, with_flow)
 
     def decode(record):
         paths = record["frame_paths"]
