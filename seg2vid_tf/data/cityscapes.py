@@ -124,6 +124,44 @@ def find_clips(
     with_flow = os.path.isdir(flow_root)
     sequences = _frame_sequences(split_dir)
 
+    clips, num_labels = _labelled_clips(sequences, split_dir, label_root, label_suffix,
+                                        flow_root if with_flow else None, num_frames)
+    if not clips:
+        if num_labels == 0:
+            why = (
+                f"no label PNGs <city>/<city>_<seq>_<frame>_{label_suffix}.png matching the "
+                f"frames were found in {label_root}"
+            )
+        else:
+            why = (
+                f"{num_labels} start frames have label PNGs in {label_root}, but none is "
+                f"followed by {num_frames - 1} consecutive frames (longest run of "
+                f"consecutive frames: {_longest_run(sequences)}; num_frames={num_frames})"
+            )
+        raise ValueError(f"No Cityscapes clips in {split_dir}: {why}.")
+    clips = check_clip_files(clips, on_error, "Cityscapes clip")
+    if not clips:
+        raise ValueError(f"No Cityscapes clips left in {split_dir} after skipping broken files.")
+    logging.info("Cityscapes %s: %d clips of %d frames%s.", split, len(clips), num_frames,
+                 " with flows" if with_flow else "")
+    return clips
+
+
+def _labelled_clips(sequences, split_dir, label_root, label_suffix, flow_root, num_frames):
+    """The clips that start at a labelled frame followed by `num_frames - 1` consecutive ones.
+
+    Args:
+        sequences: From `_frame_sequences`.
+        split_dir: The split's frame folder.
+        label_root: The split's label folder.
+        label_suffix: File-name suffix of the label PNGs.
+        flow_root: The split's flow folder, or None without flows.
+        num_frames: Frames per clip.
+
+    Returns:
+        `(clips, number of labelled start frames)`.
+    """
+    with_flow = flow_root is not None
     label_cache = {}
 
     def label_names(city_dir):
@@ -161,25 +199,7 @@ def find_clips(
                     clip_id=os.path.splitext(os.path.basename(frame_paths[0]))[0],
                 )
             )
-    if not clips:
-        if num_labels == 0:
-            why = (
-                f"no label PNGs <city>/<city>_<seq>_<frame>_{label_suffix}.png matching the "
-                f"frames were found in {label_root}"
-            )
-        else:
-            why = (
-                f"{num_labels} start frames have label PNGs in {label_root}, but none is "
-                f"followed by {num_frames - 1} consecutive frames (longest run of "
-                f"consecutive frames: {_longest_run(sequences)}; num_frames={num_frames})"
-            )
-        raise ValueError(f"No Cityscapes clips in {split_dir}: {why}.")
-    clips = check_clip_files(clips, on_error, "Cityscapes clip")
-    if not clips:
-        raise ValueError(f"No Cityscapes clips left in {split_dir} after skipping broken files.")
-    logging.info("Cityscapes %s: %d clips of %d frames%s.", split, len(clips), num_frames,
-                 " with flows" if with_flow else "")
-    return clips
+    return clips, num_labels
 
 
 def _split_dir(data_dir, split):
