@@ -5,8 +5,8 @@ a latent (prior N(0, I) at inference); the image encoder reads the start frame
 and the label map; the flow decoder with its 3-D convolutions predicts, for each
 future frame, forward and backward flow and two occlusion masks; the start frame
 is warped by the forward flow and the refine network fills in what warping
-cannot. `SPEC.md` in the reference fixtures describes every step; this module
-follows it step by step and names the steps the same way.
+cannot. docs/method.md ("img2vid forward pass") describes every step; this
+module follows it step by step and names the steps the same way.
 """
 
 import keras

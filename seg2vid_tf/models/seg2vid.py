@@ -7,7 +7,7 @@ the prior N(0, I).
 
 Longer videos than the model's `T` predicted frames (4 in the paper) are made
 in rounds, by default the way the reference's iterative variant makes them
-(SPEC.md, "Long videos"): the one-hot label volume is warped with the masked
+(docs/method.md, "Long videos"): the one-hot label volume is warped with the masked
 forward flow of the frame, `warp(onehot(labels), flow_t * mask_fw_t)`, exactly
 like the frame; the next round starts from the last predicted frame and the
 last warped labels, with the same latent. The reference feeds the warped soft

@@ -3,7 +3,7 @@
     python -m seg2vid_tf.train_label2image --flagfile=configs/label2image_synthetic.cfg \
         --data_dir=DIR --model_dir=DIR [--train_steps=N]
 
-The pix2pixHD objective (SPEC.md, "pix2pixHD"; defaults of pix2pixHD's
+The pix2pixHD objective (docs/method.md, "pix2pixHD"; defaults of pix2pixHD's
 `train.py`):
 
 * generator input: the one-hot train ids (20 classes, void included), plus
