@@ -27,6 +27,7 @@ from seg2vid_tf.ops.warp import warp
 tfd = tfp.distributions
 
 OUTPUT_KEYS = ("warped", "frames", "flow", "flow_back", "mask_fw", "mask_bw", "mu", "logvar")
+_LABEL_RANGE_MESSAGE = f"'label_map' ids must be in 0..{config_lib.NUM_CLASSES - 1}"
 
 
 def _float32(x):
@@ -150,10 +151,9 @@ class Img2Vid(keras.Model):
             label_map = tf.cast(label_map, tf.int32)
             with tf.control_dependencies([
                     tf.debugging.assert_greater_equal(
-                        label_map, 0, message="'label_map' ids must be in 0..19"),
+                        label_map, 0, message=_LABEL_RANGE_MESSAGE),
                     tf.debugging.assert_less(
-                        label_map, config_lib.NUM_CLASSES,
-                        message="'label_map' ids must be in 0..19")]):
+                        label_map, config_lib.NUM_CLASSES, message=_LABEL_RANGE_MESSAGE)]):
                 label_map = tf.identity(label_map)
         elif label_map is not None:
             raise ValueError("This model was built with label_mode='none' and takes no 'label_map'.")
