@@ -35,9 +35,8 @@ import tensorflow as tf
 from absl import app, flags
 from PIL import Image, ImageDraw
 
-from seg2vid_tf import cli
+from seg2vid_tf import cli, labels
 from seg2vid_tf.command_flags import define_flag
-from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import config as config_lib
 from seg2vid_tf.models.flow_decoder import frames_to_time_axis
 from seg2vid_tf.ops.warp import normalized_to_pixel_flow
@@ -176,7 +175,7 @@ def overlay(image, map_2d, alpha=0.55):
 def _label_grid(label_saliency, scale=1):
     """The 20 label-channel maps in a 4x5 grid, each titled with its class."""
     height, width = label_saliency.shape[:2]
-    names = list(synthetic.TRAIN_ID_NAMES) + ["void"]
+    names = labels.LABEL_NAMES
     title = 12
     grid = np.full((4 * (height + title), 5 * width, 3), 255, np.uint8)
     largest = max(float(label_saliency.max()), 1e-12)
@@ -207,7 +206,7 @@ def write_explanations(result, first_frame, output_dir):
         path = os.path.join(output_dir, "saliency_labels.png")
         Image.fromarray(_label_grid(result["label_saliency"])).save(path)
         paths["label_saliency"] = path
-        names = list(synthetic.TRAIN_ID_NAMES) + ["void"]
+        names = labels.LABEL_NAMES
         summary["label_saliency_total"] = {
             names[index]: float(result["label_saliency"][..., index].sum())
             for index in range(config_lib.NUM_CLASSES)}

@@ -11,7 +11,7 @@ import tensorflow as tf
 from PIL import Image
 
 from seg2vid_tf import explain
-from seg2vid_tf.data import synthetic
+from seg2vid_tf.labels import LABEL_NAMES
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.models.config import NUM_CLASSES
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
@@ -154,7 +154,7 @@ def test_command_writes_what_the_explanation_gives(model_dir, explained, tmp_pat
     expected = explained["car"]
     summary = json.loads((tmp_path / "out" / "explain.json").read_text())
     assert summary["score_mean_flow_px"] == pytest.approx(expected["score"], rel=1e-6)
-    names = list(synthetic.TRAIN_ID_NAMES) + ["void"]
+    names = list(LABEL_NAMES)
     assert list(summary["label_saliency_total"]) == names
     totals = expected["label_saliency"].astype(np.float64).sum(axis=(0, 1))
     assert [summary["label_saliency_total"][name] for name in names] == pytest.approx(

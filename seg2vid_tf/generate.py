@@ -46,7 +46,6 @@ from PIL import Image
 
 from seg2vid_tf import cli
 from seg2vid_tf import command_flags, labels, visualization
-from seg2vid_tf.data import synthetic
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.segmentation import frames as frames_lib
 
@@ -117,13 +116,13 @@ def read_label_map(path, label_ids="train", height=None, width=None, flag_name="
                 f"{path} (--{flag_name}) has ids {bad.tolist()} outside the Cityscapes label ids "
                 "0..33 (--label_ids=cityscapes); use --label_ids=train for train-id maps.")
         return seg2vid.cityscapes_to_train_ids(ids), ids
-    bad = np.unique(ids[(ids > seg2vid.VOID_TRAIN_ID) & (ids != labels.IGNORE_ID)])
+    bad = np.unique(ids[(ids > labels.VOID_ID) & (ids != labels.IGNORE_ID)])
     if bad.size:
         raise ValueError(
             f"{path} (--{flag_name}) has ids {bad.tolist()} outside the train ids "
-            f"0..{seg2vid.VOID_TRAIN_ID} (255 reads as void); use --label_ids=cityscapes for "
+            f"0..{labels.VOID_ID} (255 reads as void); use --label_ids=cityscapes for "
             "Cityscapes label-id maps.")
-    ids[ids == labels.IGNORE_ID] = seg2vid.VOID_TRAIN_ID
+    ids[ids == labels.IGNORE_ID] = labels.VOID_ID
     return ids, None
 
 
@@ -178,7 +177,7 @@ def video_panels(result, index=0, show_flow=False):
     for t in range(count):
         row = []
         if "label_maps" in result:
-            row.append(synthetic.colorize_labels(result["label_maps"][index, t]))
+            row.append(labels.colorize(result["label_maps"][index, t]))
         row.append(video[t])
         if show_flow:
             if t == 0:

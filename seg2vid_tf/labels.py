@@ -2,9 +2,12 @@
 
 Train ids 0..18 are Cityscapes' evaluation classes in their official order
 (`cityscapesscripts.helpers.labels`); 19 stands for void (every other
-Cityscapes label). Ids 0..10 are the background classes of the two-path
-model's background motion encoder, 11..18 the foreground ones. The colours are
-Cityscapes' palette, black for void.
+Cityscapes label). Ids 0..10 are the background classes (flat ground,
+construction, objects, nature, sky), 11..18 the foreground ones (Cityscapes'
+classes with instances: humans and vehicles); the two-path model's background
+motion encoder sees one-hot ids 0..10, its foreground one 11..19, void
+included (docs/method.md, "img2vid forward pass"). The colours are Cityscapes'
+palette, black for void. Every other module takes these from here.
 """
 
 import numpy as np
@@ -16,6 +19,12 @@ TRAIN_ID_NAMES = (
 )
 VOID_ID = 19
 NUM_LABELS = 20  # 19 train ids + void.
+LABEL_NAMES = TRAIN_ID_NAMES + ("void",)  # the name of every id 0..19
+
+# The two-path model's split: ids below NUM_BACKGROUND_LABELS feed the background motion encoder.
+NUM_BACKGROUND_LABELS = 11
+BACKGROUND_IDS = tuple(range(NUM_BACKGROUND_LABELS))  # road .. sky
+FOREGROUND_IDS = tuple(range(NUM_BACKGROUND_LABELS, VOID_ID))  # person .. bicycle
 
 # Cityscapes colour palette (train ids 0..18), black for void.
 LABEL_COLORS = np.array([

@@ -1,4 +1,4 @@
-"""The nine training losses of img2vid and their weighted total (SPEC.md, "Losses").
+"""The nine training losses of img2vid and their weighted total (docs/method.md, "Losses").
 
 Notation: `G_t = F_t` (t = 1..T) are the ground-truth frames, `P_t` the refined
 frames, `Q_t` the warped start frame before refinement. Flows are in the

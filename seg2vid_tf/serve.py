@@ -59,7 +59,7 @@ from http import HTTPStatus
 
 from absl import app, flags, logging
 
-from seg2vid_tf import cli
+from seg2vid_tf import cli, labels
 from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.serving import export as export_lib
 from seg2vid_tf.serving import http_server
@@ -101,17 +101,14 @@ class ModelRegistry:
 
     def page_config(self):
         """What the page needs: the model's name, size, frames and the classes."""
-        from seg2vid_tf.data import synthetic  # pylint: disable=import-outside-toplevel
-
         info = self.predictors[self.latest].export_info
         return {"model": self.model_name, "version": self.latest,
                 "height": info.get("height"), "width": info.get("width"),
                 "num_frames": info.get("num_frames"),
                 "signatures": sorted(self.predictors[self.latest].signatures),
                 "classes": [{"id": index, "name": name,
-                             "color": synthetic.LABEL_COLORS[index].tolist()}
-                            for index, name in enumerate(list(synthetic.TRAIN_ID_NAMES)
-                                                         + ["void"])]}
+                             "color": labels.LABEL_COLORS[index].tolist()}
+                            for index, name in enumerate(labels.LABEL_NAMES)]}
 
     def examples(self):
         """Example label maps (train-id PNGs, base64) rendered by the synthetic generator."""
@@ -123,10 +120,10 @@ class ModelRegistry:
             height, width = config["height"] or 128, config["width"] or 128
             examples = []
             for index in range(NUM_EXAMPLES):
-                _, labels, _, _ = synthetic.render_sequence(
+                _, label_maps, _, _ = synthetic.render_sequence(
                     synthetic.sequence_rng(2019, index), 2, height, width)
                 buffer = io.BytesIO()
-                Image.fromarray(labels[0].astype("uint8"), mode="L").save(buffer, format="PNG")
+                Image.fromarray(label_maps[0].astype("uint8"), mode="L").save(buffer, format="PNG")
                 examples.append({"name": f"street {index + 1}",
                                  "png_b64": base64.b64encode(buffer.getvalue()).decode()})
             self._examples = examples

@@ -1,4 +1,4 @@
-"""The building blocks of the seg2vid networks (SPEC.md, "Building blocks").
+"""The building blocks of the seg2vid networks (docs/method.md, "Building blocks").
 
 Each block keeps the PyTorch module path of its parameters (`main.0`,
 `main.1`, ...) in `reference_variables()`, so a released checkpoint maps onto it

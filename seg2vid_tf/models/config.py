@@ -2,10 +2,12 @@
 
 import dataclasses
 
+from seg2vid_tf import labels
+
 LABEL_MODES = ("two_path", "one_path", "none")
 
-NUM_CLASSES = 20  # Cityscapes train ids 0..18 plus 19 (void).
-NUM_BACKGROUND_CLASSES = 11  # ids 0..10 drive the background motion encoder.
+NUM_CLASSES = labels.NUM_LABELS  # Cityscapes train ids 0..18 plus 19 (void).
+NUM_BACKGROUND_CLASSES = labels.NUM_BACKGROUND_LABELS  # ids 0..10: background motion encoder.
 LATENT_ROW = 1024  # The motion encoders cut their features into rows of this size.
 MOTION_CHANNELS = 64  # Channels of the motion encoders' last feature map.
 CODE_CHANNELS_PER_FRAME = 16  # zconv output channels given to each predicted frame.

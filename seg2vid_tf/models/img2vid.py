@@ -5,8 +5,8 @@ a latent (prior N(0, I) at inference); the image encoder reads the start frame
 and the label map; the flow decoder with its 3-D convolutions predicts, for each
 future frame, forward and backward flow and two occlusion masks; the start frame
 is warped by the forward flow and the refine network fills in what warping
-cannot. `SPEC.md` in the reference fixtures describes every step; this module
-follows it step by step and names the steps the same way.
+cannot. docs/method.md ("img2vid forward pass") describes every step; this
+module follows it step by step and names the steps the same way.
 """
 
 import keras
@@ -27,6 +27,7 @@ from seg2vid_tf.ops.warp import warp
 tfd = tfp.distributions
 
 OUTPUT_KEYS = ("warped", "frames", "flow", "flow_back", "mask_fw", "mask_bw", "mu", "logvar")
+_LABEL_RANGE_MESSAGE = f"'label_map' ids must be in 0..{config_lib.NUM_CLASSES - 1}"
 
 
 def _float32(x):
@@ -150,10 +151,9 @@ class Img2Vid(keras.Model):
             label_map = tf.cast(label_map, tf.int32)
             with tf.control_dependencies([
                     tf.debugging.assert_greater_equal(
-                        label_map, 0, message="'label_map' ids must be in 0..19"),
+                        label_map, 0, message=_LABEL_RANGE_MESSAGE),
                     tf.debugging.assert_less(
-                        label_map, config_lib.NUM_CLASSES,
-                        message="'label_map' ids must be in 0..19")]):
+                        label_map, config_lib.NUM_CLASSES, message=_LABEL_RANGE_MESSAGE)]):
                 label_map = tf.identity(label_map)
         elif label_map is not None:
             raise ValueError("This model was built with label_mode='none' and takes no 'label_map'.")

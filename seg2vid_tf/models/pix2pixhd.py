@@ -1,4 +1,4 @@
-"""pix2pixHD, stage 1 of seg2vid: label map -> first frame (SPEC.md, "pix2pixHD").
+"""pix2pixHD, stage 1 of seg2vid: label map -> first frame (docs/method.md, "pix2pixHD").
 
 Ports of pix2pixHD's `GlobalGenerator`, `LocalEnhancer` (coarse-to-fine
 generator) and `MultiscaleDiscriminator` (PatchGAN at several scales), on

@@ -3,7 +3,7 @@
 The model predicts `T` frames (4 in the paper) from a start frame. Longer videos
 repeat it: the next round starts from the last predicted frame and the label map
 carried to it. `RolloutOptions` chooses how; its defaults are the reference's
-iterative variant (SPEC.md, "Long videos"):
+iterative variant (docs/method.md, "Long videos"):
 
 * `label_warp="reference"`: each round warps the label map it started from with
   the masked forward flow of each frame, `warp(onehot(labels), flow_t * mask_fw_t)`,

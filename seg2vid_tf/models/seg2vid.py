@@ -7,7 +7,7 @@ the prior N(0, I).
 
 Longer videos than the model's `T` predicted frames (4 in the paper) are made
 in rounds, by default the way the reference's iterative variant makes them
-(SPEC.md, "Long videos"): the one-hot label volume is warped with the masked
+(docs/method.md, "Long videos"): the one-hot label volume is warped with the masked
 forward flow of the frame, `warp(onehot(labels), flow_t * mask_fw_t)`, exactly
 like the frame; the next round starts from the last predicted frame and the
 last warped labels, with the same latent. The reference feeds the warped soft
@@ -32,8 +32,7 @@ from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.models.rollout import RolloutOptions, rollout, warp_label_map  # noqa: F401
 
-NUM_TRAIN_IDS = model_config.NUM_CLASSES  # train ids 0..18, void 19
-VOID_TRAIN_ID = NUM_TRAIN_IDS - 1
+NUM_TRAIN_IDS = labels.NUM_LABELS  # train ids 0..18, void 19
 NUM_CITYSCAPES_IDS = 35  # pix2pixHD's Cityscapes label_nc: one-hot over label ids 0..34
 CITYSCAPES_ID_TO_TRAIN_ID = labels.CITYSCAPES_ID_TO_TRAIN_ID
 TRAIN_ID_TO_CITYSCAPES_ID = labels.TRAIN_ID_TO_CITYSCAPES_ID

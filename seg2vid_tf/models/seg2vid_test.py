@@ -151,7 +151,7 @@ def test_missing_checkpoint_directories_name_their_flags(model_dirs, tmp_path):
 
 
 def test_label_warp_follows_the_frame_warp():
-    """A pure translation moves labels and frame content the same way (SPEC "Long videos")."""
+    """A pure translation moves labels and frame content alike (docs/method.md, "Long videos")."""
     from seg2vid_tf.ops.warp import warp  # pylint: disable=import-outside-toplevel
 
     labels = street_label_map(size=64)

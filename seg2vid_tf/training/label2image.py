@@ -3,7 +3,7 @@
     python -m seg2vid_tf.train_label2image --flagfile=configs/label2image_synthetic.cfg \
         --data_dir=DIR --model_dir=DIR [--train_steps=N]
 
-The pix2pixHD objective (SPEC.md, "pix2pixHD"; defaults of pix2pixHD's
+The pix2pixHD objective (docs/method.md, "pix2pixHD"; defaults of pix2pixHD's
 `train.py`):
 
 * generator input: the one-hot train ids (20 classes, void included), plus
@@ -55,16 +55,15 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from seg2vid_tf import convert, visualization
-from seg2vid_tf.data import cityscapes, synthetic
+from seg2vid_tf import convert, labels, visualization
+from seg2vid_tf.data import cityscapes
 from seg2vid_tf.layers.normalization import NORM_TYPES
-from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.models.seg2vid import painter_input
 from seg2vid_tf.training import base, loop
 from seg2vid_tf.training.base import make_strategy  # noqa: F401  (public here too)
 
-NUM_LABELS = model_config.NUM_CLASSES  # train ids 0..18 and void 19
+NUM_LABELS = labels.NUM_LABELS  # train ids 0..18 and void 19
 LOSS_KEYS = ("g_gan", "g_feat", "g_vgg", "g_l1", "d_real", "d_fake")
 # pix2pixHD's VGGLoss: relu1_1 .. relu5_1 weighted 1/32 .. 1.
 VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
@@ -501,7 +500,7 @@ def sample_grid(label_maps, fakes, reals):
     rows = []
     for label_map, fake, real in zip(label_maps, fakes, reals):
         rows.append(np.concatenate([
-            synthetic.colorize_labels(label_map),
+            labels.colorize(label_map),
             visualization.to_uint8((fake + 1.0) * 0.5),
             visualization.to_uint8((real + 1.0) * 0.5)], axis=1))
     return np.concatenate(rows, axis=0)
