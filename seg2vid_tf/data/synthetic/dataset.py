@@ -22,7 +22,9 @@ train split, the rest val (at least one when ``N >= 2`` and
 ``val_fraction > 0``).
 """
 
+import concurrent.futures
 import json
+import multiprocessing
 import os
 import time
 
@@ -52,8 +54,10 @@ def check_settings(output_dir, num_sequences, num_frames, height, width, seed, v
         raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
     if not (0.0 <= float(val_fraction) < 1.0):
         raise ValueError(f"val_fraction must satisfy 0 <= val_fraction < 1, got {val_fraction!r}.")
-    if not city or not isinstance(city, str) or any(c in city for c in "/\\_ ") or city in (".", ".."):
-        raise ValueError(f"city must be a non-empty name without '/', '\\\\', '_' or spaces, got {city!r}.")
+    if not city or not isinstance(city, str) or any(c in city for c in "/\\_ ") \
+            or city in (".", ".."):
+        raise ValueError(f"city must be a non-empty name without '/', '\\\\', '_' or spaces, "
+                         f"got {city!r}.")
 
 
 def split_counts(num_sequences, val_fraction):
@@ -82,7 +86,8 @@ def sequence_paths(output_dir, split, city, seq, num_frames):
         dict with lists ``frames`` (F), ``labels`` (F) and ``flows`` (F-1).
     """
     def name(kind, frame, suffix):
-        return os.path.join(output_dir, kind, split, city, f"{city}_{seq:06d}_{frame:06d}_{suffix}.png")
+        return os.path.join(output_dir, kind, split, city,
+                            f"{city}_{seq:06d}_{frame:06d}_{suffix}.png")
 
     return {
         "frames": [name("leftImg8bit_sequence", t, "leftImg8bit") for t in range(num_frames)],
@@ -152,6 +157,63 @@ def check_num_workers(num_workers):
                          f"got {num_workers!r}.")
 
 
+def _write_sequences(jobs, workers, progress):
+    """Runs `_write_sequence` for every job, in `workers` processes; entries in sequence order."""
+    bar = None
+    if progress:
+        from tqdm import tqdm  # pylint: disable=import-outside-toplevel
+        bar = tqdm(total=len(jobs), desc="sequences", unit="seq")
+    entries = []
+    if workers <= 1:
+        for job in jobs:
+            entries.append(_write_sequence(*job))
+            if bar is not None:
+                bar.update()
+    else:
+        # "spawn": the caller may hold TensorFlow's threads, which a fork would copy half-way.
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_write_sequence, *job) for job in jobs]
+            for future in concurrent.futures.as_completed(futures):
+                entries.append(future.result())
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    entries.sort(key=lambda entry: entry["sequence"])
+    return entries
+
+
+_LAYOUT = {
+    "frames": "leftImg8bit_sequence/<split>/<city>/<city>_<seq:06d>_<frame:06d>_leftImg8bit.png",
+    "labels": ("gtFine_sequence/<split>/<city>/<city>_<seq:06d>_<frame:06d>"
+               "_gtFine_labelTrainIds.png"),
+    "flows": "flow/<split>/<city>/<city>_<seq:06d>_<frame:06d>_flow.png",
+}
+
+
+def _write_metadata(output_dir, settings, splits):
+    """Writes `synthetic.json` (settings, splits, each sequence's entry, formats); its path."""
+    meta = {
+        "generator": "seg2vid_tf.data.synthetic",
+        "format_version": FORMAT_VERSION,
+        "renderer_version": RENDERER_VERSION,
+        "settings": settings,
+        "splits": {s: [e["sequence"] for e in v] for s, v in splits.items()},
+        "sequences": splits,
+        "label_names": list(TRAIN_ID_NAMES) + ["void"],
+        "void_id": VOID_ID,
+        "flow_format": ("KITTI 16-bit RGB PNG: R = u*64 + 2^15, G = v*64 + 2^15, B = valid; "
+                        "forward flow from frame t to t+1 in pixels (u = dx, v = dy)."),
+        "layout": _LAYOUT,
+    }
+    os.makedirs(output_dir, exist_ok=True)
+    json_path = os.path.join(output_dir, "synthetic.json")
+    with open(json_path, "w") as fh:
+        json.dump(meta, fh, indent=1)
+    return json_path
+
+
 def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
                      val_fraction=0.25, city="synth", progress=False, motion_scale=1.0,
                      num_workers=1, speed_variation=1.0):
@@ -194,57 +256,14 @@ def generate_dataset(output_dir, num_sequences, num_frames, height, width, seed,
              int(height), int(width), float(motion_scale), float(speed_variation))
             for k in range(num_sequences)]
     workers = min(num_workers or (os.cpu_count() or 1), num_sequences)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=num_sequences, desc="sequences", unit="seq")
-    entries = []
-    if workers <= 1:
-        for job in jobs:
-            entries.append(_write_sequence(*job))
-            if bar is not None:
-                bar.update()
-    else:
-        import concurrent.futures
-        import multiprocessing
-        # "spawn": the caller may hold TensorFlow's threads, which a fork would copy half-way.
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(_write_sequence, *job) for job in jobs]
-            for future in concurrent.futures.as_completed(futures):
-                entries.append(future.result())
-                if bar is not None:
-                    bar.update()
-    if bar is not None:
-        bar.close()
-    entries.sort(key=lambda entry: entry["sequence"])
-    splits = {"train": entries[:n_train], "val": entries[n_train:]}
-    num_files = num_sequences * (3 * num_frames - 1)
+    entries = _write_sequences(jobs, workers, progress)
     settings = dict(num_sequences=int(num_sequences), num_frames=int(num_frames),
                     height=int(height), width=int(width), seed=int(seed),
                     val_fraction=float(val_fraction), city=city,
                     motion_scale=float(motion_scale), speed_variation=float(speed_variation))
-    meta = {
-        "generator": "seg2vid_tf.data.synthetic",
-        "format_version": FORMAT_VERSION,
-        "renderer_version": RENDERER_VERSION,
-        "settings": settings,
-        "splits": {s: [e["sequence"] for e in v] for s, v in splits.items()},
-        "sequences": splits,
-        "label_names": list(TRAIN_ID_NAMES) + ["void"],
-        "void_id": VOID_ID,
-        "flow_format": ("KITTI 16-bit RGB PNG: R = u*64 + 2^15, G = v*64 + 2^15, B = valid; "
-                        "forward flow from frame t to t+1 in pixels (u = dx, v = dy)."),
-        "layout": {
-            "frames": "leftImg8bit_sequence/<split>/<city>/<city>_<seq:06d>_<frame:06d>_leftImg8bit.png",
-            "labels": "gtFine_sequence/<split>/<city>/<city>_<seq:06d>_<frame:06d>_gtFine_labelTrainIds.png",
-            "flows": "flow/<split>/<city>/<city>_<seq:06d>_<frame:06d>_flow.png",
-        },
-    }
-    os.makedirs(output_dir, exist_ok=True)
-    json_path = os.path.join(output_dir, "synthetic.json")
-    with open(json_path, "w") as fh:
-        json.dump(meta, fh, indent=1)
+    json_path = _write_metadata(output_dir, settings,
+                                {"train": entries[:n_train], "val": entries[n_train:]})
+    num_files = num_sequences * (3 * num_frames - 1)
     return {"output_dir": os.path.abspath(output_dir), "num_train": n_train, "num_val": n_val,
             "num_frames": int(num_frames), "num_files": num_files + 1,
             "seconds": time.time() - start, "json": json_path}

@@ -28,18 +28,11 @@ from seg2vid_tf.data.synthetic.raycast import (SID_FIRST_SPRITE, SID_GROUND, SID
                                                SID_RIGHT, SID_SKY)
 
 
-def compute_flow(scene, t, cur, nxt):
-    """Exact forward flow from frame t to t+1 and its validity mask.
-
-    Static surfaces (ground, facades) go from camera t through the world into
-    camera t+1; a sprite's point keeps its place on the billboard, which moves
-    with the sprite and faces each camera; the sky, at infinity, moves by the
-    camera's turn only; the hood moves with the camera.
-    """
-    H, W = scene.height, scene.width
-    f, cx, cy = scene.f, scene.cx, scene.cy
+def _surface_tables(scene, t):
+    """Per surface id, for the step t -> t+1: the sprite origins in camera t (X) and camera t+1
+    (X, depth), and each plane's distance from camera t+1 (inf for the billboards)."""
     n_sid = SID_FIRST_SPRITE + len(scene.sprites)
-    origin_x_now = np.zeros(n_sid)   # Sprite origins in camera t (X) and camera t+1 (X, depth).
+    origin_x_now = np.zeros(n_sid)
     origin_x_next = np.zeros(n_sid)
     origin_depth_next = np.ones(n_sid)
     plane_dist = np.full(n_sid, np.inf)  # distance camera -> plane (depth slope)
@@ -50,7 +43,30 @@ def compute_flow(scene, t, cur, nxt):
         origin_x_now[SID_FIRST_SPRITE + k] = sprite_in_camera(scene, sp, t, t)[0]
         origin_x_next[SID_FIRST_SPRITE + k], origin_depth_next[SID_FIRST_SPRITE + k] = \
             sprite_in_camera(scene, sp, t + 1, t + 1)
+    return origin_x_now, origin_x_next, origin_depth_next, plane_dist
 
+
+def compute_flow(scene, t, cur, nxt):
+    """Exact forward flow from frame t to t+1 and its validity mask.
+
+    Static surfaces (ground, facades) go from camera t through the world into
+    camera t+1; a sprite's point keeps its place on the billboard, which moves
+    with the sprite and faces each camera; the sky, at infinity, moves by the
+    camera's turn only; the hood moves with the camera.
+
+    Args:
+        scene: The `Scene`.
+        t: Frame index (< F - 1).
+        cur: `raycast.Frame` t (rendered through the pixel centres).
+        nxt: `raycast.Frame` t + 1.
+
+    Returns:
+        ``(flow, valid)``: float32 ``[H, W, 2]`` (u = dx, v = dy in pixels)
+        and bool ``[H, W]``.
+    """
+    H, W = scene.height, scene.width
+    f, cx, cy = scene.f, scene.cx, scene.cy
+    origin_x_now, origin_x_next, origin_depth_next, plane_dist = _surface_tables(scene, t)
     sid = cur.sid
     px = np.broadcast_to(np.arange(W, dtype=np.float64)[None, :], (H, W))
     py = np.broadcast_to(np.arange(H, dtype=np.float64)[:, None], (H, W))

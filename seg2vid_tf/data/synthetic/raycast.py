@@ -46,6 +46,7 @@ class Frame:
 
 
 def _hood_mask(scene):
+    """[H, W] bool: the pixels of the ego vehicle's hood (none unless `scene.hood_rows`)."""
     H, W = scene.height, scene.width
     if scene.hood_rows <= 0:
         return np.zeros((H, W), bool)
@@ -54,70 +55,90 @@ def _hood_mask(scene):
     return np.arange(H)[:, None] >= top[None, :]
 
 
-def render_frame(scene, t):
-    """Ray casts frame t of the scene."""
-    H, W = scene.height, scene.width
-    f, cx, cy, h = scene.f, scene.cx, scene.cy, scene.cam_h
-    zc, xc = scene.cam_z[t], scene.cam_x[t]
-    cos_h, sin_h = math.cos(scene.heading[t]), math.sin(scene.heading[t])
-    dxr = np.broadcast_to(((np.arange(W) - cx) / f)[None, :], (H, W))
-    dyr = np.broadcast_to(((np.arange(H) - cy) / f)[:, None], (H, W))
-    # World X and Z of each ray per unit of camera depth (the camera is turned by its heading).
-    wxr = dxr * cos_h + sin_h
-    wzr = cos_h - dxr * sin_h
+@dataclasses.dataclass
+class _Rays:
+    """The rays through the pixel centres of one frame, per unit of camera depth."""
 
-    depth = np.full((H, W), np.inf)  # Camera-frame depth (along the optical axis).
+    dxr: np.ndarray  # [H, W] camera-frame X.
+    dyr: np.ndarray  # [H, W] Y (down; the camera does not pitch).
+    wxr: np.ndarray  # [H, W] world X (the camera is turned by its heading).
+    wzr: np.ndarray  # [H, W] world Z.
+    x: float         # The camera's world X and Z.
+    z: float
+
+
+def _camera_rays(scene, t):
+    H, W = scene.height, scene.width
+    cos_h, sin_h = math.cos(scene.heading[t]), math.sin(scene.heading[t])
+    dxr = np.broadcast_to(((np.arange(W) - scene.cx) / scene.f)[None, :], (H, W))
+    dyr = np.broadcast_to(((np.arange(H) - scene.cy) / scene.f)[:, None], (H, W))
+    return _Rays(dxr=dxr, dyr=dyr, wxr=dxr * cos_h + sin_h, wzr=cos_h - dxr * sin_h,
+                 x=scene.cam_x[t], z=scene.cam_z[t])
+
+
+def _facade_coordinates(scene, fac, rays, iy, ix, d):
+    """World Z, height above ground and segment index of facade hits at depths `d`."""
+    Z = rays.z + rays.wzr[iy, ix] * d
+    hgt = scene.cam_h - rays.dyr[iy, ix] * d
+    idx = np.clip(np.searchsorted(fac.start, Z, side="right") - 1, 0, fac.start.shape[0] - 2)
+    return Z, hgt, idx
+
+
+def _cast_static(scene, rays):
+    """Depth buffer (camera-frame depth along the optical axis) and surface ids of the ground
+    and facade planes; the sky elsewhere."""
+    H, W = scene.height, scene.width
+    depth = np.full((H, W), np.inf)
     sid = np.zeros((H, W), np.int32)
     # Ground plane Y = h.
-    below = dyr > 1e-9
+    below = rays.dyr > 1e-9
     with np.errstate(divide="ignore"):
-        dg = np.where(below, h / np.where(below, dyr, 1.0), np.inf)
+        dg = np.where(below, scene.cam_h / np.where(below, rays.dyr, 1.0), np.inf)
     depth = np.where(below, dg, depth)
     sid[below] = SID_GROUND
-
-    # Facade planes X = -dL and X = +dR (solid only where a segment is).
-    fac_hits = []
+    # Facade planes X = -dL and X = +dR (solid only where a segment is). The two facades never
+    # compete for a pixel (opposite sides).
     for fac, sid_value in zip(scene.facades, (SID_LEFT, SID_RIGHT)):
-        ok = (wxr * fac.side) > 1e-9
-        iy, ix = np.nonzero(ok)
-        d = (fac.side * fac.dist - xc) / wxr[iy, ix]
+        iy, ix = np.nonzero((rays.wxr * fac.side) > 1e-9)
+        d = (fac.side * fac.dist - rays.x) / rays.wxr[iy, ix]
         closer = d < depth[iy, ix]
         iy, ix, d = iy[closer], ix[closer], d[closer]
-        Z = zc + wzr[iy, ix] * d
-        hgt = h - dyr[iy, ix] * d
-        idx = np.clip(np.searchsorted(fac.start, Z, side="right") - 1, 0, fac.start.shape[0] - 2)
+        Z, hgt, idx = _facade_coordinates(scene, fac, rays, iy, ix, d)
         solid = facade_presence(fac, idx, Z, hgt)
-        iy, ix, d, Z, hgt, idx = iy[solid], ix[solid], d[solid], Z[solid], hgt[solid], idx[solid]
+        iy, ix, d = iy[solid], ix[solid], d[solid]
         depth[iy, ix] = d
         sid[iy, ix] = sid_value
-        fac_hits.append((fac, sid_value))
-    # Note: the two facades never compete for a pixel (opposite sides).
+    return depth, sid
 
-    rgb = np.zeros((H, W, 3))
-    label = np.full((H, W), SKY, np.uint8)
-    X = np.zeros((H, W))
-    Y = np.zeros((H, W))
 
-    sky = sid == SID_SKY
+def _shade_static(scene, rays, frame):
+    """Colours, labels and hit coordinates of the sky, ground and facade pixels of `frame`."""
+    dxr, dyr, wxr, wzr = rays.dxr, rays.dyr, rays.wxr, rays.wzr
+    h, depth = scene.cam_h, frame.depth
+    sky = frame.sid == SID_SKY
     # The sky is at infinity: its colour depends on the world direction only.
-    rgb[sky] = shade_sky(scene, wxr[sky] / wzr[sky], dyr[sky] / wzr[sky])
+    frame.rgb[sky] = shade_sky(scene, wxr[sky] / wzr[sky], dyr[sky] / wzr[sky])
 
-    g = sid == SID_GROUND
-    X[g] = dxr[g] * depth[g]
-    Y[g] = h
-    rgb[g], label[g] = shade_ground(scene, xc + wxr[g] * depth[g], zc + wzr[g] * depth[g])
+    g = frame.sid == SID_GROUND
+    frame.X[g] = dxr[g] * depth[g]
+    frame.Y[g] = h
+    frame.rgb[g], frame.label[g] = shade_ground(scene, rays.x + wxr[g] * depth[g],
+                                                rays.z + wzr[g] * depth[g])
 
-    for fac, sid_value in fac_hits:
-        m = sid == sid_value
+    for fac, sid_value in zip(scene.facades, (SID_LEFT, SID_RIGHT)):
+        m = frame.sid == sid_value
+        iy, ix = np.nonzero(m)
         d = depth[m]
-        Z = zc + wzr[m] * d
-        hgt = h - dyr[m] * d
-        idx = np.clip(np.searchsorted(fac.start, Z, side="right") - 1, 0, fac.start.shape[0] - 2)
-        X[m] = dxr[m] * d
-        Y[m] = h - hgt
-        rgb[m], label[m] = shade_facade(scene, fac, idx, Z, hgt)
+        Z, hgt, idx = _facade_coordinates(scene, fac, rays, iy, ix, d)
+        frame.X[m] = dxr[m] * d
+        frame.Y[m] = h - hgt
+        frame.rgb[m], frame.label[m] = shade_facade(scene, fac, idx, Z, hgt)
 
-    # Sprites (billboards facing the camera), far to near, with a depth test.
+
+def _draw_sprites(scene, t, frame):
+    """Draws the sprites (billboards facing the camera) far to near, with a depth test."""
+    H, W = scene.height, scene.width
+    f, cx, cy, h = scene.f, scene.cx, scene.cy, scene.cam_h
     states = [sprite_in_camera(scene, sp, t, t) for sp in scene.sprites]
     order = sorted(range(len(scene.sprites)), key=lambda k: -(states[k][1]))
     for k in order:
@@ -134,7 +155,7 @@ def render_frame(scene, t):
         if ix0 > ix1 or iy0 > iy1:
             continue
         # Depth test first: only pixels where this sprite would be in front.
-        gy, gx = np.nonzero(depth[iy0:iy1 + 1, ix0:ix1 + 1] > D)
+        gy, gx = np.nonzero(frame.depth[iy0:iy1 + 1, ix0:ix1 + 1] > D)
         if gy.size == 0:
             continue
         gy += iy0
@@ -145,26 +166,51 @@ def render_frame(scene, t):
         if not np.any(mask):
             continue
         gy, gx = gy[mask], gx[mask]
-        depth[gy, gx] = D
-        sid[gy, gx] = SID_FIRST_SPRITE + k
-        rgb[gy, gx] = col[mask]
-        label[gy, gx] = lab[mask]
-        X[gy, gx] = Xs[mask]
-        Y[gy, gx] = Ys[mask]
+        frame.depth[gy, gx] = D
+        frame.sid[gy, gx] = SID_FIRST_SPRITE + k
+        frame.rgb[gy, gx] = col[mask]
+        frame.label[gy, gx] = lab[mask]
+        frame.X[gy, gx] = Xs[mask]
+        frame.Y[gy, gx] = Ys[mask]
 
+
+def _draw_hood(scene, frame):
+    """Draws the ego vehicle's hood (void, at a fixed depth in front of the camera)."""
     hood = _hood_mask(scene)
-    if np.any(hood):
-        rows = np.broadcast_to(np.arange(H)[:, None], (H, W))[hood]
-        shade = 0.8 + 0.4 * (rows - (H - scene.hood_rows)) / max(scene.hood_rows, 1)
-        rgb[hood] = scene.hood_color * shade[:, None]
-        label[hood] = VOID_ID
-        sid[hood] = SID_HOOD
-        depth[hood] = 0.1
-        X[hood] = 0.0
-        Y[hood] = 0.0
+    if not np.any(hood):
+        return
+    H, W = scene.height, scene.width
+    rows = np.broadcast_to(np.arange(H)[:, None], (H, W))[hood]
+    shade = 0.8 + 0.4 * (rows - (H - scene.hood_rows)) / max(scene.hood_rows, 1)
+    frame.rgb[hood] = scene.hood_color * shade[:, None]
+    frame.label[hood] = VOID_ID
+    frame.sid[hood] = SID_HOOD
+    frame.depth[hood] = 0.1
+    frame.X[hood] = 0.0
+    frame.Y[hood] = 0.0
 
-    rgb = rgb * scene.gain
-    return Frame(rgb=rgb, label=label, sid=sid, depth=depth, X=X, Y=Y)
+
+def render_frame(scene, t):
+    """Ray casts frame t of the scene through the pixel centres.
+
+    Args:
+        scene: The `Scene`.
+        t: Frame index.
+
+    Returns:
+        A `Frame`: colours (float, before rounding), labels, surface ids,
+        depths and hit coordinates.
+    """
+    H, W = scene.height, scene.width
+    rays = _camera_rays(scene, t)
+    depth, sid = _cast_static(scene, rays)
+    frame = Frame(rgb=np.zeros((H, W, 3)), label=np.full((H, W), SKY, np.uint8), sid=sid,
+                  depth=depth, X=np.zeros((H, W)), Y=np.zeros((H, W)))
+    _shade_static(scene, rays, frame)
+    _draw_sprites(scene, t, frame)
+    _draw_hood(scene, frame)
+    frame.rgb = frame.rgb * scene.gain
+    return frame
 
 
 def antialiased_rgb(scene, t, samples_per_axis=None):

@@ -30,20 +30,8 @@ def shade_sky(scene, dxr, dyr):
     return rgb
 
 
-def shade_ground(scene, X, Z):
-    """Texture and label of the ground plane at world (X, Z)."""
-    n = X.shape[0]
-    rgb = np.empty((n, 3))
-    lab = np.full(n, TERRAIN, np.uint8)
-    s = scene.seed
-    fine = noise(X * 2.5, Z * 2.5, s + 101) - 0.5
-    coarse = noise(X * 0.3, Z * 0.3, s + 102) - 0.5
-
-    # Terrain / grass everywhere by default.
-    g = scene.grass_color + (fine * 26 + coarse * 30)[:, None] * colors.rgb(0.8, 1.0, 0.5)
-    rgb[:] = g
-
-    # Sidewalks, grass strips and kerbs, per side.
+def _shade_sidewalks(scene, X, Z, fine, rgb, lab):
+    """Paints the kerbs, grass-strip kerbs and tiled sidewalks of both sides into rgb, lab."""
     for side, edge, strip, walk in ((-1, scene.road_l, scene.strip[0], scene.walk[0]),
                                     (1, scene.road_r, scene.strip[1], scene.walk[1])):
         out = (X - edge) * side  # distance outward from the road edge
@@ -57,7 +45,7 @@ def shade_ground(scene, X, Z):
         lab[kerb | walk_in] = SIDEWALK
         tx = np.floor(X[walk_in] / scene.tile)
         tz = np.floor(Z[walk_in] / scene.tile)
-        tv = hash01(s + 103 + side, tx, tz) - 0.5
+        tv = hash01(scene.seed + 103 + side, tx, tz) - 0.5
         fx = X[walk_in] / scene.tile - tx
         fz = Z[walk_in] / scene.tile - tz
         grout = (np.minimum(fx, fz) < 0.05 / scene.tile)
@@ -66,22 +54,13 @@ def shade_ground(scene, X, Z):
         kc = colors.rgb(168, 166, 160) + (fine[kerb | kerb2] * 10)[:, None]
         rgb[kerb | kerb2] = kc
 
-    # Road.
-    road = (X >= scene.road_l) & (X <= scene.road_r)
-    lab[road] = ROAD
-    Xr = X[road]
-    Zr = Z[road]
-    # Asphalt: grain at 30 cm and 60 cm, metre-scale patches and slow wear, so that its motion
-    # is visible (renderer 4: the 30 cm grain is new and the 60 cm one twice as strong).
-    patches = noise(X[road] * 0.8, Z[road] * 0.8, s + 104) - 0.5
-    stains = noise(X[road] * 1.7, Z[road] * 1.7, s + 105) - 0.5
-    grain = noise(X[road] * 3.3, Z[road] * 3.3, s + 106) - 0.5
-    c = scene.road_color + (fine[road] * 5 + grain * 40 + stains * 56 + patches * 24
-                            + coarse[road] * 14)[:, None]
+
+def _road_markings(scene, Xr, Zr):
+    """``(mask, colour [N, 3])`` of the lane markings, crosswalks and stop lines at road
+    points (Xr, Zr)."""
     white = colors.rgb(208, 208, 200)
     yellow = colors.rgb(214, 176, 62)
     lw = 0.17  # marking width (metres)
-    mark = np.zeros(Xr.shape, bool)
     # Edge lines.
     edge = (np.abs(Xr - scene.road_l - 0.3) < lw / 2) | (np.abs(Xr - scene.road_r + 0.3) < lw / 2)
     mark_color = np.tile(white, (Xr.shape[0], 1))
@@ -111,9 +90,42 @@ def shade_ground(scene, X, Z):
         stop = (Zr >= zc - 1.2) & (Zr < zc - 0.8) & (Xr > xc) & (Xr < scene.road_r - 0.3)
         mark |= stop
         mark_color[stop] = white
-    wear = (fine[road] * 18)[:, None]
+    return mark, mark_color
+
+
+def _shade_road(scene, Xr, Zr, fine, coarse):
+    """Colours of the road at points (Xr, Zr): asphalt and markings (`fine`, `coarse`: the
+    ground's noise there)."""
+    s = scene.seed
+    # Asphalt: grain at 30 cm and 60 cm, metre-scale patches and slow wear, so that its motion
+    # is visible (renderer 4: the 30 cm grain is new and the 60 cm one twice as strong).
+    patches = noise(Xr * 0.8, Zr * 0.8, s + 104) - 0.5
+    stains = noise(Xr * 1.7, Zr * 1.7, s + 105) - 0.5
+    grain = noise(Xr * 3.3, Zr * 3.3, s + 106) - 0.5
+    c = scene.road_color + (fine * 5 + grain * 40 + stains * 56 + patches * 24
+                            + coarse * 14)[:, None]
+    mark, mark_color = _road_markings(scene, Xr, Zr)
+    wear = (fine * 18)[:, None]
     c[mark] = mark_color[mark] + wear[mark]
-    rgb[road] = c
+    return c
+
+
+def shade_ground(scene, X, Z):
+    """Texture and label of the ground plane at world (X, Z): terrain, sidewalks, road."""
+    n = X.shape[0]
+    rgb = np.empty((n, 3))
+    lab = np.full(n, TERRAIN, np.uint8)
+    s = scene.seed
+    fine = noise(X * 2.5, Z * 2.5, s + 101) - 0.5
+    coarse = noise(X * 0.3, Z * 0.3, s + 102) - 0.5
+
+    # Terrain / grass everywhere by default.
+    g = scene.grass_color + (fine * 26 + coarse * 30)[:, None] * colors.rgb(0.8, 1.0, 0.5)
+    rgb[:] = g
+    _shade_sidewalks(scene, X, Z, fine, rgb, lab)
+    road = (X >= scene.road_l) & (X <= scene.road_r)
+    lab[road] = ROAD
+    rgb[road] = _shade_road(scene, X[road], Z[road], fine[road], coarse[road])
     return rgb, lab
 
 
@@ -137,93 +149,93 @@ def facade_presence(fac, idx, Z, hgt):
     return solid
 
 
+def _shade_buildings(scene, fac, zb, hb, ib):
+    """Colours of building hits at (zb, hb) of segments ib: wall grain, window grid, shop
+    fronts and doors on the ground floor, cornice and floor bands."""
+    s = scene.seed
+    grain = noise(zb * 2.0, hb * 2.0, s + 201) - 0.5
+    blot = noise(zb * 0.35, hb * 0.35, s + 202) - 0.5
+    col = fac.color[ib] * (1.0 + 0.10 * grain + 0.16 * blot)[:, None]
+    fh = fac.floor_h[ib]
+    floor = np.floor(hb / fh)
+    fy = hb / fh - floor
+    start = fac.start[ib]
+    seg_len = fac.start[ib + 1] - start
+    period = fac.win_period[ib]
+    nwin = np.maximum(np.floor((seg_len - 1.0) / period), 1.0)
+    off = start + 0.5 * (seg_len - nwin * period)
+    wz = (zb - off) / period
+    wi = np.floor(wz)
+    fx = wz - wi
+    top = fac.height[ib]
+    in_cols = (wi >= 0) & (wi < nwin)
+    win = in_cols & (floor >= 1) & (np.abs(fx - 0.5) < fac.win_w[ib] / 2) & \
+        (np.abs(fy - 0.55) < fac.win_h[ib] / 2) & (hb < top - 1.0)
+    # Ground floor: shop fronts (wide windows) or doors.
+    shop = fac.shop[ib]
+    gwin = in_cols & (floor == 0) & shop & (np.abs(fx - 0.5) < 0.42) & (fy > 0.12) & (fy < 0.78)
+    door = in_cols & (floor == 0) & ~shop & (np.abs(fx - 0.5) < 0.18) & (fy < 0.7) & \
+        (np.mod(wi, 3) == 1)
+    # Horizontal cornice at the top and a darker band between floors.
+    cornice = hb > top - 0.45
+    band = (fy < 0.06) & (floor >= 1)
+    col[cornice] *= 0.72
+    col[band] *= 0.88
+    # Shop ground floor in a different tone.
+    col[(floor == 0) & shop & ~gwin] *= 0.8
+    lit = hash01(fac.seed[ib], wi, floor)
+    glass = fac.window_color[ib] * (0.75 + 0.5 * fy)[:, None]
+    lamp = colors.rgb(232, 196, 120) * (0.8 + 0.2 * fy)[:, None]
+    glass = np.where((lit > 0.9)[:, None], lamp, glass)
+    glass = glass * (0.85 + 0.3 * lit)[:, None]
+    wmask = win | gwin
+    col[wmask] = glass[wmask]
+    col[door] = colors.rgb(70, 52, 40) * (0.8 + 0.3 * fy[door])[:, None]
+    return col
+
+
+def _shade_walls(scene, fac, zw, hw, iw):
+    """Colours of wall hits: stone blocks with grout."""
+    bs = fac.floor_h[iw]
+    row = np.floor(hw / (bs * 0.5))
+    zz = zw / bs + 0.5 * np.mod(row, 2)
+    col_i = np.floor(zz)
+    grout = (np.mod(hw, bs * 0.5) < 0.04) | (zz - col_i < 0.04 / bs)
+    v = hash01(fac.seed[iw], col_i, row) - 0.5
+    grain = noise(zw * 3.0, hw * 3.0, scene.seed + 203) - 0.5
+    col = fac.color[iw] * (1.0 + 0.12 * v + 0.08 * grain)[:, None]
+    col[grout] *= 0.7
+    return col
+
+
+def _shade_fences(scene, fac, zf, hf, i_f):  # pylint: disable=unused-argument
+    """Colours of fence hits (only the solid bars and rails reach here)."""
+    shade = 0.75 + 0.5 * np.mod(zf, 0.3) / 0.12
+    return fac.color[i_f] * np.clip(shade, 0.7, 1.2)[:, None]
+
+
+def _shade_hedges(scene, fac, zh, hh, ih):
+    """Colours of hedge hits: leaves and clumps, darker near the ground."""
+    leaf = noise(zh * 3.5, hh * 3.5, scene.seed + 204) - 0.5
+    clump = noise(zh * 0.9, hh * 0.9, scene.seed + 205) - 0.5
+    col = fac.color[ih] * (1.0 + 0.45 * leaf + 0.35 * clump)[:, None]
+    col *= (0.75 + 0.25 * np.clip(hh / 2.0, 0, 1))[:, None]
+    return col
+
+
+_FACADE_SHADERS = ((FACADE_BUILDING, BUILDING, _shade_buildings), (FACADE_WALL, WALL, _shade_walls),
+                   (FACADE_FENCE, FENCE, _shade_fences), (FACADE_HEDGE, VEGETATION, _shade_hedges))
+
+
 def shade_facade(scene, fac, idx, Z, hgt):
-    """Texture and label of facade segments at (Z, hgt)."""
+    """Texture and label of facade segments at (Z, hgt); idx = segment indices."""
     n = Z.shape[0]
     rgb = np.empty((n, 3))
     lab = np.empty(n, np.uint8)
     kind = fac.kind[idx]
-    seed = fac.seed[idx]
-    base = fac.color[idx]
-    s = scene.seed
-
-    # Buildings.
-    b = kind == FACADE_BUILDING
-    if np.any(b):
-        zb, hb, ib = Z[b], hgt[b], idx[b]
-        lab[b] = BUILDING
-        grain = noise(zb * 2.0, hb * 2.0, s + 201) - 0.5
-        blot = noise(zb * 0.35, hb * 0.35, s + 202) - 0.5
-        col = base[b] * (1.0 + 0.10 * grain + 0.16 * blot)[:, None]
-        fh = fac.floor_h[ib]
-        floor = np.floor(hb / fh)
-        fy = hb / fh - floor
-        start = fac.start[ib]
-        seg_len = fac.start[ib + 1] - start
-        period = fac.win_period[ib]
-        nwin = np.maximum(np.floor((seg_len - 1.0) / period), 1.0)
-        off = start + 0.5 * (seg_len - nwin * period)
-        wz = (zb - off) / period
-        wi = np.floor(wz)
-        fx = wz - wi
-        top = fac.height[ib]
-        in_cols = (wi >= 0) & (wi < nwin)
-        win = in_cols & (floor >= 1) & (np.abs(fx - 0.5) < fac.win_w[ib] / 2) & \
-            (np.abs(fy - 0.55) < fac.win_h[ib] / 2) & (hb < top - 1.0)
-        # Ground floor: shop fronts (wide windows) or doors.
-        shop = fac.shop[ib]
-        gwin = in_cols & (floor == 0) & shop & (np.abs(fx - 0.5) < 0.42) & (fy > 0.12) & (fy < 0.78)
-        door = in_cols & (floor == 0) & ~shop & (np.abs(fx - 0.5) < 0.18) & (fy < 0.7) & \
-            (np.mod(wi, 3) == 1)
-        # Horizontal cornice at the top and a darker band between floors.
-        cornice = hb > top - 0.45
-        band = (fy < 0.06) & (floor >= 1)
-        col[cornice] *= 0.72
-        col[band] *= 0.88
-        # Shop ground floor in a different tone.
-        col[(floor == 0) & shop & ~gwin] *= 0.8
-        lit = hash01(seed[b], wi, floor)
-        glass = fac.window_color[ib] * (0.75 + 0.5 * fy)[:, None]
-        lamp = colors.rgb(232, 196, 120) * (0.8 + 0.2 * fy)[:, None]
-        glass = np.where((lit > 0.9)[:, None], lamp, glass)
-        glass = glass * (0.85 + 0.3 * lit)[:, None]
-        wmask = win | gwin
-        col[wmask] = glass[wmask]
-        col[door] = colors.rgb(70, 52, 40) * (0.8 + 0.3 * fy[door])[:, None]
-        rgb[b] = col
-
-    # Walls: stone blocks with grout.
-    w = kind == FACADE_WALL
-    if np.any(w):
-        zw, hw, iw = Z[w], hgt[w], idx[w]
-        lab[w] = WALL
-        bs = fac.floor_h[iw]
-        row = np.floor(hw / (bs * 0.5))
-        zz = zw / bs + 0.5 * np.mod(row, 2)
-        col_i = np.floor(zz)
-        grout = (np.mod(hw, bs * 0.5) < 0.04) | (zz - col_i < 0.04 / bs)
-        v = hash01(seed[w], col_i, row) - 0.5
-        grain = noise(zw * 3.0, hw * 3.0, s + 203) - 0.5
-        col = base[w] * (1.0 + 0.12 * v + 0.08 * grain)[:, None]
-        col[grout] *= 0.7
-        rgb[w] = col
-
-    # Fences (only the solid bars and rails reach here).
-    fe = kind == FACADE_FENCE
-    if np.any(fe):
-        lab[fe] = FENCE
-        zf = Z[fe]
-        shade = 0.75 + 0.5 * np.mod(zf, 0.3) / 0.12
-        rgb[fe] = base[fe] * np.clip(shade, 0.7, 1.2)[:, None]
-
-    # Hedges.
-    he = kind == FACADE_HEDGE
-    if np.any(he):
-        lab[he] = VEGETATION
-        zh, hh = Z[he], hgt[he]
-        leaf = noise(zh * 3.5, hh * 3.5, s + 204) - 0.5
-        clump = noise(zh * 0.9, hh * 0.9, s + 205) - 0.5
-        col = base[he] * (1.0 + 0.45 * leaf + 0.35 * clump)[:, None]
-        col *= (0.75 + 0.25 * np.clip(hh / 2.0, 0, 1))[:, None]
-        rgb[he] = col
+    for code, label, shade in _FACADE_SHADERS:
+        m = kind == code
+        if np.any(m):
+            lab[m] = label
+            rgb[m] = shade(scene, fac, Z[m], hgt[m], idx[m])
     return rgb, lab
