@@ -51,6 +51,7 @@ from absl import logging
 
 from seg2vid_tf import labels
 from seg2vid_tf.data.decode_errors import DataFileError
+from seg2vid_tf.data.synthetic.flow_png import FLOW_OFFSET, FLOW_SCALE
 
 __all__ = [
     "Clip",
@@ -97,9 +98,6 @@ NUM_CLASSES = labels.NUM_LABELS  # Cityscapes train ids 0..18 plus 19 = void.
 VOID_ID = labels.VOID_ID
 IGNORE_ID = labels.IGNORE_ID  # Cityscapes' ignore value in *_labelTrainIds.png.
 LABEL_ID_KINDS = ("train", "cityscapes")
-
-KITTI_FLOW_SCALE = 64.0
-KITTI_FLOW_OFFSET = 2.0**15
 
 _ON_ERROR = ("raise", "skip")
 
@@ -434,7 +432,9 @@ def load_kitti_flow(path, what="Flow"):
     """Reads, validates and decodes a KITTI 16-bit flow PNG inside the graph.
 
     KITTI format: a 3-channel uint16 PNG with ``R = u * 64 + 2**15``,
-    ``G = v * 64 + 2**15`` and ``B = valid`` (non-zero where valid).
+    ``G = v * 64 + 2**15`` and ``B = valid`` (non-zero where valid); the
+    constants are :mod:`seg2vid_tf.data.synthetic.flow_png`'s, whose writer
+    makes the synthetic dataset's flow files.
 
     Args:
         path: Scalar string tensor (or str), the flow PNG.
@@ -464,7 +464,7 @@ def load_kitti_flow(path, what="Flow"):
     raw = tf.cast(_with_deps([channel_check], raw), tf.float32)
     raw = tf.ensure_shape(raw, [None, None, 3])
     valid = raw[..., 2] > 0
-    flow = (raw[..., :2] - KITTI_FLOW_OFFSET) / KITTI_FLOW_SCALE
+    flow = (raw[..., :2] - FLOW_OFFSET) / FLOW_SCALE
     flow = tf.where(valid[..., None], flow, tf.zeros_like(flow))
     return flow, valid
 

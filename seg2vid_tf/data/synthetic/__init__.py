@@ -4,7 +4,8 @@ This is the embedded default dataset of ``seg2vid_tf``: small forward-driving
 street videos with Cityscapes train-id label maps and exact forward optical
 flow, written in the Cityscapes *sequence* layout so that the real dataset
 readers are exercised by it. Rendering uses only NumPy; the files are written
-with Pillow (frames, labels) and a small PNG codec (16-bit flow files).
+with Pillow (frames, labels) and TensorFlow's PNG codec (16-bit flow files,
+imported on first use).
 
 Modules, in the order a sequence is made:
 

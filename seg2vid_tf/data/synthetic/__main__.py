@@ -19,6 +19,7 @@ import sys
 from absl import app, flags, logging
 
 from seg2vid_tf.data.synthetic.dataset import check_num_workers, check_settings, generate_dataset
+from seg2vid_tf.data.synthetic.flow_png import hide_gpus_from_tensorflow
 
 
 def _define_flags():
@@ -65,6 +66,7 @@ def main(argv):
         check_num_workers(FLAGS.num_workers)
     except ValueError as exc:
         raise app.UsageError(str(exc)) from None
+    hide_gpus_from_tensorflow()  # Only the flow PNG codec uses TensorFlow, on the CPU.
     summary = generate_dataset(FLAGS.output_dir, FLAGS.num_sequences, FLAGS.num_frames,
                                FLAGS.height, FLAGS.width, FLAGS.seed,
                                val_fraction=FLAGS.val_fraction, city=FLAGS.city,

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from seg2vid_tf.data.synthetic.classes import TRAIN_ID_NAMES, VOID_ID
-from seg2vid_tf.data.synthetic.flow_png import write_kitti_flow
+from seg2vid_tf.data.synthetic.flow_png import hide_gpus_from_tensorflow, write_kitti_flow
 from seg2vid_tf.data.synthetic.render import (RENDERER_VERSION, check_motion_scale, check_sizes,
                                               check_speed_variation, render_sequence_full,
                                               sequence_rng)
@@ -172,7 +172,8 @@ def _write_sequences(jobs, workers, progress):
     else:
         # "spawn": the caller may hold TensorFlow's threads, which a fork would copy half-way.
         context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context,
+                                                    initializer=hide_gpus_from_tensorflow) as pool:
             futures = [pool.submit(_write_sequence, *job) for job in jobs]
             for future in concurrent.futures.as_completed(futures):
                 entries.append(future.result())

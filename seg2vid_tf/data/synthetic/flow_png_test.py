@@ -1,4 +1,4 @@
-"""KITTI 16-bit flow PNGs: round trip, every PNG filter type, errors that name the file."""
+"""KITTI 16-bit flow PNGs: round trip, PNG filter types, older files, errors naming the file."""
 
 import struct
 import zlib
@@ -26,8 +26,26 @@ def test_kitti_flow_round_trip(tmp_path):
     assert np.allclose(back, (65535 - 2 ** 15) / 64)
 
 
+def test_written_file_is_a_16_bit_rgb_png_holding_the_exact_codes(tmp_path):
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, 65536, (9, 14, 2))
+    flow = (codes - 2 ** 15) / 64.0  # Exactly representable: the file holds these codes.
+    valid = rng.random((9, 14)) < 0.5
+    path = tmp_path / "f.png"
+    write_kitti_flow(str(path), flow, valid)
+    data = path.read_bytes()
+    assert data[12:16] == b"IHDR"
+    assert struct.unpack(">IIBB", data[16:26]) == (14, 9, 16, 2)  # width, height, depth, RGB
+    back, back_valid = read_kitti_flow(str(path))
+    assert np.array_equal(back, flow.astype(np.float32)) and np.array_equal(back_valid, valid)
+
+
 def _filtered_png16(image, filter_types):
-    """Independent 16-bit RGB PNG encoder with the given per-row filter types."""
+    """Independent 16-bit RGB PNG encoder with the given per-row filter types.
+
+    With every filter type 0 its bytes are those of the hand-written encoder that
+    wrote the flow files before TensorFlow's (one IDAT chunk, zlib level 6).
+    """
     height, width, _ = image.shape
     raw = np.ascontiguousarray(image, ">u2").view(np.uint8).reshape(height, width * 6).astype(np.int64)
     bpp = 6
@@ -61,15 +79,16 @@ def _filtered_png16(image, filter_types):
             + chunk(b"IEND", b""))
 
 
-@pytest.mark.parametrize("filters", ["mixed", "sub_up"])
+@pytest.mark.parametrize("filters", ["mixed", "sub_up", "none"])
 def test_read_kitti_flow_all_png_filters(tmp_path, filters):
+    """Any filter type; "none" is the layout of the flow files written by earlier versions."""
     rng = np.random.default_rng(1)
     height, width = 13, 19
     image = rng.integers(0, 65536, (height, width, 3)).astype(np.uint16)
     image[..., 2] = rng.random((height, width)) < 0.5
     # Smooth-ish rows too, so that the predictors matter.
     image[5:9, :, 0] = np.arange(width, dtype=np.uint16) * 300
-    choices = [0, 1, 2, 3, 4] if filters == "mixed" else [0, 1, 2]
+    choices = {"mixed": [0, 1, 2, 3, 4], "sub_up": [0, 1, 2], "none": [0]}[filters]
     filter_types = [choices[r % len(choices)] for r in range(height)]
     path = tmp_path / "f.png"
     path.write_bytes(_filtered_png16(image, filter_types))
