@@ -169,6 +169,14 @@ def _add_street_lights(sprites, rng, street, z_far):
             z += spacing * rng.uniform(0.9, 1.1)
 
 
+def _tree_params(rng, rx, ry, th, crown, trunk_widths, green):
+    """`sprite_tree` parameters: a crown of radii (rx, ry) whose centre is `crown * ry` above
+    the trunk height `th`, a trunk width drawn from `trunk_widths`, a shade of `green`."""
+    return dict(seed=int(rng.integers(1 << 30)), rx=rx, ry=ry, ac=th + ry * crown,
+                tw=rng.uniform(*trunk_widths), th=th + ry * 0.5,
+                color=np.array(green) * rng.uniform(0.75, 1.25, 3))
+
+
 def _add_kerb_trees_and_bushes(sprites, rng, street, z_far):
     """Trees along the kerbs (in the grass strip if any) and bushes in front of the facades."""
     for side, edge, st, wk, dist in street.edges:
@@ -180,9 +188,7 @@ def _add_kerb_trees_and_bushes(sprites, rng, street, z_far):
                 th = rng.uniform(1.8, 3.0)
                 rx = rng.uniform(1.3, 2.8)
                 ry = rng.uniform(1.4, 3.0)
-                p = dict(seed=int(rng.integers(1 << 30)), rx=rx, ry=ry, ac=th + ry * 0.75,
-                         tw=rng.uniform(0.22, 0.4), th=th + ry * 0.5,
-                         color=np.array([58, 98, 40]) * rng.uniform(0.75, 1.25, 3))
+                p = _tree_params(rng, rx, ry, th, 0.75, (0.22, 0.4), (58, 98, 40))
                 sprites.append(Sprite("tree", x + rng.uniform(-0.2, 0.2), z, 0.0, 0.0,
                                       -rx * 1.4, rx * 1.4, th + ry * 2.2, sprite_tree, p))
                 z += spacing * rng.uniform(0.8, 1.25)
@@ -206,9 +212,7 @@ def _add_trees_behind_facades(sprites, rng, facades, z_far):
                 rx = rng.uniform(1.8, 3.5)
                 ry = rng.uniform(2.0, 4.0)
                 th = rng.uniform(2.0, 4.0)
-                p = dict(seed=int(rng.integers(1 << 30)), rx=rx, ry=ry, ac=th + ry * 0.8,
-                         tw=rng.uniform(0.3, 0.5), th=th + ry * 0.5,
-                         color=np.array([50, 90, 38]) * rng.uniform(0.75, 1.25, 3))
+                p = _tree_params(rng, rx, ry, th, 0.8, (0.3, 0.5), (50, 90, 38))
                 z = rng.uniform(fac.start[i], fac.start[i + 1])
                 x = fac.side * (fac.dist + rng.uniform(2.0, 8.0))
                 sprites.append(Sprite("tree", x, z, 0.0, 0.0, -rx * 1.4, rx * 1.4,
