@@ -6,7 +6,14 @@ never 255). The names, colours and counts come from :mod:`seg2vid_tf.labels`.
 
 import numpy as np
 
-from seg2vid_tf.labels import LABEL_COLORS, NUM_LABELS, TRAIN_ID_NAMES, VOID_ID  # noqa: F401
+from seg2vid_tf.labels import LABEL_COLORS, NUM_LABELS, TRAIN_ID_NAMES, VOID_ID
+
+__all__ = [
+    "BICYCLE", "BUILDING", "BUS", "CAR", "FENCE", "LABEL_COLORS", "MOTORCYCLE", "NUM_LABELS",
+    "PERSON", "POLE", "RIDER", "ROAD", "SIDEWALK", "SKY", "TERRAIN", "TRAFFIC_LIGHT",
+    "TRAFFIC_SIGN", "TRAIN", "TRAIN_ID_NAMES", "TRUCK", "VEGETATION", "VOID_ID", "WALL",
+    "colorize_labels",
+]
 
 ROAD, SIDEWALK, BUILDING, WALL, FENCE, POLE, TRAFFIC_LIGHT, TRAFFIC_SIGN = range(8)
 VEGETATION, TERRAIN, SKY, PERSON, RIDER, CAR, TRUCK, BUS = range(8, 16)
