@@ -28,6 +28,7 @@ Conventions: flows are in pixels, channel 0 = u = dx, channel 1 = v = dy.
 import tensorflow as tf
 
 from seg2vid_tf import labels
+from seg2vid_tf.data.synthetic.flow_png import FLOW_OFFSET, FLOW_SCALE
 
 __all__ = [
     "IGNORE_ID",
@@ -52,8 +53,9 @@ VOID_ID = labels.VOID_ID
 IGNORE_ID = labels.IGNORE_ID  # Cityscapes' ignore value in *_labelTrainIds.png.
 LABEL_ID_KINDS = ("train", "cityscapes")
 
-KITTI_FLOW_SCALE = 64.0
-KITTI_FLOW_OFFSET = 2.0**15
+# The KITTI flow PNG encoding, defined once beside the writer of the synthetic flow files.
+KITTI_FLOW_SCALE = FLOW_SCALE
+KITTI_FLOW_OFFSET = float(FLOW_OFFSET)
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from seg2vid_tf.data import synthetic
+from seg2vid_tf.data.synthetic import raycast
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.testing import multi_worker
 from seg2vid_tf.training import trainer
@@ -23,12 +24,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def data_dir(tmp_path_factory):
     """Point-sampled frames (one ray per pixel: a quarter of the rendering time)."""
     path = str(tmp_path_factory.mktemp("synthetic"))
-    default = synthetic.SUPERSAMPLING
-    synthetic.SUPERSAMPLING = 1
+    default = raycast.SUPERSAMPLING
+    raycast.SUPERSAMPLING = 1
     try:
         synthetic.generate_dataset(path, 3, 6, 128, 128, seed=3, val_fraction=0.34)
     finally:
-        synthetic.SUPERSAMPLING = default
+        raycast.SUPERSAMPLING = default
     return path
 
 
