@@ -10,8 +10,8 @@ average pooling with stride 2 that does not count padded cells.
 
 Every network lists its variables under the PyTorch state_dict names of the
 original (`reference_variables()`; `nn.Sequential` indices, so padding and
-activation layers take indices too), which `seg2vid_tf.convert` uses to load
-released checkpoints. The architecture is data (`Pix2PixHDConfig`,
+activation layers take indices too), which `seg2vid_tf.conversion.pix2pixhd`
+uses to load released checkpoints. The architecture is data (`Pix2PixHDConfig`,
 `DiscriminatorConfig`), so a converted network can be saved and rebuilt.
 """
 
