@@ -1,26 +1,13 @@
 """The evaluation of an img2vid model on held-out clips (`evaluate_model`).
 
-Two modes, next to the copy-the-start-frame and zero-flow baselines:
-
-* **Reconstruction** (checkpoints only: an export has no motion encoder): the
-  latent is the posterior mean of the motion encoders on the held-out clip
-  (the paper's reconstruction setting), the fill noise is zero. Top-level keys
-  `psnr`, `ssim`, `flow_epe` and their `*_per_frame` arrays.
-* **Generation** (`num_samples=K` > 0): K latents from the prior per clip,
-  each with its own seed (and the fill noise keyed by it, exactly as
-  `Seg2Vid.generate` and the exported signatures do), under `generation`:
-  the mean over samples and the best of K per clip (highest PSNR / SSIM,
-  lowest EPE, each chosen separately); `psnr_prior` and `best_of_k_psnr` repeat
-  the mean and best-of-K PSNR at the top level.
-* **Diversity** (`seg2vid_tf.evaluation.diversity`): `sample_diversity_l1`,
-  `latent_active_dims`, `speed_spearman` (synthetic data with its motion
-  record) and `prior_speed_coverage`: does the motion latent carry the motion?
-
-The frame metrics are those of `seg2vid_tf.evaluation.frame_metrics`; with an
-I3D network, FVD (`metrics.fvd.FVD_PROTOCOL`, whole clips: the start frame and
-the predicted frames); with an InceptionV3, FID of the predicted frames
-(`metrics.fid.FID_PROTOCOL`). Both name their protocol in the output, since
-papers differ.
+The modes and keys are those `python -m seg2vid_tf.evaluate` documents:
+reconstruction from the posterior-mean latent (checkpoints only), generation
+from K prior latents keyed by per-sample seeds (`generation`: the mean of K
+and the best of K per clip), the copy-the-start-frame and zero-flow
+baselines, the diversity of the samples (`seg2vid_tf.evaluation.diversity`),
+and with the networks given FVD over whole clips and FID over the predicted
+frames, each naming its protocol. The frame metrics are those of
+`seg2vid_tf.evaluation.frame_metrics`.
 """
 
 import numpy as np
