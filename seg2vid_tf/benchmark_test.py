@@ -1,4 +1,4 @@
-"""Tests for seg2vid_tf.benchmark (the FLOP counts, the measurements and the command)."""
+"""The benchmark command: the JSON contract at CI size, and the library names it re-exports."""
 
 import json
 import os
@@ -7,147 +7,19 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from seg2vid_tf import benchmark
+from seg2vid_tf.benchmarking import flops, machine, runner, settings, tables, timing, workloads
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_graph_gflop_counts_a_matrix_product():
-    function = tf.function(lambda a, b: tf.matmul(a, b),
-                           input_signature=[tf.TensorSpec([64, 32]), tf.TensorSpec([32, 16])])
-    assert benchmark.graph_gflop(function.get_concrete_function()) == pytest.approx(
-        2 * 64 * 32 * 16 / 1e9)
-
-
-def test_graph_gflop_counts_3d_convolutions_and_their_gradients():
-    kernel = tf.Variable(tf.random.normal([3, 3, 3, 4, 8]))
-    inputs_spec = tf.TensorSpec([2, 5, 8, 8, 4])
-
-    def forward(x):
-        return tf.nn.conv3d(x, kernel, strides=[1] * 5, padding="SAME")
-
-    def forward_and_backward(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = tf.reduce_sum(forward(x))
-        return [y] + tape.gradient(y, [x, kernel])
-
-    def gradient_of_the_input_only(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = tf.reduce_sum(forward(x))
-        return tape.gradient(y, x)  # the kernel's gradient and the forward pass are dead code
-
-    # 2 * output elements * kernel volume * input channels.
-    conv = 2 * (2 * 5 * 8 * 8 * 8) * 27 * 4 / 1e9
-    assert benchmark.graph_gflop(tf.function(forward, input_signature=[inputs_spec])
-                                 .get_concrete_function()) == pytest.approx(conv)
-    both = benchmark.graph_gflop(tf.function(forward_and_backward, input_signature=[inputs_spec])
-                                 .get_concrete_function())
-    # Forward, gradient of the input and gradient of the kernel.
-    assert both == pytest.approx(3 * conv)
-    assert benchmark.graph_gflop(tf.function(gradient_of_the_input_only,
-                                             input_signature=[inputs_spec])
-                                 .get_concrete_function()) == pytest.approx(conv)
-
-
-class FakeClock:
-    """A clock that only moves when told to: durations are exact, nothing depends on the
-    machine's speed."""
-
-    def __init__(self, step=0.0):
-        self.now = 1000.0
-        self.step = step  # how far each reading moves it
-
-    def __call__(self):
-        reading = self.now
-        self.now += self.step
-        return reading
-
-    def runs_for(self, durations):
-        """A function whose successive calls take `durations` (seconds) on this clock."""
-        remaining = iter(durations)
-
-        def function():
-            self.now += next(remaining)
-        return function, remaining
-
-
-def test_median_seconds_times_only_the_runs_after_the_warm_up():
-    clock = FakeClock()
-    # Two warm-up runs (100 s, 200 s: excluded), then three timed runs.
-    function, remaining = clock.runs_for([100.0, 200.0, 3.0, 1.0, 2.0])
-    median, times = benchmark.median_seconds(function, repeats=3, warmup=2, clock=clock)
-    assert next(remaining, None) is None  # called exactly five times
-    assert times == [3.0, 1.0, 2.0] and median == 2.0
-
-
-def test_paired_median_seconds_alternates_the_two_functions():
-    calls = []
-    clock = FakeClock()
-    run_a, _ = clock.runs_for([50.0, 4.0, 8.0, 6.0])
-    run_b, _ = clock.runs_for([70.0, 1.0, 3.0, 2.0])
-
-    def first():
-        calls.append("a")
-        run_a()
-
-    def second():
-        calls.append("b")
-        run_b()
-
-    median_a, median_b, times_a, times_b = benchmark.paired_median_seconds(
-        first, second, repeats=3, warmup=1, clock=clock)
-    assert calls == ["a", "b"] * 4
-    assert times_a == [4.0, 8.0, 6.0] and times_b == [1.0, 3.0, 2.0]
-    assert (median_a, median_b) == (6.0, 2.0)
-
-
-def test_frames_psnr():
-    a = np.zeros([2, 4, 4, 3])
-    assert benchmark.frames_psnr(a, a) == float("inf")
-    assert benchmark.frames_psnr(a, a + 0.1) == pytest.approx(20.0)
-
-
-def test_matmul_rate_is_the_flops_over_the_measured_time():
-    # Every reading moves the clock by 0.125 s, so each timed product takes 0.125 s.
-    rate, rates = benchmark.measure_matmul_gflops(128, repeats=3, warmup=1,
-                                                  clock=FakeClock(step=0.125))
-    expected = 2 * 128 ** 3 / 0.125 / 1e9
-    assert rates == pytest.approx([expected] * 3, rel=1e-12)
-    assert rate == pytest.approx(expected, rel=1e-12)
-
-
-def test_bf16_speedup_is_against_the_fastest_float32_entry_at_the_same_batch():
-    results = {
-        "inference_fp32_function_throughput": {"batch": 8, "median_s": 10.0},
-        "inference_fp32_savedmodel_throughput": {"batch": 8, "median_s": 8.0},
-        "inference_fp32_savedmodel_latency": {"batch": 1, "median_s": 0.5},
-        "inference_fp32_xla_throughput": {"error": "timed out after 1800 s"},
-        "inference_fp32_best": {"batch": 1, "median_s": 0.5},
-        "inference_bf16": {"batch": 8, "median_s": 4.0},
-    }
-    benchmark.add_bf16_speedup(results)
-    assert results["inference_bf16"]["fp32_reference"] == "inference_fp32_savedmodel_throughput"
-    assert results["inference_bf16"]["speedup_vs_fp32"] == pytest.approx(2.0)
-    failed = {"inference_bf16": {"error": "exit code 1"},
-              "inference_fp32_function_throughput": {"batch": 8, "median_s": 10.0}}
-    benchmark.add_bf16_speedup(failed)
-    assert "speedup_vs_fp32" not in failed["inference_bf16"]
-
-
-def test_threading_environment_keeps_thread_settings_and_drops_terraform():
-    environment = {"OMP_NUM_THREADS": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "HOME": "/root",
-                   "TF_CLI_CONFIG_FILE": "/root/.terraformrc", "ONEDNN_VERBOSE": "1"}
-    assert benchmark.threading_environment(environment) == {
-        "OMP_NUM_THREADS": "2", "ONEDNN_VERBOSE": "1", "TF_ENABLE_ONEDNN_OPTS": "0"}
-
-
-def test_unknown_workloads_are_refused():
-    with pytest.raises(ValueError, match="Unknown workloads"):
-        benchmark.run_benchmark(benchmark.QUICK, workloads=("inference_fp64",))
+def test_the_old_names_are_the_library_objects():
+    modules = (flops, machine, runner, settings, tables, timing, workloads)
+    for name in benchmark.__all__:
+        homes = [module for module in modules if hasattr(module, name)]
+        if name not in ("define_flags", "main"):
+            assert homes and getattr(benchmark, name) is getattr(homes[0], name), name
 
 
 def test_quick_command_writes_the_contract(tmp_path):

@@ -42,11 +42,16 @@ def define_rollout_flags(flag_values=None):
                 flag_values=flag_values)
 
 
+def rollout_settings(values=None):
+    """The `RolloutOptions` keyword arguments of the parsed flags of `define_rollout_flags`
+    (unchecked: `RolloutOptions` checks them)."""
+    values = flags.FLAGS if values is None else values
+    return {"label_warp": values.label_warp, "frame_warp": values.frame_warp,
+            "latent": values.latent_per_round, "repaint_weight": values.repaint_weight}
+
+
 def rollout_options(values=None):
     """`RolloutOptions` from the parsed flags of `define_rollout_flags`."""
     from seg2vid_tf.models import rollout  # pylint: disable=import-outside-toplevel
 
-    values = flags.FLAGS if values is None else values
-    return rollout.RolloutOptions(label_warp=values.label_warp, frame_warp=values.frame_warp,
-                                  latent=values.latent_per_round,
-                                  repaint_weight=values.repaint_weight)
+    return rollout.RolloutOptions(**rollout_settings(values))

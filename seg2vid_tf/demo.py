@@ -154,9 +154,10 @@ def long_video_frames(pipeline, videos, num_frames=LONG_FRAMES):
 
 def _write_report(report_dir, metrics, clips, label_map_gif, futures_gif):
     """The stage-2 report (per-frame charts, clip GIFs) plus the label-map section."""
-    from seg2vid_tf import evaluate, report  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf import report  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.evaluation import reports  # pylint: disable=import-outside-toplevel
 
-    path = evaluate.write_report(report_dir, metrics, clips)
+    path = reports.write_report(report_dir, metrics, clips)
     charts = [report.line_chart_svg(
         {"generated from the label map": metrics["video_fcn_miou_per_frame"],
          "real frames": metrics["video_fcn_miou_real_per_frame"]},
@@ -219,7 +220,8 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
     Raises:
         FileNotFoundError, ValueError: Missing or damaged weights, bad data (named).
     """
-    from seg2vid_tf import demo_weights, evaluate, visualization  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf import demo_weights, visualization  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.evaluation import model_evaluation, pipeline_metrics  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.training import config as config_lib  # pylint: disable=import-outside-toplevel
 
@@ -241,11 +243,11 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
     config = config_lib.TrainConfig(model=model.config, dataset="synthetic", data_dir=data_dir,
                                     batch_size=8, seed=0, loss_weights=(("vgg", 0.0),))
     print("[3/6] Stage 2 on the held-out clips (reconstruction and prior samples)")
-    metrics = evaluate.evaluate_model(model, config, num_samples=REPORT_SAMPLES,
-                                      keep_clips=NUM_SHOWN)
+    metrics = model_evaluation.evaluate_model(model, config, num_samples=REPORT_SAMPLES,
+                                              keep_clips=NUM_SHOWN)
     clips = metrics.pop("_clips", [])
     print("[4/6] Stage 1 and whole videos on the held-out label maps")
-    metrics.update(evaluate.label_map_metrics(
+    metrics.update(pipeline_metrics.label_map_metrics(
         pipeline.painter, model, segmenter, data_dir, pipeline.height, pipeline.width, seed=0,
         keep_videos=NUM_SHOWN))
     videos = metrics.pop("_videos")

@@ -23,7 +23,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from seg2vid_tf import convert
+from seg2vid_tf.conversion import checkpoints
 from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.models.img2vid import Img2Vid
@@ -34,8 +34,8 @@ MANIFEST_FILENAME = "MANIFEST.json"
 FLOAT16_MIN_SIZE = 1024
 NETWORKS = ("img2vid", "label2image", "segmenter")
 CONFIG_FILENAMES = {
-    "img2vid": convert.CONFIG_FILENAME,
-    "label2image": convert.LABEL2IMAGE_CONFIG_FILENAME,
+    "img2vid": checkpoints.CONFIG_FILENAME,
+    "label2image": checkpoints.LABEL2IMAGE_CONFIG_FILENAME,
     "segmenter": segmenter_training.SEGMENTER_CONFIG_FILENAME,
 }
 
@@ -55,9 +55,9 @@ def sha256(path):
 def load_network(name, checkpoint_dir):
     """One demo network from its checkpoint directory (`name` in `NETWORKS`)."""
     if name == "img2vid":
-        return convert.load_img2vid(checkpoint_dir)
+        return checkpoints.load_img2vid(checkpoint_dir)
     if name == "label2image":
-        return convert.load_label2image(checkpoint_dir)
+        return checkpoints.load_label2image(checkpoint_dir)
     return segmenter_training.load_segmenter(checkpoint_dir)
 
 
@@ -74,9 +74,9 @@ def _build_network(name, config_dict):
 
 def _save_network(name, network, output_dir):
     if name == "img2vid":
-        return convert.save_img2vid(network, output_dir)
+        return checkpoints.save_img2vid(network, output_dir)
     if name == "label2image":
-        return convert.save_label2image(network, output_dir)
+        return checkpoints.save_label2image(network, output_dir)
     return segmenter_training.save_segmenter(network, output_dir)
 
 

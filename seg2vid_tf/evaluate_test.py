@@ -12,48 +12,14 @@ import pytest
 
 from seg2vid_tf import evaluate, metrics
 from seg2vid_tf.data import synthetic
-from seg2vid_tf.evaluation import diversity
+from seg2vid_tf.evaluation import diversity, frame_metrics, model_evaluation, pipeline_metrics
+from seg2vid_tf.evaluation import predictors, reports, runs
 from seg2vid_tf.models import seg2vid
-from seg2vid_tf.ops.warp import pixel_to_normalized_flow
 from seg2vid_tf.serving import export
 from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.frechet_reference import closed_form_frechet
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
 from seg2vid_tf.training.config import TrainConfig
-
-
-def _zoom(height, width, k, centre):
-    """A camera zoom by `1 + k` about `centre` = (cy, cx).
-
-    Returns the ground-truth forward flow at the start frame's pixels (dx, dy) and the
-    reference-convention forward flow at the next frame's pixels (normalized units).
-    """
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    cy, cx = centre
-    truth = np.stack([k * (x - cx), k * (y - cy)], axis=-1)  # p0 -> p0 + k (p0 - c)
-    # At a pixel p1 of the next frame: p1 - p0 with p0 = c + (p1 - c) / (1 + k).
-    at_target = np.stack([(x - cx), (y - cy)], axis=-1) * (k / (1.0 + k))
-    normalized = pixel_to_normalized_flow(at_target[None, ..., ::-1].copy())
-    return truth[None], np.asarray(normalized)
-
-
-def test_forward_flow_is_read_where_the_start_pixel_goes():
-    truth, predicted_flow = _zoom(64, 96, 0.08, (30.0, 50.0))
-    read = evaluate.predicted_forward_flow(predicted_flow, truth)
-    y, x = np.mgrid[0:64, 0:96]
-    inside = ((x + truth[0, ..., 0] >= 0) & (x + truth[0, ..., 0] <= 95)
-              & (y + truth[0, ..., 1] >= 0) & (y + truth[0, ..., 1] <= 63))
-    np.testing.assert_allclose(read[0][inside], truth[0][inside], atol=2e-3)
-    # Comparing at the same pixel instead would be off by k/(1+k) of the flow, up to ~0.3 px.
-    naive = np.asarray(predicted_flow)[0] * np.array([95 / 2.0, 63 / 2.0])
-    assert np.abs(naive - truth[0])[inside].max() > 0.2
-
-
-def test_constant_flow_is_unchanged():
-    truth = np.zeros((1, 32, 32, 2), np.float32) + np.array([1.5, -2.0], np.float32)
-    normalized = pixel_to_normalized_flow(truth[..., ::-1].copy())
-    read = evaluate.predicted_forward_flow(normalized, truth)
-    np.testing.assert_allclose(read, truth, atol=1e-5)
 
 
 # --------------------------------------------------------------------------- whole evaluation
@@ -79,9 +45,9 @@ def in_process(setup):
     """Both modes with FVD and FID, in this process (the command's output is compared with it)."""
     networks = {"fvd": metrics.load_i3d(setup["i3d"]),
                 "fid": metrics.load_inception(setup["inception"])}
-    result = evaluate.evaluate_model(setup["model"], setup["config"], num_samples=2,
-                                     fvd_network=networks["fvd"], fid_network=networks["fid"],
-                                     keep_clips=2)
+    result = model_evaluation.evaluate_model(
+        setup["model"], setup["config"], num_samples=2, fvd_network=networks["fvd"],
+        fid_network=networks["fid"], keep_clips=2)
     return result, networks
 
 
@@ -107,7 +73,7 @@ def test_fvd_and_fid_compare_the_videos_of_each_mode(setup, in_process):
     predictions; FID: the predicted frames only), recomputed here from the features."""
     result, networks = in_process
     real = np.concatenate([batch["video"].numpy()
-                           for batch in evaluate.eval_dataset(setup["config"])])
+                           for batch in model_evaluation.eval_dataset(setup["config"])])
     clips = result["_clips"]
     assert len(clips) == real.shape[0] == 2
     np.testing.assert_array_equal(np.stack([clip["video"] for clip in clips]), real)
@@ -153,8 +119,8 @@ def test_diversity_keys_and_the_true_camera_speeds(setup, in_process):
 
 
 def test_copy_baseline_matches_a_direct_computation(setup):
-    result = evaluate.evaluate_model(setup["model"], setup["config"])
-    clips = list(evaluate.eval_dataset(setup["config"]))
+    result = model_evaluation.evaluate_model(setup["model"], setup["config"])
+    clips = list(model_evaluation.eval_dataset(setup["config"]))
     video = np.concatenate([clip["video"].numpy() for clip in clips])
     copy = np.repeat(video[:, :1], 4, axis=1)
     mse = np.mean((copy - video[:, 1:]) ** 2, axis=(2, 3, 4))
@@ -166,12 +132,12 @@ def test_exported_model_gives_the_checkpoint_generation(setup):
     """Generation mode through the SavedModel equals the checkpoint's for the same seeds."""
     pipeline = seg2vid.load_seg2vid(setup["img2vid_dir"])
     path = export.export_saved_model(pipeline, str(setup["root"] / "export"), 4)
-    batch = next(iter(evaluate.eval_dataset(setup["config"])))
+    batch = next(iter(model_evaluation.eval_dataset(setup["config"])))
     seeds = [5, 6]
-    from_checkpoint = evaluate.CheckpointPredictor(setup["model"]).sample(
+    from_checkpoint = predictors.CheckpointPredictor(setup["model"]).sample(
         batch["video"], batch["label_map"], seeds)
-    from_export = evaluate.SavedModelPredictor(path).sample(batch["video"], batch["label_map"],
-                                                             seeds)
+    from_export = predictors.SavedModelPredictor(path).sample(
+        batch["video"], batch["label_map"], seeds)
     # The export takes the start frame as uint8: the clips are PNGs, so that is exact here
     # and both predict from the same input.
     video = batch["video"].numpy()
@@ -186,7 +152,17 @@ def test_exported_model_gives_the_checkpoint_generation(setup):
     np.testing.assert_allclose(from_export["mask_fw"], from_checkpoint["mask_fw"], rtol=0,
                                atol=1e-5)
     with pytest.raises(ValueError, match="generation mode"):
-        evaluate.evaluate_model(evaluate.SavedModelPredictor(path), setup["config"])
+        model_evaluation.evaluate_model(predictors.SavedModelPredictor(path), setup["config"])
+
+
+def test_the_old_names_are_the_library_objects():
+    modules = (frame_metrics, model_evaluation, pipeline_metrics, predictors, reports, runs)
+    for name in evaluate.__all__:
+        homes = [module for module in modules if hasattr(module, name)]
+        if name not in ("define_flags", "main", "run_from_flags"):
+            assert homes and getattr(evaluate, name) is getattr(homes[0], name), name
+    assert evaluate._Accumulator is frame_metrics.Accumulator  # pylint: disable=protected-access
+    assert evaluate.REPORT_CLIPS == 4
 
 
 def _assert_same_metrics(written, expected, path="metrics"):
@@ -254,7 +230,7 @@ def test_missing_network_paths_name_their_flags(tmp_path):
     with pytest.raises(FileNotFoundError, match="--inception_weights"):
         metrics.load_inception(str(tmp_path / "nope.h5"))
     with pytest.raises(FileNotFoundError, match="--saved_model_dir"):
-        evaluate.SavedModelPredictor(str(tmp_path))
+        predictors.SavedModelPredictor(str(tmp_path))
 
 
 

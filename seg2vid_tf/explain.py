@@ -257,10 +257,11 @@ def main(argv):
     for name in ("checkpoint_dir", "first_frame"):
         if not getattr(values, name):
             raise app.UsageError(f"--{name} is required.")
-    from seg2vid_tf import convert, generate  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf import generate  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
 
     try:
-        video_model = convert.load_img2vid(values.checkpoint_dir, flag_name="checkpoint_dir")
+        video_model = checkpoints.load_img2vid(values.checkpoint_dir, flag_name="checkpoint_dir")
         c = video_model.config
         label_map = None
         if values.label_map:

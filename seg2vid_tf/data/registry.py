@@ -1,6 +1,7 @@
 """The one place that maps `--dataset` to a reader, for training and evaluation.
 
-`seg2vid_tf.training.trainer.train_dataset` and `seg2vid_tf.evaluate.eval_dataset`
+`seg2vid_tf.training.trainer.train_dataset` and
+`seg2vid_tf.evaluation.model_evaluation.eval_dataset`
 both call :func:`make_dataset`. The datasets:
 
 =========== ================================ ======== ========== ===================

@@ -120,7 +120,8 @@ def test_too_short_sequences_are_refused(data_dir, segmenter, tmp_path):
 def test_kept_first_frames_make_the_stage1_report(data_dir, segmenter, tmp_path):
     from PIL import Image  # pylint: disable=import-outside-toplevel
 
-    from seg2vid_tf import evaluate, labels  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf import labels  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.evaluation import reports  # pylint: disable=import-outside-toplevel
 
     means = label_maps.class_mean_colors(data_dir, SIZE, SIZE)
     result = label_maps.evaluate_label2image(lambda maps: means[np.asarray(maps)], SIZE, SIZE,
@@ -130,7 +131,7 @@ def test_kept_first_frames_make_the_stage1_report(data_dir, segmenter, tmp_path)
     np.testing.assert_array_equal(kept["label_maps"], maps[:2])
     np.testing.assert_array_equal(kept["real"], frames[:2])
     np.testing.assert_array_equal(kept["painted"], means[maps[:2]])
-    page = evaluate.write_stage1_report(str(tmp_path), result, kept)
+    page = reports.write_stage1_report(str(tmp_path), result, kept)
     html = open(page, encoding="utf-8").read()
     assert "fcn_miou_generated" in html and "first_frames.png" in html
     assert "Per frame" not in html  # no per-frame charts for stage 1 alone

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seg2vid_tf import convert, losses
+from seg2vid_tf import losses
+from seg2vid_tf.conversion import checkpoints
 from seg2vid_tf.models import precision
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.models.img2vid import Img2Vid
@@ -75,10 +76,10 @@ def test_mixed_training_step_has_finite_float32_losses_and_gradients():
 
 def test_a_float32_checkpoint_loads_in_mixed_precision(tmp_path):
     reference, _ = _pair()
-    convert.save_img2vid(reference, str(tmp_path))
-    mixed = convert.load_img2vid(str(tmp_path), precision="mixed_bfloat16")
+    checkpoints.save_img2vid(reference, str(tmp_path))
+    mixed = checkpoints.load_img2vid(str(tmp_path), precision="mixed_bfloat16")
     assert mixed.flow_decoder.compute_dtype == "bfloat16"
     for a, b in zip(mixed.weights, reference.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(ValueError, match="--precision"):
-        convert.load_img2vid(str(tmp_path), precision="bfloat16")
+        checkpoints.load_img2vid(str(tmp_path), precision="bfloat16")

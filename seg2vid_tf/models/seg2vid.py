@@ -26,8 +26,8 @@ seed gives the same video, here and in the exported signatures
 import numpy as np
 import tensorflow as tf
 
-from seg2vid_tf import convert
 from seg2vid_tf import labels
+from seg2vid_tf.conversion import checkpoints
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.models.rollout import RolloutOptions, rollout, warp_label_map  # noqa: F401
@@ -267,9 +267,9 @@ def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="flo
     """Both stages from their checkpoint directories.
 
     Args:
-        checkpoint_dir: img2vid directory (`convert.load_img2vid`).
+        checkpoint_dir: img2vid directory (`checkpoints.load_img2vid`).
         label2image_checkpoint_dir: Optional stage-1 directory
-            (`convert.load_label2image`); without it the first frame must be given.
+            (`checkpoints.load_label2image`); without it the first frame must be given.
         precision: The video model's precision, `"float32"` or `"mixed_bfloat16"`
             (`seg2vid_tf.models.precision`); stage 1 stays float32.
         rollout_options: How videos longer than one round are made (`RolloutOptions`).
@@ -278,10 +278,10 @@ def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="flo
         FileNotFoundError: A directory without config or checkpoint (naming
             `--checkpoint_dir` or `--label2image_checkpoint_dir`).
     """
-    video_model = convert.load_img2vid(checkpoint_dir, flag_name="checkpoint_dir",
-                                       precision=precision)
+    video_model = checkpoints.load_img2vid(checkpoint_dir, flag_name="checkpoint_dir",
+                                           precision=precision)
     painter = None
     if label2image_checkpoint_dir:
-        painter = convert.load_label2image(label2image_checkpoint_dir,
-                                           flag_name="label2image_checkpoint_dir")
+        painter = checkpoints.load_label2image(label2image_checkpoint_dir,
+                                               flag_name="label2image_checkpoint_dir")
     return Seg2Vid(video_model, painter, rollout_options)

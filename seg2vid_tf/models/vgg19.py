@@ -6,7 +6,7 @@ loss uses 2x2 *average* pooling and compares the 12 ReLU outputs relu1_1 ..
 relu4_4; pix2pixHD uses max pooling and relu{1..5}_1.
 
 Weights never download: they come from a torchvision state_dict through
-`seg2vid_tf.convert.vgg19_from_reference`, or from a local Keras `VGG19`
+`seg2vid_tf.conversion.vgg.vgg19_from_reference`, or from a local Keras `VGG19`
 ImageNet weights file through `load_keras_vgg19_weights` (those were trained on
 Caffe-style inputs, so the network then preprocesses that way).
 """

@@ -33,8 +33,8 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
                                      model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
-from seg2vid_tf.serving import json_tensor, rest
-from seg2vid_tf.serving.json_tensor import RequestError, invalid
+from seg2vid_tf.serving import rest
+from seg2vid_tf.serving.json_errors import RequestError, invalid, type_name
 
 MESSAGE_LIMIT = 1024
 SIGNATURE_DEF = "signature_def"
@@ -70,7 +70,7 @@ def as_proto_field(array):
     """A NumPy array -> TensorProto with its values in the typed repeated field."""
     array = np.asarray(array)
     dtype = tf.string if array.dtype.kind in "OSU" else tf.as_dtype(array.dtype)
-    field = _VALUE_FIELDS.get(json_tensor.type_name(dtype))
+    field = _VALUE_FIELDS.get(type_name(dtype))
     if field is None:
         return tf.make_tensor_proto(array)
     proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum)
@@ -120,8 +120,8 @@ def _check_dtypes(signature, request):
     for index, alias in enumerate(order):
         want, got = signature.inputs[alias].dtype, request.inputs[alias].dtype
         if want != got:
-            raise invalid(f"Expects arg[{index}] to be {json_tensor.type_name(want)} but "
-                          f"{json_tensor.type_name(got)} is provided")
+            raise invalid(f"Expects arg[{index}] to be {type_name(want)} but "
+                          f"{type_name(got)} is provided")
 
 
 def predict(registry, request):

@@ -1,7 +1,7 @@
 """TensorFlow Serving's REST API over a loaded SavedModel, answering as TF Serving does.
 
 The routes and their errors follow `model_servers/http_rest_api_handler.cc` and
-`http_rest_api_util.cc` (the JSON codec is `seg2vid_tf.serving.json_tensor`):
+`http_rest_api_util.cc` (the JSON codec is `seg2vid_tf.serving.json_tensor`'s modules):
 
 * `POST /v1/models/NAME[/versions/N | /labels/L]:predict`: the body is parsed
   (and its `signature_name` checked) before the model is looked up, so a bad
@@ -37,9 +37,11 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from seg2vid_tf.serving import json_tensor
-from seg2vid_tf.serving.json_tensor import (  # noqa: F401  (this module's public names)
-    BYTES_SUFFIX, DEFAULT_SIGNATURE, RequestError, decode_request, invalid, make_json, parse_json)
+from seg2vid_tf.serving import json_parsing
+from seg2vid_tf.serving.json_decoding import decode_request
+from seg2vid_tf.serving.json_encoding import BYTES_SUFFIX, make_json  # noqa: F401  (public here)
+from seg2vid_tf.serving.json_errors import RequestError, invalid
+from seg2vid_tf.serving.json_parsing import DEFAULT_SIGNATURE, parse_json  # noqa: F401  (public)
 
 PREDICT_METHODS = ("tensorflow/serving/predict", "tensorflow/serving/classify",
                    "tensorflow/serving/regress")
@@ -58,7 +60,7 @@ API_PATH = re.compile(r"/v1/.*", re.IGNORECASE)
 
 
 def encode_response(outputs, row_format):
-    """Signature outputs -> the response as a parsed object (see `json_tensor.make_json`)."""
+    """Signature outputs -> the response as a parsed object (see `json_encoding.make_json`)."""
     return json.loads(make_json(outputs, row_format))
 
 
@@ -314,7 +316,7 @@ def handle_request(registry, method, path, body=b""):
         if method == "POST":
             if verb == "predict":
                 document = parse_json(body)
-                json_tensor.signature_of(document)  # checked before the model is looked up
+                json_parsing.signature_of(document)  # checked before the model is looked up
                 return 200, registry.get(name, version, label).predict_json(document)
             if verb in ("classify", "regress"):
                 raise RequestError(f"The {verb} API is not served here: the seg2vid export has "

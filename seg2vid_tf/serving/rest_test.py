@@ -151,16 +151,6 @@ def test_clean_error_message_keeps_the_assertion_text():
     assert rest.clean_error_message(raw) == "assertion failed: [label_map has ids outside] [20]"
 
 
-@pytest.mark.parametrize("text, depth", [
-    (b"1", 0), (b"[]", 1), (b'{"a": [[1]]}', 3), (b'"[[[["', 0),
-    (b'["\\\\", ["\\"["]]', 2),  # an escaped backslash, then a quote escaped inside a string
-    (b'{"a": "}}}", "b": [{"c": "[\\\\"}]}', 3), (b"[" * 100 + b"]" * 100, 100),
-])
-def test_json_depth_skips_strings_and_escapes(text, depth):
-    assert rest.json_tensor.json_depth(text) == depth
-    assert rest.json_tensor.json_depth(text, chunk_bytes=3) == depth  # across chunk borders
-
-
 def test_too_deep_json_is_refused_before_decoding():
     with pytest.raises(rest.RequestError, match="nests arrays/objects 5000 levels deep"):
         rest.parse_json(b"[" * 5000 + b"]" * 5000)

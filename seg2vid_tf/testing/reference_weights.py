@@ -14,6 +14,7 @@ computed with, without PyTorch.
 
 import json
 import math
+import os
 
 import numpy as np
 
@@ -49,3 +50,16 @@ def load_manifest(path):
     """The `[name, shape]` list of a fixture manifest JSON file."""
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)["state_dict"]
+
+
+# The manifest of the two-path img2vid fixture (`tests/data/img2vid_manifest.json`).
+IMG2VID_MANIFEST = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "tests", "data", "img2vid_manifest.json")
+# The seed the converter tests draw the img2vid stand-in weights with.
+IMG2VID_TEST_SEED = 7
+
+
+def img2vid_test_weights():
+    """The two-path img2vid state_dict of the converter tests (`IMG2VID_MANIFEST`, seed 7)."""
+    return reference_weights(load_manifest(IMG2VID_MANIFEST), IMG2VID_TEST_SEED)

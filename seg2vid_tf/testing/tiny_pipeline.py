@@ -5,7 +5,7 @@ import os
 import keras
 import numpy as np
 
-from seg2vid_tf import convert
+from seg2vid_tf.conversion.checkpoints import save_img2vid, save_label2image
 from seg2vid_tf.models import pix2pixhd, seg2vid
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.models.img2vid import Img2Vid
@@ -23,19 +23,19 @@ def save_tiny_models(directory, label_mode="two_path", seed=0):
         seed: Initialization seed.
 
     Returns:
-        `(img2vid_dir, label2image_dir)`, loadable by `convert.load_img2vid`
-        and `convert.load_label2image`.
+        `(img2vid_dir, label2image_dir)`, loadable by `conversion.checkpoints.load_img2vid`
+        and `load_label2image`.
     """
     keras.utils.set_random_seed(seed)
     video_model = Img2Vid(Img2VidConfig(height=SIZE, width=SIZE, label_mode=label_mode,
                                         width_multiplier=0.0625)).build_for_size()
     img2vid_dir = os.path.join(directory, f"img2vid_{label_mode}")
-    convert.save_img2vid(video_model, img2vid_dir)
+    save_img2vid(video_model, img2vid_dir)
     painter = pix2pixhd.build_generator(pix2pixhd.Pix2PixHDConfig(
         input_channels=seg2vid.NUM_TRAIN_IDS, ngf=4, n_downsampling=2, n_blocks=1))
     painter.build_for_size()
     label2image_dir = os.path.join(directory, "label2image")
-    convert.save_label2image(painter, label2image_dir)
+    save_label2image(painter, label2image_dir)
     return img2vid_dir, label2image_dir
 
 

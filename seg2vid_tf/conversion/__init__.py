@@ -1,0 +1,1 @@
+"""The original PyTorch checkpoints in the Keras networks (behind `seg2vid_tf.convert`)."""
