@@ -112,3 +112,12 @@ def test_every_command_fails_the_same_way(name):
     errors = [line for line in usage.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and usage_words in errors[0], usage.stderr[-2000:]
     assert "Traceback" not in usage.stderr
+
+
+def test_the_synthetic_generator_fails_the_same_way_but_ignores_other_programs_flags(tmp_path):
+    command = _module("data.synthetic")
+    missing = _run(command + ["--a_training_flag=1"])
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "error: output_dir must be given" in missing.stderr, missing.stderr[-2000:]
+    bad = _run(command + [f"--output_dir={tmp_path}", "--num_sequences=many"])
+    assert bad.returncode == 2 and "error: " in bad.stderr and "num_sequences" in bad.stderr

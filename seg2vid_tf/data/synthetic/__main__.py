@@ -18,6 +18,7 @@ import sys
 
 from absl import app, flags, logging
 
+from seg2vid_tf import cli
 from seg2vid_tf.data.synthetic.dataset import check_num_workers, check_settings, generate_dataset
 from seg2vid_tf.data.synthetic.flow_png import hide_gpus_from_tensorflow
 
@@ -41,12 +42,6 @@ def _define_flags():
                                                "[0, 1] (1: 0.02..1.4 m per frame, 0: all 0.74).")
     flags.DEFINE_integer("num_workers", 0, "Processes rendering in parallel (0: one per CPU core); "
                                            "the files do not depend on it.")
-
-
-def _parse_flags(argv):
-    """Parses known flags (expanding --flagfile); unknown flags are returned."""
-    expanded = flags.FLAGS.read_flags_from_files(argv[1:], force_gnu=False)
-    return flags.FLAGS([argv[0]] + expanded, known_only=True)
 
 
 def main(argv):
@@ -81,4 +76,5 @@ def main(argv):
 
 if __name__ == "__main__":
     _define_flags()
-    app.run(main, flags_parser=_parse_flags)
+    # Flags of other programs in a shared --flagfile are left to `main`, which ignores them.
+    cli.run(main, known_only=True)
