@@ -37,11 +37,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    for name in ("checkpoint_dir", "export_base"):
-        if not getattr(FLAGS, name):
-            raise app.UsageError(f"--{name} is required.")
+    cli.check_usage(argv, required=("checkpoint_dir", "export_base"))
     if FLAGS.num_frames < 1:
         raise app.UsageError(f"--num_frames must be >= 1, got {FLAGS.num_frames}.")
     if FLAGS.version is not None and FLAGS.version < 1:

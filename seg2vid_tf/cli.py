@@ -41,6 +41,23 @@ def fail(message, status):
     sys.exit(status)
 
 
+def check_usage(argv, required=()):
+    """Refuses positional arguments and missing required flags, as usage errors.
+
+    Args:
+        argv: The arguments left after the flags (program name first).
+        required: Names of flags that must be given (non-empty).
+
+    Raises:
+        app.UsageError: The first problem, naming the argument or the flag.
+    """
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    for name in required:
+        if not getattr(flags.FLAGS, name):
+            raise app.UsageError(f"--{name} is required.")
+
+
 def _debugging():
     values = flags.FLAGS
     return "debug" in values and values.is_parsed() and values.debug

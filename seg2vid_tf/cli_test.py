@@ -70,6 +70,16 @@ def test_known_only_leaves_other_programs_flags(tmp_path, capsys):
     assert status == 2 and stderr.startswith("error: ") and "debug" in stderr
 
 
+def test_check_usage_names_the_argument_or_the_flag():
+    cli.define_flags()
+    cli.parse_flags(["prog"])  # the flags are read after parsing, as in a command
+    with pytest.raises(app.UsageError, match=r"Unexpected arguments: \['extra'\]"):
+        cli.check_usage(["prog", "extra"])
+    with pytest.raises(app.UsageError, match="^--debug is required.$"):
+        cli.check_usage(["prog"], required=("debug",))  # --debug is False unless given
+    cli.check_usage(["prog"])
+
+
 def _run(command):
     return subprocess.run([sys.executable] + command, cwd=REPO, capture_output=True, text=True,
                           timeout=300, check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))

@@ -358,8 +358,7 @@ def request_video(label_map=None, first_frame=None, seed=0, server=None, grpc_ad
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    cli.check_usage(argv)
     values = flags.FLAGS
     if bool(values.server) == bool(values.grpc):
         raise app.UsageError("Give exactly one of --server=http://HOST:8501 (REST) and "

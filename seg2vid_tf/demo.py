@@ -31,7 +31,7 @@ import sys
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
@@ -318,8 +318,7 @@ def define_flags():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    cli.check_usage(argv)
     values = flags.FLAGS
     try:
         summary = run_demo(values.output_dir, values.weights_dir, values.video_format)

@@ -175,8 +175,7 @@ def define_flags():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    cli.check_usage(argv)
     from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
 
     values = flags.FLAGS

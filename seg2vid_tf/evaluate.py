@@ -162,8 +162,7 @@ def run_from_flags(values):
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    cli.check_usage(argv)
     values = flags.FLAGS
     _check_flags(values)
     run = run_from_flags(values)

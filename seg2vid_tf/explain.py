@@ -251,12 +251,8 @@ def _region_from_flags(values, label_map, height, width):
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     values = flags.FLAGS
-    for name in ("checkpoint_dir", "first_frame"):
-        if not getattr(values, name):
-            raise app.UsageError(f"--{name} is required.")
+    cli.check_usage(argv, required=("checkpoint_dir", "first_frame"))
     from seg2vid_tf import generate  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
 

@@ -178,8 +178,7 @@ def define_flags():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    cli.check_usage(argv)
     values = flags.FLAGS
     if not values.input or not values.output_dir:
         raise app.UsageError("Set --input and --output_dir.")

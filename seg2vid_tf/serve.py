@@ -323,8 +323,7 @@ def define_flags():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    cli.check_usage(argv)
     values = flags.FLAGS
     if not values.export_base and not values.web:
         raise app.UsageError("--export_base is required (or --web for the demo model).")

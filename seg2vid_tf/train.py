@@ -11,18 +11,15 @@ of them can be read). A corrupt or unexpected data file is `error: ...` naming i
 import json
 import sys
 
-from absl import app, flags
+from absl import flags
 
 from seg2vid_tf import cli
 from seg2vid_tf.training import config as config_lib
 
 
 def main(argv):
-    del argv
+    cli.check_usage(argv, required=("data_dir", "model_dir"))
     values = flags.FLAGS
-    for name in ("data_dir", "model_dir"):
-        if not getattr(values, name):
-            raise app.UsageError(f"--{name} is required.")
     from seg2vid_tf.data import decode_errors, registry  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.training import checkpoints, trainer  # pylint: disable=import-outside-toplevel
 

@@ -45,11 +45,8 @@ def explain_data_error(error, data_dir, splits=("train", "val")):
 
 
 def main(argv):
-    del argv
+    cli.check_usage(argv, required=("data_dir", "model_dir"))
     values = flags.FLAGS
-    for name in ("data_dir", "model_dir"):
-        if not getattr(values, name):
-            raise app.UsageError(f"--{name} is required.")
     try:
         config = label2image.config_from_flags(values)
     except ValueError as error:

@@ -44,12 +44,8 @@ def config_from_flags(values=None):
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     values = flags.FLAGS
-    for name in ("data_dir", "model_dir"):
-        if not getattr(values, name):
-            raise app.UsageError(f"--{name} is required.")
+    cli.check_usage(argv, required=("data_dir", "model_dir"))
     try:
         config = config_from_flags(values)
     except ValueError as error:
