@@ -37,7 +37,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    cli.check_usage(argv, required=("checkpoint_dir", "export_base"))
+    cli.check_usage(argv, required=("checkpoint_dir", "export_base"), values=FLAGS)
     if FLAGS.num_frames < 1:
         raise app.UsageError(f"--num_frames must be >= 1, got {FLAGS.num_frames}.")
     if FLAGS.version is not None and FLAGS.version < 1:

@@ -41,20 +41,22 @@ def fail(message, status):
     sys.exit(status)
 
 
-def check_usage(argv, required=()):
+def check_usage(argv, required=(), values=None):
     """Refuses positional arguments and missing required flags, as usage errors.
 
     Args:
         argv: The arguments left after the flags (program name first).
         required: Names of flags that must be given (non-empty).
+        values: The parsed flags (`absl.flags.FLAGS` when None).
 
     Raises:
         app.UsageError: The first problem, naming the argument or the flag.
     """
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    values = flags.FLAGS if values is None else values
     for name in required:
-        if not getattr(flags.FLAGS, name):
+        if not getattr(values, name):
             raise app.UsageError(f"--{name} is required.")
 
 

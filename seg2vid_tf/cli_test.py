@@ -78,6 +78,9 @@ def test_check_usage_names_the_argument_or_the_flag():
     with pytest.raises(app.UsageError, match="^--debug is required.$"):
         cli.check_usage(["prog"], required=("debug",))  # --debug is False unless given
     cli.check_usage(["prog"])
+    given = type("Parsed", (), {"data_dir": "/d", "model_dir": ""})()
+    with pytest.raises(app.UsageError, match="^--model_dir is required.$"):
+        cli.check_usage(["prog"], required=("data_dir", "model_dir"), values=given)
 
 
 def _run(command):

@@ -252,7 +252,7 @@ def _region_from_flags(values, label_map, height, width):
 
 def main(argv):
     values = flags.FLAGS
-    cli.check_usage(argv, required=("checkpoint_dir", "first_frame"))
+    cli.check_usage(argv, required=("checkpoint_dir", "first_frame"), values=values)
     from seg2vid_tf import generate  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
 

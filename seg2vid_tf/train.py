@@ -18,8 +18,8 @@ from seg2vid_tf.training import config as config_lib
 
 
 def main(argv):
-    cli.check_usage(argv, required=("data_dir", "model_dir"))
     values = flags.FLAGS
+    cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
     from seg2vid_tf.data import decode_errors, registry  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.training import checkpoints, trainer  # pylint: disable=import-outside-toplevel
 

@@ -45,8 +45,8 @@ def explain_data_error(error, data_dir, splits=("train", "val")):
 
 
 def main(argv):
-    cli.check_usage(argv, required=("data_dir", "model_dir"))
     values = flags.FLAGS
+    cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
     try:
         config = label2image.config_from_flags(values)
     except ValueError as error:

@@ -45,7 +45,7 @@ def config_from_flags(values=None):
 
 def main(argv):
     values = flags.FLAGS
-    cli.check_usage(argv, required=("data_dir", "model_dir"))
+    cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
     try:
         config = config_from_flags(values)
     except ValueError as error:
