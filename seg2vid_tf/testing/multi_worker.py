@@ -24,6 +24,31 @@ def free_ports(count):
             sock.close()
 
 
+def worker_reports(script, cwd, count=2, timeout=300, **variables):
+    """Runs `script` as `count` workers and returns each one's report.
+
+    Args:
+        script: Python source that prints a JSON report as its last line; the
+            `variables` are assigned before it (`NAME = repr(value)`).
+        cwd: Working directory of the processes.
+        count: Number of workers (worker 0 is the chief).
+        timeout: Seconds for the whole run.
+        **variables: Values the script reads.
+
+    Returns:
+        The parsed reports, in worker order.
+
+    Raises:
+        AssertionError: A worker failed (its stderr's tail is the message).
+    """
+    preamble = "".join(f"{name} = {value!r}\n" for name, value in variables.items())
+    outputs = run_workers(preamble + script, cwd, count, timeout)
+    for returncode, _, stderr in outputs:
+        if returncode != 0:
+            raise AssertionError(stderr[-3000:])
+    return [json.loads(stdout.strip().splitlines()[-1]) for _, stdout, _ in outputs]
+
+
 def run_workers(script, cwd, count=2, timeout=300):
     """Runs `python -c script` as `count` workers of one `TF_CONFIG` cluster.
 

@@ -210,11 +210,8 @@ _WORKER = textwrap.dedent("""
 def test_two_workers_train_and_only_the_chief_writes(data_dir, tmp_path):
     """MultiWorkerMirroredStrategy from TF_CONFIG: 2 worker processes, 2 steps, 1 CPU each."""
     workdir = str(tmp_path / "model")
-    script = f"REPO = {REPO!r}\nDATA_DIR = {data_dir!r}\nWORKDIR = {workdir!r}\n" + _WORKER
-    outputs = multi_worker.run_workers(script, REPO)
-    for returncode, _, stderr in outputs:
-        assert returncode == 0, stderr[-3000:]
-    reports = [json.loads(stdout.strip().splitlines()[-1]) for _, stdout, _ in outputs]
+    reports = multi_worker.worker_reports(_WORKER, REPO, REPO=REPO, DATA_DIR=data_dir,
+                                          WORKDIR=workdir)
     assert all(report["replicas"] == 2 for report in reports), reports
     assert reports[0]["g_total"] == reports[1]["g_total"]  # reduced over both workers
     latest = tf.train.latest_checkpoint(workdir)
