@@ -4,9 +4,9 @@ Every command ends with `cli.run(main)` instead of `absl.app.run(main)`, so
 that all of them fail the same way, on stderr, without a traceback:
 
 * a flag that cannot be parsed (unknown flag, bad value, unreadable
-  `--flagfile`) or an `absl.app.UsageError` raised by the command (a required
-  flag missing, flags that contradict each other): `error: <what>` and exit
-  status 2 (`USAGE`);
+  `--flagfile`), or an `absl.app.UsageError` or `command_flags.FlagError`
+  raised by the command (a required flag missing, a value out of range, flags
+  that contradict each other): `error: <what>` and exit status 2 (`USAGE`);
 * a problem a user can fix at run time (a missing or unreadable file, bad
   data, an unusable checkpoint: `OSError` and `ValueError`, which every error
   class of this project derives from): `error: <what>` and exit status 1
@@ -92,7 +92,7 @@ def guarded(main):
     def boundary(argv):
         try:
             return main(argv)
-        except app.UsageError as error:
+        except (app.UsageError, command_flags.FlagError) as error:
             if _debugging():
                 raise
             fail(error, USAGE)

@@ -7,7 +7,7 @@ import sys
 import pytest
 from absl import app
 
-from seg2vid_tf import cli
+from seg2vid_tf import cli, command_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPORT_SCRIPT = os.path.join(REPO, "export", "export_saved_model.py")
@@ -19,9 +19,10 @@ def _exit_status_and_stderr(function, argv, capsys):
     return exited.value.code, capsys.readouterr().err
 
 
-def test_usage_error_is_one_line_and_status_2(capsys):
+@pytest.mark.parametrize("kind", [app.UsageError, command_flags.FlagError])
+def test_usage_error_is_one_line_and_status_2(capsys, kind):
     def main(argv):
-        raise app.UsageError(f"--data_dir is required (got {argv[1:]}).")
+        raise kind(f"--data_dir is required (got {argv[1:]}).")
 
     status, stderr = _exit_status_and_stderr(cli.guarded(main), ["prog"], capsys)
     assert (status, stderr) == (2, "error: --data_dir is required (got []).\n")
@@ -92,14 +93,14 @@ def _module(name):
     return ["-m", f"seg2vid_tf.{name}"]
 
 
-COMMANDS = {  # command -> (a usage error, the words its message must hold), or None
+COMMANDS = {  # command -> (its arguments of a usage error, the words its message must hold)
     "train": (_module("train"), [], "--data_dir is required"),
     "train_label2image": (_module("train_label2image"), [], "is required"),
     "evaluate": (_module("evaluate"), [], "--data_dir is required"),
-    "generate": (_module("generate"), None, None),
+    "generate": (_module("generate"), [], "Set --label2image_checkpoint_dir"),
     "serve": (_module("serve"), [], "--export_base is required"),
     "benchmark": (_module("benchmark"), ["--quick"], "--output_json is required"),
-    "convert": (_module("convert"), None, None),
+    "convert": (_module("convert"), ["--reference=x.npz"], "--output_dir"),
     "explain": (_module("explain"), [], "--checkpoint_dir is required"),
     "segment": (_module("segment"), [], "Set --input and --output_dir"),
     "train_segmenter": (_module("train_segmenter"), ["--model_dir=/nonexistent"],
@@ -118,8 +119,6 @@ def test_every_command_fails_the_same_way(name):
     assert unknown.returncode == 2, unknown.stderr[-2000:]
     assert "error: Unknown command line flag 'no_such_flag'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
-    if usage_args is None:
-        return
     usage = _run(command + usage_args)
     assert usage.returncode == 2, usage.stderr[-2000:]
     errors = [line for line in usage.stderr.splitlines() if line.startswith("error: ")]

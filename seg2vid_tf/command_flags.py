@@ -5,6 +5,14 @@ import sys
 from absl import flags
 
 
+class FlagError(ValueError):
+    """A flag value that is missing, out of range or contradicts another flag.
+
+    A `ValueError` (library callers catch it as one); a command's error
+    boundary (`seg2vid_tf.cli`) reports it as a usage error, exit status 2.
+    """
+
+
 def define_flag(kind, name, *args, flag_values=None, **kwargs):
     """`flags.DEFINE_<kind>(name, ...)` unless `name` is defined already (then it is kept).
 
@@ -54,4 +62,7 @@ def rollout_options(values=None):
     """`RolloutOptions` from the parsed flags of `define_rollout_flags`."""
     from seg2vid_tf.models import rollout  # pylint: disable=import-outside-toplevel
 
-    return rollout.RolloutOptions(**rollout_settings(values))
+    try:
+        return rollout.RolloutOptions(**rollout_settings(values))
+    except ValueError as error:
+        raise FlagError(str(error)) from error

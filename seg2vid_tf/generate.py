@@ -6,6 +6,8 @@
         [--show_flow] [--label_ids=train|cityscapes]
     python -m seg2vid_tf.generate --image=photo.jpg [--segmenter=PATH] \
         --checkpoint_dir=IMG2VID_DIR --output=video.gif [--resize=fit|crop]
+    python -m seg2vid_tf.generate --image_dir=KITTI/training/image_2 \
+        --image_pattern='*_10.png' --checkpoint_dir=IMG2VID_DIR --output_dir=VIDEOS
 
 Stage 1 (pix2pixHD, `--label2image_checkpoint_dir`) paints the first frame
 from the label map, unless `--first_frame` gives it; stage 2 (img2vid,
@@ -20,6 +22,9 @@ From a photo (`--image`): the photo is the first frame, and a segmenter
 (`--segmenter`, a local file; `seg2vid_tf.segmentation.segmenters`) gives its
 label map, written beside the video as `<stem>_label_map.png` (train ids,
 255 = void) and `<stem>_label_map_color.png`; stage 1 is not needed.
+`--image_dir` does the same for every photo of a folder matching
+`--image_pattern` (KITTI's start frames, `seg2vid_tf.data.kitti`), one video
+each in `--output_dir`; a photo that cannot be read is reported and skipped.
 
 Label PNGs are 8-bit single-channel (grayscale or palette) images of ids:
 train ids 0..19 (255, Cityscapes' ignore value, reads as 19 = void) with
@@ -41,16 +46,18 @@ import os
 import sys
 
 import numpy as np
+import tqdm
 from absl import flags, logging
 from PIL import Image
 
 from seg2vid_tf import cli
 from seg2vid_tf import command_flags, labels, visualization
+from seg2vid_tf.command_flags import FlagError
+from seg2vid_tf.image_formats import PNG_SIGNATURE
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.segmentation import frames as frames_lib
 
 LABEL_ID_SETS = ("train", "cityscapes")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # What Pillow raises for a corrupt, truncated or hostile image file (the last: a header
 # claiming more pixels than Image.MAX_IMAGE_PIXELS allows, e.g. a decompression bomb).
 _UNREADABLE_IMAGE = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
@@ -87,7 +94,7 @@ def read_label_map(path, label_ids="train", height=None, width=None, flag_name="
         raise ValueError(f"--label_ids must be one of {LABEL_ID_SETS}, got {label_ids!r}.")
     _check_file(path, flag_name)
     with open(path, "rb") as handle:
-        if handle.read(len(_PNG_SIGNATURE)) != _PNG_SIGNATURE:
+        if handle.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
             raise ValueError(f"{path} (--{flag_name}) is not a PNG file; label maps must be "
                              "8-bit single-channel PNGs of ids.")
     try:
@@ -205,6 +212,20 @@ def write_video(path, frames, fps=4, video_format="gif,mp4"):
 
 
 # --------------------------------------------------------------------------- run
+def _check_settings(num_frames, video_format, label_ids, resize):
+    """Raises `FlagError` (naming the flag) for a setting out of range."""
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
+        raise FlagError(f"--num_frames must be an integer >= 1, got {num_frames!r}.")
+    try:
+        visualization.parse_video_formats(video_format)
+    except ValueError as error:
+        raise FlagError(str(error)) from error
+    if label_ids not in LABEL_ID_SETS:
+        raise FlagError(f"--label_ids must be one of {LABEL_ID_SETS}, got {label_ids!r}.")
+    if resize not in frames_lib.RESIZE_MODES:
+        raise FlagError(f"--resize must be one of {frames_lib.RESIZE_MODES}, got {resize!r}.")
+
+
 def segment_photo(image, segmenter, pipeline, output, resize="fit"):
     """The first frame and label map of a photo, segmented; writes the label map used.
 
@@ -273,16 +294,10 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
     Raises:
         FileNotFoundError, ValueError: Missing or bad inputs, naming the flag or file.
     """
-    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
-        raise ValueError(f"--num_frames must be an integer >= 1, got {num_frames!r}.")
-    visualization.parse_video_formats(video_format)
-    if label_ids not in LABEL_ID_SETS:
-        raise ValueError(f"--label_ids must be one of {LABEL_ID_SETS}, got {label_ids!r}.")
-    if resize not in frames_lib.RESIZE_MODES:
-        raise ValueError(f"--resize must be one of {frames_lib.RESIZE_MODES}, got {resize!r}.")
+    _check_settings(num_frames, video_format, label_ids, resize)
     if image is not None and (label_map is not None or first_frame):
-        raise ValueError("--image is segmented into the first frame and its label map: do not "
-                         "combine it with --label_map or --first_frame.")
+        raise FlagError("--image is segmented into the first frame and its label map: do not "
+                        "combine it with --label_map or --first_frame.")
     for path, flag_name in ((label_map, "label_map"), (first_frame, "first_frame"),
                             (image, "image")):
         if path:
@@ -290,15 +305,15 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
     has_frame = bool(first_frame or image)
     if pipeline is None:
         if not has_frame and not label2image_checkpoint_dir:
-            raise ValueError("Set --label2image_checkpoint_dir (stage 1 paints the first frame "
-                             "from the label map), --first_frame or --image.")
+            raise FlagError("Set --label2image_checkpoint_dir (stage 1 paints the first frame "
+                            "from the label map), --first_frame or --image.")
         if not checkpoint_dir:
-            raise ValueError("Set --checkpoint_dir to the img2vid checkpoint directory.")
+            raise FlagError("Set --checkpoint_dir to the img2vid checkpoint directory.")
         rollout_options = rollout_options or seg2vid.RolloutOptions()
         repaints = rollout_options.repaint_weight > 0
         if repaints and not label2image_checkpoint_dir:
-            raise ValueError("--repaint_weight > 0 repaints with stage 1: set "
-                             "--label2image_checkpoint_dir.")
+            raise FlagError("--repaint_weight > 0 repaints with stage 1: set "
+                            "--label2image_checkpoint_dir.")
         pipeline = seg2vid.load_seg2vid(
             checkpoint_dir, None if has_frame and not repaints else label2image_checkpoint_dir,
             rollout_options=rollout_options)
@@ -314,7 +329,7 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
         frame, train_ids = frame[None], train_ids[None]
     else:
         if label_map is None and (pipeline.uses_labels or not first_frame):
-            raise ValueError(
+            raise FlagError(
                 "Set --label_map: this img2vid model is label-conditioned." if pipeline.uses_labels
                 else "Set --label_map (to paint the first frame) or --first_frame.")
         if label_map is not None:
@@ -330,6 +345,68 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
     paths = write_video(output, video_panels(result, show_flow=show_flow), fps=fps,
                         video_format=video_format) + paths
     return {"paths": paths, "result": result}
+
+
+def run_folder(*, image_dir, output_dir, checkpoint_dir=None, image_pattern="*.png",
+               segmenter=None, segmenter_label_space=None, pipeline=None, loaded_segmenter=None,
+               rollout_options=None, **settings):
+    """Generates one video per photo of a folder (e.g. KITTI's `training/image_2`).
+
+    Every photo is a start frame, segmented as with `--image` (`run`); the
+    model and the segmenter are loaded once. Written to `output_dir`:
+    `<photo stem>.gif` / `.mp4` and its `_label_map.png` /
+    `_label_map_color.png`. A photo that cannot be read is reported and
+    skipped; the others are still generated.
+
+    Args:
+        image_dir: Folder of PNG/JPEG photos (`seg2vid_tf.data.kitti.find_frames`).
+        output_dir: Folder of the videos (created).
+        checkpoint_dir: img2vid checkpoint directory (unless `pipeline`).
+        image_pattern: Shell pattern of the photos' file names (`*_10.png`
+            keeps the first frame of each KITTI flow pair).
+        segmenter, segmenter_label_space, loaded_segmenter: As in `run`.
+        pipeline: An already loaded `seg2vid.Seg2Vid`.
+        rollout_options: As in `run`.
+        **settings: `run`'s `num_frames`, `seed`, `show_flow`, `fps`,
+            `video_format` and `resize`.
+
+    Returns:
+        dict: `videos` (photo path -> written paths) and `failed` (photo path
+        -> error message).
+
+    Raises:
+        FileNotFoundError: `image_dir` or the checkpoint is missing.
+        ValueError: No photo matches `image_pattern`, or a setting is bad.
+    """
+    from seg2vid_tf.data import kitti  # pylint: disable=import-outside-toplevel
+
+    _check_settings(settings.get("num_frames", 12), settings.get("video_format", "gif,mp4"),
+                    "train", settings.get("resize", "fit"))
+    photos = [clip.frame_paths[0] for clip in kitti.find_frames(image_dir, None, image_pattern,
+                                                                on_error="skip")]
+    if pipeline is None:
+        if not checkpoint_dir:
+            raise FlagError("Set --checkpoint_dir to the img2vid checkpoint directory.")
+        pipeline = seg2vid.load_seg2vid(checkpoint_dir, None,
+                                        rollout_options=rollout_options or seg2vid.RolloutOptions())
+    if loaded_segmenter is None:
+        from seg2vid_tf.segmentation import segmenters  # pylint: disable=import-outside-toplevel
+
+        loaded_segmenter = segmenters.load_segmenter(segmenter, segmenter_label_space)
+    os.makedirs(output_dir, exist_ok=True)
+    videos, failed = {}, {}
+    for photo in tqdm.tqdm(photos, desc="videos", unit="video", disable=len(photos) < 2):
+        stem = os.path.splitext(os.path.basename(photo))[0]
+        try:
+            outcome = run(checkpoint_dir=None, output=os.path.join(output_dir, stem + ".gif"),
+                          image=photo, pipeline=pipeline, loaded_segmenter=loaded_segmenter,
+                          **settings)
+        except ValueError as error:
+            logging.error("Skipped %s: %s", photo, error)
+            failed[photo] = str(error)
+            continue
+        videos[photo] = outcome["paths"]
+    return {"videos": videos, "failed": failed}
 
 
 def define_flags():
@@ -357,28 +434,54 @@ def define_flags():
                         ".keras/.h5 or a seg2vid_tf segmenter); default: the shipped one.")
     flags.DEFINE_string("segmenter_label_space", None, "Label space of --segmenter "
                         "(cityscapes_train_id, cityscapes_id, ade20k, pascal_voc).")
+    flags.DEFINE_string("image_dir", None, "A folder of photos (e.g. KITTI's training/image_2): "
+                        "one video per photo, as with --image, written to --output_dir.")
+    flags.DEFINE_string("image_pattern", "*.png", "With --image_dir: shell pattern of the photos' "
+                        "names (e.g. *_10.png: the first frame of each KITTI flow pair).")
+    flags.DEFINE_string("output_dir", None, "With --image_dir: folder of the videos.")
     command_flags.define_rollout_flags()
     flags.DEFINE_enum("resize", "fit", list(frames_lib.RESIZE_MODES),
                       "Inputs of another size than the model's: fit (scale) or crop (centre "
                       "crop to its aspect ratio, then scale).")
 
 
+def _main_folder(values):
+    if not values.output_dir:
+        raise FlagError("--image_dir writes one video per photo: set --output_dir.")
+    if values.image or values.label_map or values.first_frame:
+        raise FlagError("--image_dir gives the photos: do not combine it with --image, "
+                        "--label_map or --first_frame.")
+    outcome = run_folder(
+        image_dir=values.image_dir, output_dir=values.output_dir,
+        checkpoint_dir=values.checkpoint_dir, image_pattern=values.image_pattern,
+        segmenter=values.segmenter, segmenter_label_space=values.segmenter_label_space,
+        rollout_options=command_flags.rollout_options(values), num_frames=values.num_frames,
+        seed=values.seed, show_flow=values.show_flow, fps=values.fps,
+        video_format=values.video_format, resize=values.resize)
+    total = len(outcome["videos"]) + len(outcome["failed"])
+    print(f"Wrote {len(outcome['videos'])} of {total} videos to {values.output_dir}")
+    if outcome["failed"]:
+        print(f"error: {len(outcome['failed'])} photos could not be used: "
+              + "; ".join(f"{path}: {message}" for path, message in outcome["failed"].items()),
+              file=sys.stderr)
+        return cli.FAILURE
+    return 0
+
+
 def main(argv):
-    del argv
+    cli.check_usage(argv)
     values = flags.FLAGS
-    try:
-        outcome = run(checkpoint_dir=values.checkpoint_dir, output=values.output,
-                      num_frames=values.num_frames, seed=values.seed,
-                      label_map=values.label_map, first_frame=values.first_frame,
-                      label2image_checkpoint_dir=values.label2image_checkpoint_dir,
-                      show_flow=values.show_flow, label_ids=values.label_ids, fps=values.fps,
-                      video_format=values.video_format, image=values.image,
-                      segmenter=values.segmenter,
-                      segmenter_label_space=values.segmenter_label_space, resize=values.resize,
-                      rollout_options=command_flags.rollout_options(values))
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if values.image_dir:
+        return _main_folder(values)
+    outcome = run(checkpoint_dir=values.checkpoint_dir, output=values.output,
+                  num_frames=values.num_frames, seed=values.seed,
+                  label_map=values.label_map, first_frame=values.first_frame,
+                  label2image_checkpoint_dir=values.label2image_checkpoint_dir,
+                  show_flow=values.show_flow, label_ids=values.label_ids, fps=values.fps,
+                  video_format=values.video_format, image=values.image,
+                  segmenter=values.segmenter,
+                  segmenter_label_space=values.segmenter_label_space, resize=values.resize,
+                  rollout_options=command_flags.rollout_options(values))
     video = outcome["result"]["video"]
     print(f"Wrote {video.shape[1]} frames ({video.shape[2]}x{video.shape[3]}) to "
           + ", ".join(outcome["paths"]))

@@ -14,6 +14,7 @@ import tensorflow as tf
 from PIL import Image
 
 from seg2vid_tf import generate
+from seg2vid_tf.command_flags import FlagError
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.segmentation import frames as frames_lib
 from seg2vid_tf.testing import corrupt_files
@@ -200,9 +201,9 @@ def test_missing_inputs_name_their_flags(model_dirs, tmp_path):
     with pytest.raises(FileNotFoundError, match="--label2image_checkpoint_dir"):
         generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
                      label2image_checkpoint_dir=str(tmp_path / "none"))
-    with pytest.raises(ValueError, match="--label2image_checkpoint_dir .*--first_frame or --image"):
+    with pytest.raises(FlagError, match="--label2image_checkpoint_dir .*--first_frame or --image"):
         generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path)
-    with pytest.raises(ValueError, match="--num_frames"):
+    with pytest.raises(FlagError, match="--num_frames"):
         generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
                      num_frames=0)
 
@@ -301,3 +302,50 @@ def test_command_line_from_a_photo(model_dirs, tmp_path):
     assert gif_frames(str(output)).shape == (4, SIZE, 2 * SIZE, 3)  # label colours | frame
     ids, _ = generate.read_label_map(str(tmp_path / "out" / "photo_video_label_map.png"))
     assert set(np.unique(ids)) == {0, 13}
+
+
+def test_a_folder_of_photos_gives_one_video_each_and_reports_the_broken_one(pipeline, tmp_path):
+    from seg2vid_tf.segmentation import segmenters  # pylint: disable=import-outside-toplevel
+
+    photos = tmp_path / "image_2"
+    photos.mkdir()
+    for index in range(2):
+        pixels = np.roll(street_photo(), 20 * index, axis=1)
+        Image.fromarray(pixels).save(photos / f"00000{index}_10.png")
+    Image.fromarray(street_photo()).save(photos / "000000_11.png")  # not matched by the pattern
+    (photos / "000002_10.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    segmenter = segmenters.load_segmenter(save_red_is_car_saved_model(str(tmp_path / "seg")))
+    outcome = generate.run_folder(image_dir=str(photos), image_pattern="*_10.png",
+                                  output_dir=str(tmp_path / "videos"), pipeline=pipeline,
+                                  loaded_segmenter=segmenter, num_frames=2, video_format="gif")
+    assert sorted(os.path.basename(path) for path in outcome["videos"]) == [
+        "000000_10.png", "000001_10.png"]
+    assert list(outcome["failed"]) == [str(photos / "000002_10.png")]
+    assert "000002_10.png" in outcome["failed"][str(photos / "000002_10.png")]
+    for index in range(2):
+        stem = tmp_path / "videos" / f"00000{index}_10"
+        frames = gif_frames(f"{stem}.gif")
+        assert frames.shape == (3, SIZE, 2 * SIZE, 3)
+        # Each video starts from its own photo (right panel of frame 0).
+        expected = np.roll(street_photo(), 20 * index, axis=1).astype(np.float64)
+        assert np.abs(frames[0, :, SIZE:].astype(np.float64) - expected).mean() < 4.0
+        written, _ = generate.read_label_map(f"{stem}_label_map.png")
+        np.testing.assert_array_equal(written, np.where(expected[..., 0] > 127, 13, 0))
+    with pytest.raises(ValueError, match="No images matching '\\*.jpg'"):
+        generate.run_folder(image_dir=str(photos), image_pattern="*.jpg",
+                            output_dir=str(tmp_path / "v2"), pipeline=pipeline,
+                            loaded_segmenter=segmenter)
+    with pytest.raises(FlagError, match="--num_frames"):
+        generate.run_folder(image_dir=str(photos), output_dir=str(tmp_path / "v3"),
+                            pipeline=pipeline, loaded_segmenter=segmenter, num_frames=0)
+
+
+def test_folder_mode_refuses_missing_or_contradicting_flags():
+    values = dict(image_dir="/photos", output_dir="", image=None, label_map=None,
+                  first_frame=None)
+    with pytest.raises(FlagError, match="--image_dir writes one video per photo: set "
+                                        "--output_dir"):
+        generate._main_folder(type("Flags", (), values)())  # pylint: disable=protected-access
+    values.update(output_dir="/videos", label_map="labels.png")
+    with pytest.raises(FlagError, match="do not combine it with --image, --label_map"):
+        generate._main_folder(type("Flags", (), values)())  # pylint: disable=protected-access

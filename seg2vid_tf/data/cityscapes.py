@@ -279,22 +279,8 @@ def _resolve_with_flow(clips, with_flow):
     return with_flow
 
 
-def make_dataset(
-    clips,
-    *,
-    height,
-    width,
-    batch_size,
-    shuffle=False,
-    seed=None,
-    repeat=False,
-    deterministic=True,
-    drop_remainder=False,
-    on_error="raise",
-    with_flow="auto",
-    skip_counter=None,
-    label_files="labelTrainIds",
-):
+def make_dataset(clips, *, height, width, batch_size, with_flow="auto",
+                 label_files="labelTrainIds", **options):
     """Builds the batched Cityscapes dataset.
 
     Args:
@@ -303,17 +289,12 @@ def make_dataset(
             labels and flows by nearest neighbour (flows scaled).
         width: Output width.
         batch_size: Clips per batch.
-        shuffle: Shuffle the clips (reshuffled every epoch).
-        seed: Shuffle seed.
-        repeat: Repeat forever.
-        deterministic: Keep the order of the parallel decoding.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise", or "skip" broken clips (counted and logged).
         with_flow: "auto" (flows when every clip has them), True or False.
-        skip_counter: Optional :class:`datasets.SkipCounter` for the count of
-            skipped clips.
         label_files: What the clips' label PNGs hold: ``"labelTrainIds"``
             (train ids) or ``"labelIds"`` (Cityscapes label ids).
+        **options: :class:`seg2vid_tf.data.datasets.PipelineOptions`
+            (shuffle, seed, repeat, deterministic, drop_remainder, on_error,
+            skip_counter).
 
     Returns:
         ``tf.data.Dataset`` of dicts (see the module docstring).
@@ -355,18 +336,6 @@ def make_dataset(
             element["flow_valid"] = tf.stack(valids)
         return element
 
-    return datasets.make_clip_dataset(
-        clips,
-        decode,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        repeat=repeat,
-        deterministic=deterministic,
-        drop_remainder=drop_remainder,
-        on_error=on_error,
-        with_label=True,
-        with_flow=with_flow,
-        skip_counter=skip_counter,
-        description="Cityscapes clip",
-    )
+    return datasets.make_clip_dataset(clips, decode, batch_size=batch_size, with_label=True,
+                                      with_flow=with_flow, description="Cityscapes clip",
+                                      **options)

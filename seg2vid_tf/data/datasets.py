@@ -20,6 +20,7 @@ Element format of the datasets built here (batched, channels-last)::
     (reader specific keys, e.g. label_map, flow, flow_valid)
 """
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -30,7 +31,7 @@ from seg2vid_tf.data.clips import check_on_error, check_size
 from seg2vid_tf.data.decoding import load_frames
 from seg2vid_tf.data.resizing import resize_frames
 
-__all__ = ["SkipCounter", "make_clip_dataset", "make_frames_dataset"]
+__all__ = ["PipelineOptions", "SkipCounter", "make_clip_dataset", "make_frames_dataset"]
 
 
 class SkipCounter:
@@ -202,22 +203,40 @@ def _decode_skipping_errors(ds, decode_fn, counter, *, map_kwargs, repeat, num_c
     return ds.filter(keep).map(lambda position, kind, payload: payload)
 
 
-def make_clip_dataset(
-    clips,
-    decode_fn,
-    *,
-    batch_size,
-    shuffle=False,
-    seed=None,
-    repeat=False,
-    deterministic=True,
-    drop_remainder=False,
-    on_error="raise",
-    with_label=False,
-    with_flow=False,
-    skip_counter=None,
-    description="clip",
-):
+@dataclasses.dataclass(frozen=True)
+class PipelineOptions:
+    """How a reader's clips become batches: the keyword options every reader's
+    ``make_dataset`` takes (``**options``) besides its size and batch size.
+
+    Attributes:
+        shuffle: Shuffle the clip list (full buffer), reshuffled every epoch.
+        seed: Shuffle seed; equal seeds give equal orders.
+        repeat: Repeat forever.
+        deterministic: Passed to the parallel ``map``; False lets fast
+            elements overtake slow ones.
+        drop_remainder: Drop a final partial batch.
+        on_error: "raise" (default) fails on the first broken clip with a
+            message naming the file; "skip" drops broken clips
+            (``ignore_errors``), counts them in ``skip_counter`` and logs the
+            count.
+        skip_counter: Optional :class:`SkipCounter` to read the count of
+            dropped clips from (``on_error="skip"`` only).
+    """
+
+    shuffle: bool = False
+    seed: int = None
+    repeat: bool = False
+    deterministic: bool = True
+    drop_remainder: bool = False
+    on_error: str = "raise"
+    skip_counter: SkipCounter = None
+
+    def __post_init__(self):
+        check_on_error(self.on_error)
+
+
+def make_clip_dataset(clips, decode_fn, *, batch_size, with_label=False, with_flow=False,
+                      description="clip", **options):
     """Builds the batched tf.data pipeline shared by all readers.
 
     ``clips -> [shuffle] -> [repeat] -> parallel decode -> [ignore_errors]
@@ -230,69 +249,44 @@ def make_clip_dataset(
             and ``label_path`` / ``flow_paths`` ``[T-1]`` when requested) to
             the element dict; every output must have a fully static shape.
         batch_size: Clips per batch.
-        shuffle: Shuffle the clip list (full buffer), reshuffled every epoch.
-        seed: Shuffle seed; equal seeds give equal orders.
-        repeat: Repeat forever.
-        deterministic: Passed to the parallel ``map``; False lets fast
-            elements overtake slow ones.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise" (default) fails on the first broken clip with a
-            message naming the file; "skip" drops broken clips
-            (``ignore_errors``), counts them in ``skip_counter`` and logs the
-            count.
         with_label: Put ``label_path`` in the records.
         with_flow: Put ``flow_paths`` in the records.
-        skip_counter: Optional :class:`SkipCounter` to read the count of
-            dropped clips from (``on_error="skip"`` only).
         description: Word used in log messages.
+        **options: The fields of :class:`PipelineOptions`.
 
     Returns:
         A batched, prefetched ``tf.data.Dataset`` of dicts.
     """
-    check_on_error(on_error)
+    options = PipelineOptions(**options)
     clips = _checked_clip_list(clips, batch_size, description)
     num_clips = len(clips)
     records = _clip_records(clips, with_label, with_flow)
 
     ds = tf.data.Dataset.from_tensor_slices(records)
-    if shuffle:
-        ds = ds.shuffle(num_clips, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
+    if options.shuffle:
+        ds = ds.shuffle(num_clips, seed=options.seed, reshuffle_each_iteration=True)
+    if options.repeat:
         ds = ds.repeat()
-    map_kwargs = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    map_kwargs = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=options.deterministic)
 
-    if on_error == "raise":
+    if options.on_error == "raise":
         ds = ds.map(decode_fn, **map_kwargs)
     else:
-        counter = skip_counter if skip_counter is not None else SkipCounter(description)
+        counter = options.skip_counter or SkipCounter(description)
         counter.description = description
-        if deterministic:
+        if options.deterministic:
             counter.window = 0
         else:
-            counter.window = 1024 if repeat else None
-        ds = _decode_skipping_errors(
-            ds, decode_fn, counter, map_kwargs=map_kwargs, repeat=repeat, num_clips=num_clips)
+            counter.window = 1024 if options.repeat else None
+        ds = _decode_skipping_errors(ds, decode_fn, counter, map_kwargs=map_kwargs,
+                                     repeat=options.repeat, num_clips=num_clips)
 
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.batch(batch_size, drop_remainder=options.drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def make_frames_dataset(
-    clips,
-    *,
-    channels,
-    height,
-    width,
-    batch_size,
-    shuffle=False,
-    seed=None,
-    repeat=False,
-    deterministic=True,
-    drop_remainder=False,
-    on_error="raise",
-    skip_counter=None,
-    description="clip",
-):
+def make_frames_dataset(clips, *, channels, height, width, batch_size, description="clip",
+                        **options):
     """Dataset of clips made of frames only (KTH, UCF101, KITTI).
 
     Elements: ``video`` float32 ``[B, T, height, width, channels]`` in
@@ -307,14 +301,9 @@ def make_frames_dataset(
         height: Output height.
         width: Output width.
         batch_size: Clips per batch.
-        shuffle: Shuffle the clips (reshuffled every epoch).
-        seed: Shuffle seed.
-        repeat: Repeat forever.
-        deterministic: Keep the order of the parallel decoding.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise", or "skip" broken clips (counted and logged).
-        skip_counter: Optional :class:`SkipCounter`.
         description: Word used in messages ("KTH clip", ...).
+        **options: The fields of :class:`PipelineOptions` (shuffle, seed,
+            repeat, deterministic, drop_remainder, on_error, skip_counter).
 
     Returns:
         A batched, prefetched ``tf.data.Dataset`` of dicts (see
@@ -329,16 +318,5 @@ def make_frames_dataset(
             "clip_id": record["clip_id"],
         }
 
-    return make_clip_dataset(
-        clips,
-        decode,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        repeat=repeat,
-        deterministic=deterministic,
-        drop_remainder=drop_remainder,
-        on_error=on_error,
-        skip_counter=skip_counter,
-        description=description,
-    )
+    return make_clip_dataset(clips, decode, batch_size=batch_size, description=description,
+                             **options)

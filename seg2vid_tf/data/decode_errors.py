@@ -32,9 +32,10 @@ import zlib
 import tensorflow as tf
 from absl import logging
 
+from seg2vid_tf.image_formats import PNG_SIGNATURE
+
 __all__ = ["DataFileError", "explain", "naming_files", "undecodable_files"]
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_HEADER_BYTES = 33  # Signature, then the IHDR chunk: length, type, 13 bytes, CRC.
 _JPEG_EXTENSIONS = (".jpg", ".jpeg")
 # Messages of TensorFlow's PNG / JPEG decode ops for data they cannot decode.
@@ -114,7 +115,7 @@ def _png_header_broken(path):
             head = handle.read(_PNG_HEADER_BYTES)
     except OSError:
         return True
-    if len(head) < _PNG_HEADER_BYTES or not head.startswith(_PNG_SIGNATURE):
+    if len(head) < _PNG_HEADER_BYTES or not head.startswith(PNG_SIGNATURE):
         return True
     length, kind = struct.unpack(">I4s", head[8:16])
     (crc,) = struct.unpack(">I", head[29:33])

@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from seg2vid_tf import labels
 from seg2vid_tf.data.synthetic.flow_png import FLOW_OFFSET, FLOW_SCALE
+from seg2vid_tf.image_formats import JPEG_SOI, PNG_IEND, PNG_SIGNATURE
 
 __all__ = [
     "IGNORE_ID",
@@ -42,10 +43,6 @@ __all__ = [
     "load_label",
 ]
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# The last 8 bytes of every complete PNG: the IEND chunk type and its CRC.
-PNG_IEND = b"IEND\xaeB`\x82"
-JPEG_SOI = b"\xff\xd8\xff"
 JPEG_EOI_WINDOW = 32
 
 NUM_CLASSES = labels.NUM_LABELS  # Cityscapes train ids 0..18 plus 19 = void.

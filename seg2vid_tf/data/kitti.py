@@ -93,20 +93,7 @@ def find_frames(data_dir, split=None, pattern="*.png", on_error="raise"):
     return clips
 
 
-def make_dataset(
-    frames,
-    *,
-    height,
-    width,
-    batch_size,
-    shuffle=False,
-    seed=None,
-    repeat=False,
-    deterministic=True,
-    drop_remainder=False,
-    on_error="raise",
-    skip_counter=None,
-):
+def make_dataset(frames, *, height, width, batch_size, **options):
     """Builds the batched dataset of start frames.
 
     Args:
@@ -114,13 +101,8 @@ def make_dataset(
         height: Output height (bilinear, antialiased resize).
         width: Output width.
         batch_size: Frames per batch.
-        shuffle: Shuffle (reshuffled every epoch).
-        seed: Shuffle seed.
-        repeat: Repeat forever.
-        deterministic: Keep the order of the parallel decoding.
-        drop_remainder: Drop a final partial batch.
-        on_error: "raise", or "skip" broken images (counted and logged).
-        skip_counter: Optional :class:`datasets.SkipCounter`.
+        **options: :class:`seg2vid_tf.data.datasets.PipelineOptions`
+            (``on_error="skip"`` drops broken images and counts them).
 
     Returns:
         ``tf.data.Dataset`` of dicts (see the module docstring).
@@ -129,18 +111,6 @@ def make_dataset(
     longer = [c.clip_id for c in frames if c.num_frames != 1]
     if longer:
         raise ValueError(f"KITTI make_dataset expects single-frame clips, got e.g. {longer[0]!r}.")
-    return datasets.make_frames_dataset(
-        frames,
-        channels=3,
-        height=height,
-        width=width,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        repeat=repeat,
-        deterministic=deterministic,
-        drop_remainder=drop_remainder,
-        on_error=on_error,
-        skip_counter=skip_counter,
-        description="KITTI frame",
-    )
+    return datasets.make_frames_dataset(frames, channels=3, height=height, width=width,
+                                        batch_size=batch_size, description="KITTI frame",
+                                        **options)

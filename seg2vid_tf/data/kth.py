@@ -109,22 +109,21 @@ def find_clips(
     )
 
 
-def make_dataset(clips, *, height, width, batch_size, shuffle=False, seed=None, repeat=False,
-                 deterministic=True, drop_remainder=False, on_error="raise", skip_counter=None):
+def make_dataset(clips, *, height, width, batch_size, **options):
     """Builds the batched KTH dataset (grayscale, ``channels=1``).
 
-    The keyword arguments are those of
-    :func:`seg2vid_tf.data.datasets.make_frames_dataset` (frames resized
-    bilinearly with antialiasing; ``on_error="skip"`` drops broken clips and
-    counts them in the optional :class:`datasets.SkipCounter`).
+    Frames are resized bilinearly with antialiasing to ``height`` x ``width``.
 
     Args:
         clips: Clips from :func:`find_clips`.
+        height: Output height.
+        width: Output width.
+        batch_size: Clips per batch.
+        **options: :class:`seg2vid_tf.data.datasets.PipelineOptions`
+            (``on_error="skip"`` drops broken clips and counts them).
 
     Returns:
         ``tf.data.Dataset`` of dicts (see the module docstring).
     """
-    return datasets.make_frames_dataset(
-        clips, channels=1, height=height, width=width, batch_size=batch_size, shuffle=shuffle,
-        seed=seed, repeat=repeat, deterministic=deterministic, drop_remainder=drop_remainder,
-        on_error=on_error, skip_counter=skip_counter, description="KTH clip")
+    return datasets.make_frames_dataset(clips, channels=1, height=height, width=width,
+                                        batch_size=batch_size, description="KTH clip", **options)

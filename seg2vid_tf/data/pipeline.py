@@ -103,8 +103,8 @@ def make_frames_dataset_function(*, channels, description, summary, module):
     define their ``make_dataset`` as plain functions that call
     :func:`seg2vid_tf.data.datasets.make_frames_dataset`; new readers should
     do the same. This returns ``make_dataset(clips, *, height, width,
-    batch_size, shuffle=False, seed=None, repeat=False, deterministic=True,
-    drop_remainder=False, on_error="raise", skip_counter=None)``, which calls
+    batch_size, **options)`` (the options of
+    :class:`seg2vid_tf.data.datasets.PipelineOptions`), which calls
     :func:`make_frames_dataset` with ``channels`` and ``description``.
 
     Args:
@@ -117,35 +117,9 @@ def make_frames_dataset_function(*, channels, description, summary, module):
         The ``make_dataset`` function.
     """
 
-    def make_dataset(
-        clips,
-        *,
-        height,
-        width,
-        batch_size,
-        shuffle=False,
-        seed=None,
-        repeat=False,
-        deterministic=True,
-        drop_remainder=False,
-        on_error="raise",
-        skip_counter=None,
-    ):
-        return make_frames_dataset(
-            clips,
-            channels=channels,
-            height=height,
-            width=width,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            repeat=repeat,
-            deterministic=deterministic,
-            drop_remainder=drop_remainder,
-            on_error=on_error,
-            skip_counter=skip_counter,
-            description=description,
-        )
+    def make_dataset(clips, *, height, width, batch_size, **options):
+        return make_frames_dataset(clips, channels=channels, height=height, width=width,
+                                   batch_size=batch_size, description=description, **options)
 
     make_dataset.__doc__ = (
         f"{summary}\n\nThe arguments are those of "

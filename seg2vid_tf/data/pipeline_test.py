@@ -10,38 +10,11 @@ from seg2vid_tf.data.clips import Clip
 from seg2vid_tf.testing.data_files import frame_clips, make_frames
 
 # The names of `pipeline.__all__` before it was split into modules by role.
-OLD_ALL = [
-    "Clip",
-    "DataFileError",
-    "IGNORE_ID",
-    "IMAGE_EXTENSIONS",
-    "NUM_CLASSES",
-    "SkipCounter",
-    "VOID_ID",
-    "VideoSource",
-    "check_clip_files",
-    "check_on_error",
-    "check_size",
-    "default_video_cache_dir",
-    "extract_video_frames",
-    "find_video_clips",
-    "find_videos",
-    "list_frame_files",
-    "load_frames",
-    "load_image",
-    "load_kitti_flow",
-    "load_label",
-    "make_clip_dataset",
-    "make_frames_dataset",
-    "make_frames_dataset_function",
-    "materialize_videos",
-    "natural_key",
-    "read_split_file",
-    "resize_flow",
-    "resize_frames",
-    "resize_label",
-    "video_clips",
-]
+OLD_ALL = """Clip DataFileError IGNORE_ID IMAGE_EXTENSIONS NUM_CLASSES SkipCounter VOID_ID
+VideoSource check_clip_files check_on_error check_size default_video_cache_dir extract_video_frames
+find_video_clips find_videos list_frame_files load_frames load_image load_kitti_flow load_label
+make_clip_dataset make_frames_dataset make_frames_dataset_function materialize_videos natural_key
+read_split_file resize_flow resize_frames resize_label video_clips""".split()
 
 
 def test_exports_every_old_name():

@@ -33,7 +33,9 @@ from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.models.rollout import RolloutOptions, rollout, warp_label_map  # noqa: F401
 
 NUM_TRAIN_IDS = labels.NUM_LABELS  # train ids 0..18, void 19
-NUM_CITYSCAPES_IDS = 35  # pix2pixHD's Cityscapes label_nc: one-hot over label ids 0..34
+# pix2pixHD's Cityscapes label_nc: a one-hot over ids 0..34, one more than the
+# Cityscapes label ids 0..33 (`labels.NUM_CITYSCAPES_IDS`).
+CITYSCAPES_ONE_HOT_CHANNELS = 35
 CITYSCAPES_ID_TO_TRAIN_ID = labels.CITYSCAPES_ID_TO_TRAIN_ID
 TRAIN_ID_TO_CITYSCAPES_ID = labels.TRAIN_ID_TO_CITYSCAPES_ID
 
@@ -71,15 +73,15 @@ def painter_input(label_map, input_channels, cityscapes_label_map=None):
     """
     if input_channels in (NUM_TRAIN_IDS, NUM_TRAIN_IDS + 1):
         ids, num_labels = tf.cast(label_map, tf.int32), NUM_TRAIN_IDS
-    elif input_channels in (NUM_CITYSCAPES_IDS, NUM_CITYSCAPES_IDS + 1):
+    elif input_channels in (CITYSCAPES_ONE_HOT_CHANNELS, CITYSCAPES_ONE_HOT_CHANNELS + 1):
         ids = (train_to_cityscapes_ids(label_map) if cityscapes_label_map is None
                else tf.cast(cityscapes_label_map, tf.int32))
-        num_labels = NUM_CITYSCAPES_IDS
+        num_labels = CITYSCAPES_ONE_HOT_CHANNELS
     else:
         raise ValueError(
             f"A label-to-image generator with {input_channels} input channels is not supported: "
-            f"expected {NUM_TRAIN_IDS} (train ids) or {NUM_CITYSCAPES_IDS} (Cityscapes label ids), "
-            "each optionally plus one edge channel.")
+            f"expected {NUM_TRAIN_IDS} (train ids) or {CITYSCAPES_ONE_HOT_CHANNELS} (Cityscapes "
+            "label ids), each optionally plus one edge channel.")
     edges = pix2pixhd.instance_edges(ids) if input_channels > num_labels else None
     return pix2pixhd.generator_input(ids, num_labels, edges)
 

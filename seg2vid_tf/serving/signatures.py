@@ -28,13 +28,13 @@ around it.
 
 import tensorflow as tf
 
+from seg2vid_tf.image_formats import PNG_SIGNATURE
 from seg2vid_tf.models import seg2vid as seg2vid_lib
 
 SEG2VID = "seg2vid"
 IMG2VID = "img2vid"
 LABEL2IMAGE = "label2image"
 SEG2VID_PNG = "seg2vid_png"
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _checked(tensor, condition, fallback, *message):
@@ -106,7 +106,7 @@ def _decode_label_pngs(png_bytes, height, width):
     blank = tf.io.encode_png(tf.zeros([height, width, 1], tf.uint8))
     png_bytes = _checked(
         png_bytes,
-        tf.equal(tf.strings.substr(png_bytes, 0, len(_PNG_MAGIC)), tf.constant(_PNG_MAGIC)),
+        tf.equal(tf.strings.substr(png_bytes, 0, len(PNG_SIGNATURE)), tf.constant(PNG_SIGNATURE)),
         tf.fill(tf.shape(png_bytes), blank),
         "label_map_png_bytes must hold PNG files: a row does not start with the PNG signature")
 

@@ -6,7 +6,8 @@ readers' cheap byte checks pass and only the decoder can tell.
 
 import struct
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from seg2vid_tf.image_formats import PNG_SIGNATURE
+
 _JPEG_START_OF_FRAME = (b"\xff\xc0", b"\xff\xc1", b"\xff\xc2")
 
 
@@ -21,9 +22,9 @@ def corrupt_png_data(path):
     """
     with open(path, "rb") as handle:
         data = bytearray(handle.read())
-    if not data.startswith(_PNG_SIGNATURE):
+    if not data.startswith(PNG_SIGNATURE):
         raise ValueError(f"{path} is not a PNG file.")
-    position = len(_PNG_SIGNATURE)
+    position = len(PNG_SIGNATURE)
     while position + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[position:position + 8])
         if kind == b"IDAT":

@@ -13,8 +13,7 @@ import numpy as np
 from PIL import Image
 
 from seg2vid_tf.data.clips import Clip
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from seg2vid_tf.image_formats import PNG_SIGNATURE
 
 
 def write_png16(path, array):
@@ -28,7 +27,7 @@ def write_png16(path, array):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
-    data = _PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+    data = PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
     data += chunk(b"IEND", b"")
     with open(path, "wb") as f:
         f.write(data)

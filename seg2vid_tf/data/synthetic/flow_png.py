@@ -26,10 +26,10 @@ import zlib
 
 import numpy as np
 
+from seg2vid_tf.image_formats import PNG_SIGNATURE
+
 FLOW_SCALE = 64.0
 FLOW_OFFSET = 2 ** 15
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def hide_gpus_from_tensorflow():
@@ -56,10 +56,10 @@ def _png_header(blob, path):
         ValueError: Not a PNG, truncated (a chunk cut off, no ``IEND``), a CRC
             mismatch or no valid ``IHDR``; the message names ``path``.
     """
-    if not blob.startswith(_PNG_SIGNATURE):
+    if not blob.startswith(PNG_SIGNATURE):
         raise ValueError(f"{path}: not a PNG file.")
     view = memoryview(blob)
-    pos = len(_PNG_SIGNATURE)
+    pos = len(PNG_SIGNATURE)
     header = None
     ended = False
     while pos < len(blob):
