@@ -18,6 +18,10 @@ their ``"test"`` split (KTH persons 17-25, UCF101 groups 1-7), or the videos
 listed in `--val_split_file` (e.g. UCF101's ``testlist01.txt``); training reads
 `--train_split_file` when set.
 
+KITTI's start frames (:mod:`kitti`: single images, no future frames to learn
+from or to compare with) are not a `--dataset`: `generate --image_dir` turns
+each into a video.
+
 Datasets without label maps need an unconditioned model (`--label_mode=none`);
 a model without labels may train on a labelled dataset, whose batches then
 drop `label_map`. The model's `--channels` must be the dataset's.

@@ -3,6 +3,7 @@
 import dataclasses
 
 from seg2vid_tf import labels
+from seg2vid_tf.config_data import ConfigData
 
 LABEL_MODES = ("two_path", "one_path", "none")
 
@@ -32,7 +33,7 @@ def check_size(height, width):
 
 
 @dataclasses.dataclass(frozen=True)
-class Img2VidConfig:
+class Img2VidConfig(ConfigData):
     """Architecture of an img2vid network.
 
     Attributes:
@@ -87,17 +88,3 @@ class Img2VidConfig:
     def scaled(self, channels):
         """A hidden channel count scaled by `width_multiplier`."""
         return max(1, int(round(channels * self.width_multiplier)))
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"Unknown Img2VidConfig fields {sorted(unknown)}; known: {sorted(known)}.")
-        return cls(**values)

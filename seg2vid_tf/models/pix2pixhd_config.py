@@ -6,27 +6,14 @@ dicts (the `label2image_config.json` of a converted or trained generator).
 
 import dataclasses
 
+from seg2vid_tf.config_data import ConfigData, check_ints
 from seg2vid_tf.layers.normalization import NORM_TYPES
 
 MAX_DISCRIMINATOR_FILTERS = 512  # PatchGAN widths double up to this cap.
 
 
-def _check_positive_int(owner, name, value, minimum=1):
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{owner}.{name} must be an int >= {minimum}, got {value!r}.")
-
-
-def _from_dict(cls, values):
-    known = {field.name for field in dataclasses.fields(cls)}
-    unknown = set(values) - known
-    if unknown:
-        raise ValueError(
-            f"Unknown {cls.__name__} fields {sorted(unknown)}; known: {sorted(known)}.")
-    return cls(**values)
-
-
 @dataclasses.dataclass(frozen=True)
-class Pix2PixHDConfig:
+class Pix2PixHDConfig(ConfigData):
     """Architecture of a pix2pixHD generator (`--netG global|local`).
 
     Attributes:
@@ -57,10 +44,9 @@ class Pix2PixHDConfig:
 
     def __post_init__(self):
         owner = type(self).__name__
-        for name in ("input_channels", "output_channels", "ngf"):
-            _check_positive_int(owner, name, getattr(self, name))
-        for name in ("n_downsampling", "n_blocks", "n_local_enhancers", "n_blocks_local"):
-            _check_positive_int(owner, name, getattr(self, name), minimum=0)
+        check_ints(self, ("input_channels", "output_channels", "ngf"), 1, f"{owner}.")
+        check_ints(self, ("n_downsampling", "n_blocks", "n_local_enhancers", "n_blocks_local"), 0,
+                   f"{owner}.")
         if self.norm not in NORM_TYPES:
             raise ValueError(f"{owner}.norm must be one of {NORM_TYPES}, got {self.norm!r}.")
 
@@ -91,19 +77,9 @@ class Pix2PixHDConfig:
                     f"multiples of {self.size_multiple} (2**(n_downsampling + n_local_enhancers)) "
                     f"and at least {self.minimum_size}.")
 
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        return _from_dict(cls, values)
-
 
 @dataclasses.dataclass(frozen=True)
-class DiscriminatorConfig:
+class DiscriminatorConfig(ConfigData):
     """Architecture of pix2pixHD's `MultiscaleDiscriminator`.
 
     Attributes:
@@ -130,8 +106,7 @@ class DiscriminatorConfig:
 
     def __post_init__(self):
         owner = type(self).__name__
-        for name in ("input_channels", "ndf", "n_layers", "num_d"):
-            _check_positive_int(owner, name, getattr(self, name))
+        check_ints(self, ("input_channels", "ndf", "n_layers", "num_d"), 1, f"{owner}.")
         if self.norm not in NORM_TYPES:
             raise ValueError(f"{owner}.norm must be one of {NORM_TYPES}, got {self.norm!r}.")
         for name in ("use_sigmoid", "intermediate_features"):
@@ -148,13 +123,3 @@ class DiscriminatorConfig:
         if group == self.n_layers + 1:
             return 1
         return min(self.ndf * 2 ** group, MAX_DISCRIMINATOR_FILTERS)
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        return _from_dict(cls, values)

@@ -16,9 +16,9 @@ def test_configs_round_trip_through_json(config):
 
 @pytest.mark.parametrize("changes, message", [
     ({"norm": "group"}, "norm must be one of"),
-    ({"ngf": 0}, "ngf must be an int >= 1"),
-    ({"n_blocks": -1}, "n_blocks must be an int >= 0"),
-    ({"input_channels": 2.0}, "input_channels must be an int"),
+    ({"ngf": 0}, "ngf must be an integer >= 1"),
+    ({"n_blocks": -1}, "n_blocks must be an integer >= 0"),
+    ({"input_channels": 2.0}, "input_channels must be an integer"),
 ])
 def test_generator_config_validation(changes, message):
     with pytest.raises(ValueError, match=message):

@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seg2vid_tf.config_data import ConfigData, check_ints
 from seg2vid_tf.models import config as model_config
 
 NUM_SEGMENTER_CLASSES = model_config.NUM_CLASSES - 1  # train ids 0..18; void is ignored
@@ -33,7 +34,7 @@ FEATURES_LAYER = "last_hidden"
 
 
 @dataclasses.dataclass(frozen=True)
-class SegmenterConfig:
+class SegmenterConfig(ConfigData):
     """Architecture of the segmenter.
 
     Attributes:
@@ -45,10 +46,7 @@ class SegmenterConfig:
     depth: int = 3
 
     def __post_init__(self):
-        for name in ("base_filters", "depth"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Segmenter {name} must be an integer >= 1, got {value!r}.")
+        check_ints(self, ("base_filters", "depth"), 1, "Segmenter ")
 
     @property
     def size_multiple(self):
@@ -60,17 +58,6 @@ class SegmenterConfig:
             if value % self.size_multiple:
                 raise ValueError(f"The segmenter needs a {name} that is a multiple of "
                                  f"{self.size_multiple}, got {value}.")
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"Unknown segmenter config keys {unknown}; known: {sorted(known)}.")
-        return cls(**values)
 
 
 def _conv_block(x, filters, name):

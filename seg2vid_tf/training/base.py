@@ -31,6 +31,10 @@ import tensorflow as tf
 
 from seg2vid_tf.training import checkpoints, loop
 
+# The integer (>= 1) settings of the stage-1 and segmenter trainers' bookkeeping.
+BOOKKEEPING_FIELDS = ("checkpoint_every", "summary_every", "image_summary_every",
+                      "keep_checkpoints", "max_nonfinite_steps", "num_samples")
+
 
 def make_strategy():
     """The strategy for this process, from `TF_CONFIG` and the visible devices.

@@ -57,6 +57,7 @@ from absl import flags
 
 from seg2vid_tf import convert, labels, visualization
 from seg2vid_tf.data import cityscapes
+from seg2vid_tf.config_data import ConfigData, check_ints
 from seg2vid_tf.layers.normalization import NORM_TYPES
 from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.models.seg2vid import painter_input
@@ -70,7 +71,7 @@ VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
-class Label2ImageConfig:
+class Label2ImageConfig(ConfigData):
     """Everything stage-1 training needs besides the work directory.
 
     Field names are the flag names (see `define_flags`); the defaults are
@@ -116,17 +117,10 @@ class Label2ImageConfig:
     num_samples: int = 4
 
     def __post_init__(self):
-        for name in ("height", "width", "batch_size", "train_steps", "ngf", "ndf", "n_layers_d",
-                     "num_d", "checkpoint_every", "summary_every", "image_summary_every",
-                     "keep_checkpoints", "max_nonfinite_steps", "num_samples"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"--{name} must be an integer >= 1, got {value!r}.")
-        for name in ("n_downsample_global", "n_blocks_global", "n_local_enhancers",
-                     "n_blocks_local", "seed"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"--{name} must be an integer >= 0, got {value!r}.")
+        check_ints(self, ("height", "width", "batch_size", "train_steps", "ngf", "ndf",
+                          "n_layers_d", "num_d") + base.BOOKKEEPING_FIELDS, 1)
+        check_ints(self, ("n_downsample_global", "n_blocks_global", "n_local_enhancers",
+                          "n_blocks_local", "seed"), 0)
         if self.norm not in NORM_TYPES:
             raise ValueError(f"--norm must be one of {NORM_TYPES}, got {self.norm!r}.")
         if not self.learning_rate > 0:
@@ -169,9 +163,6 @@ class Label2ImageConfig:
         return pix2pixhd.DiscriminatorConfig(
             input_channels=self.generator_config.input_channels + 3, ndf=self.ndf,
             n_layers=self.n_layers_d, num_d=self.num_d, norm=self.norm)
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
 
 
 # --------------------------------------------------------------------------- flags

@@ -25,9 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from seg2vid_tf import convert, labels
+from seg2vid_tf.config_data import check_ints
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
-from seg2vid_tf.training import checkpoints, label2image, loop
+from seg2vid_tf.training import base, checkpoints, label2image, loop
 
 SEGMENTER_CONFIG_FILENAME = "segmenter_config.json"
 
@@ -54,12 +55,8 @@ class SegmenterTrainConfig:
     num_samples: int = 4
 
     def __post_init__(self):
-        for name in ("height", "width", "batch_size", "train_steps", "checkpoint_every",
-                     "summary_every", "image_summary_every", "keep_checkpoints",
-                     "max_nonfinite_steps", "num_samples"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"--{name} must be an integer >= 1, got {value!r}.")
+        check_ints(self, ("height", "width", "batch_size", "train_steps")
+                   + base.BOOKKEEPING_FIELDS, 1)
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
         self.network_config.check_size(self.height, self.width)
