@@ -15,22 +15,11 @@ from PIL import Image
 
 from seg2vid_tf import generate
 from seg2vid_tf.command_flags import FlagError
-from seg2vid_tf.models import seg2vid
 from seg2vid_tf.segmentation import frames as frames_lib
 from seg2vid_tf.testing import corrupt_files
-from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
+from seg2vid_tf.testing.tiny_pipeline import SIZE, street_label_map
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture(scope="module")
-def model_dirs(tmp_path_factory):
-    return save_tiny_models(str(tmp_path_factory.mktemp("models")))
-
-
-@pytest.fixture(scope="module")
-def pipeline(model_dirs):
-    return seg2vid.load_seg2vid(*model_dirs)
 
 
 def write_label_png(path, ids, mode="L"):

@@ -9,16 +9,6 @@ from seg2vid_tf.ops.warp import pixel_to_normalized_flow
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
 
 
-@pytest.fixture(scope="module")
-def model_dirs(tmp_path_factory):
-    return save_tiny_models(str(tmp_path_factory.mktemp("models")))
-
-
-@pytest.fixture(scope="module")
-def pipeline(model_dirs):
-    return seg2vid.load_seg2vid(*model_dirs)
-
-
 # --------------------------------------------------------------------------- label warping
 def test_constant_flow_shifts_the_label_map():
     rng = np.random.default_rng(0)
