@@ -56,17 +56,13 @@ def _base_name(name):
     return name[: -len("_uncomp")] if name.endswith("_uncomp") else name
 
 
-def find_clips(
-    data_dir,
-    split,
-    num_frames=5,
-    frame_stride=1,
-    *,
-    split_file=None,
-    actions=None,
-    video_cache_dir=None,
-    on_error="raise",
-):
+RULES = videos.VideoSplitRules(
+    description="KTH", grayscale=True, split_of=split_of, splits=SPLITS,
+    split_help="persons 1-16 / 17-25",
+    split_rule="persons 1-16 train, 17-25 test (personNN_ prefix)", name_key=_base_name)
+
+
+def find_clips(data_dir, split, num_frames=5, frame_stride=1, *, actions=None, **options):
     """Finds every clip of a KTH split.
 
     Args:
@@ -76,11 +72,10 @@ def find_clips(
         num_frames: Frames per clip.
         frame_stride: Step between the frames of a clip (every start frame is
             used).
-        split_file: Optional text file listing the videos of the split.
         actions: Optional action folders to keep (all by default).
-        video_cache_dir: Where frames of ``.avi`` files are extracted; a
-            folder in the temp dir by default.
-        on_error: "raise" on a missing or empty file, or "skip" the clip.
+        **options: ``split_file`` (the videos of the split, with or without
+            ``_uncomp`` and ``.avi``), ``video_cache_dir`` and ``on_error``
+            of :func:`seg2vid_tf.data.videos.find_video_clips`.
 
     Returns:
         List of :class:`Clip`, sorted by action, video and start frame.
@@ -90,24 +85,8 @@ def find_clips(
         ValueError: Unknown split, no videos in the split, no clip long enough.
         RuntimeError: ``.avi`` files but no imageio video backend.
     """
-    return videos.find_video_clips(
-        data_dir,
-        split,
-        num_frames,
-        frame_stride,
-        split_file=split_file,
-        categories=actions,
-        video_cache_dir=video_cache_dir,
-        on_error=on_error,
-        grayscale=True,
-        description="KTH",
-        split_of=split_of,
-        splits=SPLITS,
-        split_help="persons 1-16 / 17-25",
-        split_rule="persons 1-16 train, 17-25 test (personNN_ prefix)",
-        name_key=_base_name,
-    )
-
+    return videos.find_video_clips(data_dir, split, num_frames, frame_stride, rules=RULES,
+                                   categories=actions, **options)
 
 def make_dataset(clips, *, height, width, batch_size, **options):
     """Builds the batched KTH dataset (grayscale, ``channels=1``).

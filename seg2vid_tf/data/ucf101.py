@@ -45,17 +45,13 @@ def split_of(video_name):
     return "train"
 
 
-def find_clips(
-    data_dir,
-    split,
-    num_frames=5,
-    frame_stride=1,
-    *,
-    split_file=None,
-    classes=None,
-    video_cache_dir=None,
-    on_error="raise",
-):
+RULES = videos.VideoSplitRules(
+    description="UCF101", grayscale=False, split_of=split_of, splits=SPLITS,
+    split_help="groups 8-25 / 1-7",
+    split_rule="groups 1-7 test, 8-25 train (_gXX_ in the name)")
+
+
+def find_clips(data_dir, split, num_frames=5, frame_stride=1, *, classes=None, **options):
     """Finds every clip of a UCF101 split.
 
     Args:
@@ -65,11 +61,10 @@ def find_clips(
         num_frames: Frames per clip.
         frame_stride: Step between the frames of a clip (every start frame is
             used).
-        split_file: Optional official list (``trainlist01.txt``, ...).
-        classes: Optional class folders to keep.
-        video_cache_dir: Where frames of ``.avi`` files are extracted; a
-            folder in the temp dir by default.
-        on_error: "raise" on a missing or empty file, or "skip" the clip.
+        classes: Optional class folders to keep (a name or a list).
+        **options: ``split_file`` (an official list such as
+            ``trainlist01.txt``), ``video_cache_dir`` and ``on_error`` of
+            :func:`seg2vid_tf.data.videos.find_video_clips`.
 
     Returns:
         List of :class:`Clip`, sorted by class, video and start frame.
@@ -81,23 +76,8 @@ def find_clips(
     """
     if isinstance(classes, str):
         classes = [classes]
-    return videos.find_video_clips(
-        data_dir,
-        split,
-        num_frames,
-        frame_stride,
-        split_file=split_file,
-        categories=classes,
-        video_cache_dir=video_cache_dir,
-        on_error=on_error,
-        grayscale=False,
-        description="UCF101",
-        split_of=split_of,
-        splits=SPLITS,
-        split_help="groups 8-25 / 1-7",
-        split_rule="groups 1-7 test, 8-25 train (_gXX_ in the name)",
-    )
-
+    return videos.find_video_clips(data_dir, split, num_frames, frame_stride, rules=RULES,
+                                   categories=classes, **options)
 
 def make_dataset(clips, *, height, width, batch_size, **options):
     """Builds the batched UCF101 dataset (RGB).

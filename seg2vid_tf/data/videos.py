@@ -27,6 +27,7 @@ from seg2vid_tf.data.video_frames import default_video_cache_dir, materialize_vi
 __all__ = [
     "VIDEO_EXTENSIONS",
     "VideoSource",
+    "VideoSplitRules",
     "find_video_clips",
     "find_videos",
     "read_split_file",
@@ -220,46 +221,13 @@ def _split_videos(videos, split, *, split_file, split_of, splits, split_help, sp
     return selected
 
 
-def find_video_clips(
-    data_dir,
-    split,
-    num_frames,
-    frame_stride,
-    *,
-    split_file,
-    categories,
-    video_cache_dir,
-    on_error,
-    grayscale,
-    description,
-    split_of,
-    splits,
-    split_help,
-    split_rule,
-    name_key=None,
-):
-    """Every clip of one split of a ``ROOT/<category>/<video>`` dataset (KTH, UCF101).
+@dataclasses.dataclass(frozen=True)
+class VideoSplitRules:
+    """What a ``ROOT/<category>/<video>`` reader (KTH, UCF101) knows of its videos.
 
-    Lists the videos (:func:`find_videos`), selects the split (the names in
-    ``split_file``, else ``split_of(name) == split``), extracts the frames of
-    video files into ``video_cache_dir`` (:func:`materialize_videos`), cuts
-    the clips (:func:`video_clips`) and checks their files
-    (:func:`check_clip_files`).
-
-    Args:
-        data_dir: The dataset root.
-        split: A name in ``splits``; with a ``split_file`` only a name used in
-            messages.
-        num_frames: Frames per clip.
-        frame_stride: Step between the frames of a clip.
-        split_file: Optional text file listing the videos of the split
-            (:func:`read_split_file`), or None.
-        categories: Optional category folders to keep, or None for all.
-        video_cache_dir: Where frames of video files are extracted; None: the
-            :func:`default_video_cache_dir` of ``data_dir``.
-        on_error: "raise" on a missing or empty file, or "skip" the clip.
-        grayscale: Extract single-channel frames.
+    Attributes:
         description: Dataset name used in messages ("KTH").
+        grayscale: Extract single-channel frames.
         split_of: Maps a video name to its split by the dataset's rule.
         splits: The split names the rule knows.
         split_help: What the splits mean, for the error on an unknown split
@@ -267,6 +235,41 @@ def find_video_clips(
         split_rule: The rule in words, for the error on an empty split.
         name_key: Optional normalization applied to the names of both the
             videos and the split file before comparing them.
+    """
+
+    description: str
+    grayscale: bool
+    split_of: object
+    splits: tuple
+    split_help: str
+    split_rule: str
+    name_key: object = None
+
+
+def find_video_clips(data_dir, split, num_frames, frame_stride, *, rules, categories=None,
+                     split_file=None, video_cache_dir=None, on_error="raise"):
+    """Every clip of one split of a ``ROOT/<category>/<video>`` dataset (KTH, UCF101).
+
+    Lists the videos (:func:`find_videos`), selects the split (the names in
+    ``split_file``, else ``rules.split_of(name) == split``), extracts the
+    frames of video files into ``video_cache_dir``
+    (:func:`materialize_videos`), cuts the clips (:func:`video_clips`) and
+    checks their files (:func:`check_clip_files`).
+
+    Args:
+        data_dir: The dataset root.
+        split: A name in ``rules.splits``; with a ``split_file`` only a name
+            used in messages.
+        num_frames: Frames per clip.
+        frame_stride: Step between the frames of a clip (every start frame is
+            used).
+        rules: The reader's :class:`VideoSplitRules`.
+        categories: Optional category folders to keep, or None for all.
+        split_file: Optional text file listing the videos of the split
+            (:func:`read_split_file`), or None.
+        video_cache_dir: Where frames of video files are extracted; None: the
+            :func:`default_video_cache_dir` of ``data_dir``.
+        on_error: "raise" on a missing or empty file, or "skip" the clip.
 
     Returns:
         List of :class:`Clip`, sorted by category, video and start frame.
@@ -276,14 +279,16 @@ def find_video_clips(
         ValueError: Unknown split, no videos in the split, no clip long enough.
         RuntimeError: Video files but no imageio video backend.
     """
+    description = rules.description
     check_on_error(on_error)
     videos = find_videos(data_dir, categories, description)
     selected = _split_videos(
-        videos, split, split_file=split_file, split_of=split_of, splits=splits,
-        split_help=split_help, split_rule=split_rule, name_key=name_key,
+        videos, split, split_file=split_file, split_of=rules.split_of, splits=rules.splits,
+        split_help=rules.split_help, split_rule=rules.split_rule, name_key=rules.name_key,
         description=description, data_dir=data_dir)
     cache = video_cache_dir or default_video_cache_dir(data_dir)
-    selected = materialize_videos(selected, cache, grayscale=grayscale, description=description)
+    selected = materialize_videos(selected, cache, grayscale=rules.grayscale,
+                                  description=description)
     clips = video_clips(selected, num_frames, frame_stride)
     if not clips:
         longest = max(len(v.frame_paths) for v in selected)
