@@ -389,7 +389,7 @@ def main(argv):
                                  f"{error}") from None
         frames = request_video(label_map, first_frame, values.seed, values.server, values.grpc,
                                values.model, values.model_version, values.timeout)
-    except (FileNotFoundError, ValueError, ClientError) as error:
+    except ClientError as error:  # The other errors are the boundary's (seg2vid_tf.cli).
         print(f"error: {error}", file=sys.stderr)
         return 1
     paths = write_frames(frames, values.output, values.fps)

@@ -20,7 +20,6 @@ This module re-exports their public names, so `seg2vid_tf.convert.X` keeps worki
 """
 
 import os
-import sys
 
 from absl import flags
 
@@ -75,11 +74,7 @@ __all__ = [
 def main(argv):
     """Converts a reference checkpoint into a TensorFlow checkpoint directory."""
     del argv
-    try:
-        _convert(flags.FLAGS)
-    except (FileNotFoundError, ConversionError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    _convert(flags.FLAGS)
     return 0
 
 

@@ -27,7 +27,6 @@ The weights come from `make demo-train` (`seg2vid_tf.demo_train`).
 import json
 import os
 import shutil
-import sys
 import time
 
 import numpy as np
@@ -320,11 +319,7 @@ def define_flags():
 def main(argv):
     cli.check_usage(argv)
     values = flags.FLAGS
-    try:
-        summary = run_demo(values.output_dir, values.weights_dir, values.video_format)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    summary = run_demo(values.output_dir, values.weights_dir, values.video_format)
     _print_summary(summary)
     return 0
 

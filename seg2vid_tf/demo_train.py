@@ -21,7 +21,6 @@ is in docs/training.md.
 import dataclasses
 import json
 import os
-import sys
 import time
 
 from absl import app, flags
@@ -181,12 +180,8 @@ def main(argv):
     values = flags.FLAGS
     if not values.steps_scale > 0:
         raise app.UsageError(f"--steps_scale must be > 0, got {values.steps_scale}.")
-    try:
-        summary = run(values.output_dir, values.weights_dir or demo_weights.DEFAULT_DIR,
-                      values.steps_scale)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    summary = run(values.output_dir, values.weights_dir or demo_weights.DEFAULT_DIR,
+                  values.steps_scale)
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 0
 

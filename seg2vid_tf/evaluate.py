@@ -52,7 +52,6 @@ Their names are re-exported here, so `seg2vid_tf.evaluate.X` keeps working.
 """
 
 import json
-import sys
 
 from absl import app, flags
 
@@ -166,11 +165,7 @@ def main(argv):
     values = flags.FLAGS
     _check_flags(values)
     run = run_from_flags(values)
-    try:
-        result = runs.evaluate(run)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    result = runs.evaluate(run)
     report_path = runs.write_outputs(run, result)
     if report_path:
         print(f"Report: {report_path}")

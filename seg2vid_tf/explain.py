@@ -27,7 +27,6 @@ totals). Every map has the input's height and width.
 
 import json
 import os
-import sys
 
 import keras
 import numpy as np
@@ -256,19 +255,15 @@ def main(argv):
     from seg2vid_tf import generate  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
 
-    try:
-        video_model = checkpoints.load_img2vid(values.checkpoint_dir, flag_name="checkpoint_dir")
-        c = video_model.config
-        label_map = None
-        if values.label_map:
-            label_map, _ = generate.read_label_map(values.label_map, "train", c.height, c.width)
-        frame = generate.read_first_frame(values.first_frame, c.channels, c.height, c.width)
-        region = _region_from_flags(values, label_map, c.height, c.width)
-        result = explain(video_model, frame, label_map, region, values.seed,
-                         values.smooth_samples)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    video_model = checkpoints.load_img2vid(values.checkpoint_dir, flag_name="checkpoint_dir")
+    c = video_model.config
+    label_map = None
+    if values.label_map:
+        label_map, _ = generate.read_label_map(values.label_map, "train", c.height, c.width)
+    frame = generate.read_first_frame(values.first_frame, c.channels, c.height, c.width)
+    region = _region_from_flags(values, label_map, c.height, c.width)
+    result = explain(video_model, frame, label_map, region, values.seed,
+                     values.smooth_samples)
     paths = write_explanations(result, frame, values.output_dir)
     print(f"Mean predicted motion in the region: {result['score']:.3f} px")
     for path in paths.values():

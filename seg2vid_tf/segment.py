@@ -28,7 +28,6 @@ replaces each label by the per-pixel majority over K frames.
 
 import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -182,17 +181,13 @@ def main(argv):
     values = flags.FLAGS
     if not values.input or not values.output_dir:
         raise app.UsageError("Set --input and --output_dir.")
-    try:
-        summary = run(input_spec=values.input, output_dir=values.output_dir,
-                      segmenter=values.segmenter,
-                      segmenter_label_space=values.segmenter_label_space, city=values.city,
-                      split=values.split, sequence=values.sequence,
-                      first_frame_number=values.first_frame_number,
-                      batch_size=values.batch_size, temporal_window=values.temporal_window,
-                      height=values.height, width=values.width, resize=values.resize)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    summary = run(input_spec=values.input, output_dir=values.output_dir,
+                  segmenter=values.segmenter,
+                  segmenter_label_space=values.segmenter_label_space, city=values.city,
+                  split=values.split, sequence=values.sequence,
+                  first_frame_number=values.first_frame_number,
+                  batch_size=values.batch_size, temporal_window=values.temporal_window,
+                  height=values.height, width=values.width, resize=values.resize)
     print(f"Wrote {summary['written']} frames ({summary['skipped']} already there) to "
           f"{values.output_dir}; {summary['seconds_per_segmented_frame']:.3f} s per frame.")
     return 0

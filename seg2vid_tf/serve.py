@@ -50,7 +50,6 @@ import dataclasses
 import io
 import json
 import os
-import sys
 import threading
 import time
 import urllib.error
@@ -60,7 +59,7 @@ from http import HTTPStatus
 from absl import app, flags, logging
 
 from seg2vid_tf import cli, labels
-from seg2vid_tf.command_flags import define_flag
+from seg2vid_tf.command_flags import FlagError, define_flag
 from seg2vid_tf.serving import export as export_lib
 from seg2vid_tf.serving import http_server
 from seg2vid_tf.serving import rest
@@ -327,22 +326,19 @@ def main(argv):
     values = flags.FLAGS
     if not values.export_base and not values.web:
         raise app.UsageError("--export_base is required (or --web for the demo model).")
-    try:
-        if not values.export_base:
-            from seg2vid_tf import demo  # pylint: disable=import-outside-toplevel
+    if not values.export_base:
+        from seg2vid_tf import demo  # pylint: disable=import-outside-toplevel
 
-            values.export_base = demo.export_shipped_weights(DEMO_EXPORT_BASE)
-        if values.request_timeout_s <= 0 or values.server_threads < 1:
-            raise ValueError("--request_timeout_s must be > 0 and --server_threads >= 1; got "
-                             f"{values.request_timeout_s} and {values.server_threads}.")
-        limits = http_server.Limits(request_timeout_s=values.request_timeout_s,
-                                    num_workers=values.server_threads)
-        server = make_server(values.export_base, values.model_name, values.host,
-                             0 if values.selftest_load else values.port, values.max_request_mb,
-                             values.backend, limits)
-    except (FileNotFoundError, OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        values.export_base = demo.export_shipped_weights(DEMO_EXPORT_BASE)
+    if values.request_timeout_s <= 0 or values.server_threads < 1:
+        raise FlagError(
+            "--request_timeout_s must be > 0 and --server_threads >= 1; got "
+            f"{values.request_timeout_s} and {values.server_threads}.")
+    limits = http_server.Limits(request_timeout_s=values.request_timeout_s,
+                                num_workers=values.server_threads)
+    server = make_server(values.export_base, values.model_name, values.host,
+                         0 if values.selftest_load else values.port, values.max_request_mb,
+                         values.backend, limits)
     if values.selftest_load:
         start_in_thread(server)
         url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -9,7 +9,6 @@ of them can be read). A corrupt or unexpected data file is `error: ...` naming i
 """
 
 import json
-import sys
 
 from absl import flags
 
@@ -20,17 +19,13 @@ from seg2vid_tf.training import config as config_lib
 def main(argv):
     values = flags.FLAGS
     cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
-    from seg2vid_tf.data import decode_errors, registry  # pylint: disable=import-outside-toplevel
-    from seg2vid_tf.training import checkpoints, trainer  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.data import registry  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.training import trainer  # pylint: disable=import-outside-toplevel
 
     config = config_lib.config_from_flags()
-    try:
-        # A corrupt data file: an error naming it (TensorFlow's decoders do not).
-        with registry.naming_data_errors(config):
-            result = trainer.train_and_evaluate(config, values.model_dir)
-    except (checkpoints.UnusableCheckpointError, decode_errors.DataFileError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    # A corrupt data file: an error naming it (TensorFlow's decoders do not).
+    with registry.naming_data_errors(config):
+        result = trainer.train_and_evaluate(config, values.model_dir)
     print(json.dumps(result, indent=2, sort_keys=True))
     return 0
 

@@ -11,14 +11,13 @@ same command resumes. The model directory then serves the pipeline directly:
 """
 
 import json
-import sys
 
 import tensorflow as tf
 from absl import app, flags
 
 from seg2vid_tf import cli
 from seg2vid_tf.data import cityscapes, decode_errors
-from seg2vid_tf.training import checkpoints, label2image
+from seg2vid_tf.training import label2image
 
 
 def explain_data_error(error, data_dir, splits=("train", "val")):
@@ -53,15 +52,11 @@ def main(argv):
         raise app.UsageError(str(error)) from error
     try:
         terms = label2image.train(config, values.model_dir)
-    except (checkpoints.UnusableCheckpointError, decode_errors.DataFileError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except tf.errors.OpError as error:
+    except tf.errors.OpError as error:  # A corrupt data file: name it (the decoders do not).
         named = explain_data_error(error, config.data_dir)
         if named is None:
             raise
-        print(f"error: {named}", file=sys.stderr)
-        return 1
+        raise named from error
     print(json.dumps({"model_dir": values.model_dir, "losses": terms}, indent=2, sort_keys=True))
     return 0
 

@@ -12,7 +12,6 @@ then uses the network for the FCN-score.
 
 import dataclasses
 import json
-import sys
 
 from absl import app, flags
 
@@ -50,14 +49,10 @@ def main(argv):
         config = config_from_flags(values)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
-    try:
-        terms = segmenter.train(config, values.model_dir)
-        model = segmenter.load_segmenter(values.model_dir, flag_name="model_dir")
-        scores = segmenter.score_real_frames(model, config.data_dir, "val", config.height,
-                                             config.width)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    terms = segmenter.train(config, values.model_dir)
+    model = segmenter.load_segmenter(values.model_dir, flag_name="model_dir")
+    scores = segmenter.score_real_frames(model, config.data_dir, "val", config.height,
+                                         config.width)
     print(json.dumps({"model_dir": values.model_dir, "losses": terms, "val": scores},
                      indent=2, sort_keys=True))
     return 0
