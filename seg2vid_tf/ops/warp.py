@@ -295,6 +295,13 @@ def _bilinear_sample(image, query_y, query_x, padding):
             corner(y1, x1, frac_y * frac_x))
 
 
+def _flow_and_half_sizes(flow, name):
+    """The checked float flow and the half sizes ``(H - 1) / 2``, ``(W - 1) / 2`` in its dtype."""
+    flow = _check_flow(_to_float(flow), name)
+    _, height, width, _ = _dims(flow)
+    return (flow, tf.cast(height - 1, flow.dtype) / 2.0, tf.cast(width - 1, flow.dtype) / 2.0)
+
+
 def normalized_to_pixel_flow(flow_xy):
     """Converts a normalized (x, y) flow to a pixel (dy, dx) flow.
 
@@ -315,10 +322,7 @@ def normalized_to_pixel_flow(flow_xy):
             not 2.
     """
     with tf.name_scope("normalized_to_pixel_flow"):
-        flow_xy = _check_flow(_to_float(flow_xy), "flow_xy")
-        _, height, width, _ = _dims(flow_xy)
-        scale_y = tf.cast(height - 1, flow_xy.dtype) / 2.0
-        scale_x = tf.cast(width - 1, flow_xy.dtype) / 2.0
+        flow_xy, scale_y, scale_x = _flow_and_half_sizes(flow_xy, "flow_xy")
         return tf.stack(
             [flow_xy[..., 1] * scale_y, flow_xy[..., 0] * scale_x], axis=-1)
 
@@ -344,10 +348,7 @@ def pixel_to_normalized_flow(flow_pixels):
             not 2.
     """
     with tf.name_scope("pixel_to_normalized_flow"):
-        flow_pixels = _check_flow(_to_float(flow_pixels), "flow_pixels")
-        _, height, width, _ = _dims(flow_pixels)
-        scale_y = tf.cast(height - 1, flow_pixels.dtype) / 2.0
-        scale_x = tf.cast(width - 1, flow_pixels.dtype) / 2.0
+        flow_pixels, scale_y, scale_x = _flow_and_half_sizes(flow_pixels, "flow_pixels")
         return tf.stack(
             [tf.math.divide_no_nan(flow_pixels[..., 1], scale_x),
              tf.math.divide_no_nan(flow_pixels[..., 0], scale_y)], axis=-1)
