@@ -211,6 +211,16 @@ def load_image(path, channels, what="Frame"):
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
+def _decode_checked_png(path, what, bit_depth, color_type, expected, dtype, channels):
+    """Decodes a PNG checked by `_read_checked_png`; (when run) fails unless it has `channels`."""
+    decoded = tf.io.decode_png(_read_checked_png(path, what, bit_depth, color_type, expected),
+                               channels=0, dtype=dtype)
+    channel_check = tf.debugging.Assert(
+        tf.equal(tf.shape(decoded)[-1], channels),
+        [f"{what} PNG must have {channels} channel(s), got", tf.shape(decoded)[-1], "in", path])
+    return _with_deps([channel_check], decoded[..., :channels])
+
+
 def load_label(path, what="Label", ids="train"):
     """Reads, validates and decodes a label PNG of train ids inside the graph.
 
@@ -231,14 +241,8 @@ def load_label(path, what="Label", ids="train"):
             (label ids: outside ``0..33``); the message contains the path.
     """
     path = tf.convert_to_tensor(path, tf.string)
-    contents = _read_checked_png(
-        path, what, 8, 0, "an 8-bit single-channel (grayscale) image")
-    label = tf.io.decode_png(contents, channels=0, dtype=tf.uint8)
-    channel_check = tf.debugging.Assert(
-        tf.equal(tf.shape(label)[-1], 1),
-        [f"{what} PNG must have a single channel, got", tf.shape(label)[-1], "channels in", path],
-    )
-    label = _with_deps([channel_check], label[..., :1])
+    label = _decode_checked_png(path, what, 8, 0, "an 8-bit single-channel (grayscale) image",
+                                tf.uint8, 1)
     if ids not in LABEL_ID_KINDS:
         raise ValueError(f"ids must be one of {LABEL_ID_KINDS}, got {ids!r}.")
     if ids == "cityscapes":
@@ -281,14 +285,8 @@ def load_kitti_flow(path, what="Flow"):
             a 16-bit 3-channel PNG; the message contains the path.
     """
     path = tf.convert_to_tensor(path, tf.string)
-    contents = _read_checked_png(
-        path, what, 16, 2, "a KITTI 16-bit 3-channel (uint16 RGB) PNG")
-    raw = tf.io.decode_png(contents, channels=0, dtype=tf.uint16)
-    channel_check = tf.debugging.Assert(
-        tf.equal(tf.shape(raw)[-1], 3),
-        [f"{what} PNG must have 3 channels, got", tf.shape(raw)[-1], "in", path],
-    )
-    raw = tf.cast(_with_deps([channel_check], raw), tf.float32)
+    raw = tf.cast(_decode_checked_png(path, what, 16, 2, "a KITTI 16-bit 3-channel (uint16 RGB) "
+                                      "PNG", tf.uint16, 3), tf.float32)
     raw = tf.ensure_shape(raw, [None, None, 3])
     valid = raw[..., 2] > 0
     flow = (raw[..., :2] - KITTI_FLOW_OFFSET) / KITTI_FLOW_SCALE
