@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seg2vid_tf.metrics.frechet import frechet_distance_from_features
+from seg2vid_tf.metrics.frechet import batched_features, frechet_distance_from_features
 from seg2vid_tf.metrics.pixels import check_pixels
 
 __all__ = [
@@ -135,19 +135,10 @@ def inception_features(model, images, batch_size=16):
         ValueError: If the images or ``batch_size`` are invalid, or the model
             does not return ``[B, D]`` features.
     """
-    if int(batch_size) < 1:
-        raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
-    batch_size = int(batch_size)
     images = _check_images(images, "images")
-    features = []
-    for start in range(0, images.shape[0], batch_size):
-        batch = preprocess_images(images[start:start + batch_size])
-        output = np.asarray(model(batch, training=False), dtype=np.float64)
-        if output.ndim != 2 or output.shape[0] != batch.shape[0]:
-            raise ValueError("The Inception model must return [B, D] pooled features, got shape "
-                             f"{output.shape} for a batch of {batch.shape[0]} images.")
-        features.append(output)
-    return np.concatenate(features, axis=0)
+    return batched_features(images, batch_size, preprocess_images,
+                            lambda batch: model(batch, training=False),
+                            ("Inception model", "images"))
 
 
 def fid(model, real_images, generated_images, batch_size=16):

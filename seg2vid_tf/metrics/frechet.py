@@ -205,3 +205,33 @@ def frechet_distance_from_features(features1, features2):
         raise ValueError(f"The feature sets differ in dimension: {mu1.shape[0]} vs "
                          f"{mu2.shape[0]}.")
     return frechet_distance(mu1, sigma1, mu2, sigma2)
+
+
+def batched_features(samples, batch_size, preprocess, network, what):
+    """The features ``[N, D]`` (float64) of `samples`, `batch_size` at a time.
+
+    Args:
+        samples: ``[N, ...]`` checked images or clips.
+        batch_size: Samples per forward pass (a positive integer).
+        preprocess: Maps a slice of `samples` to the network's input.
+        network: Maps that input to ``[B, D]`` features.
+        what: ``(network name, sample name)`` for messages, e.g.
+            ``("Inception model", "images")``.
+
+    Raises:
+        ValueError: A bad `batch_size`, or the network does not return
+            ``[B, D]`` features.
+    """
+    if int(batch_size) < 1:
+        raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
+    batch_size = int(batch_size)
+    network_name, unit = what
+    features = []
+    for start in range(0, samples.shape[0], batch_size):
+        batch = preprocess(samples[start:start + batch_size])
+        output = np.asarray(network(batch), dtype=np.float64)
+        if output.ndim != 2 or output.shape[0] != batch.shape[0]:
+            raise ValueError(f"The {network_name} must return [B, D] features, got shape "
+                             f"{output.shape} for a batch of {batch.shape[0]} {unit}.")
+        features.append(output)
+    return np.concatenate(features, axis=0)

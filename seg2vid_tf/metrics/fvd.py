@@ -20,7 +20,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from seg2vid_tf.metrics.frechet import frechet_distance_from_features
+from seg2vid_tf.metrics.frechet import batched_features, frechet_distance_from_features
 from seg2vid_tf.metrics.pixels import check_pixels
 
 __all__ = [
@@ -223,20 +223,10 @@ def i3d_features(model, videos, batch_size=8):
         ValueError: If the clips or ``batch_size`` are invalid, or the network
             does not return ``[B, D]`` features.
     """
-    if int(batch_size) < 1:
-        raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
-    batch_size = int(batch_size)
     network = _as_i3d(model)
     videos = _check_videos(videos, "videos")
-    features = []
-    for start in range(0, videos.shape[0], batch_size):
-        batch = preprocess_videos(videos[start:start + batch_size])
-        output = np.asarray(network(batch), dtype=np.float64)
-        if output.ndim != 2 or output.shape[0] != batch.shape[0]:
-            raise ValueError(f"The I3D network must return [B, D] features, got shape "
-                             f"{output.shape} for a batch of {batch.shape[0]} clips.")
-        features.append(output)
-    return np.concatenate(features, axis=0)
+    return batched_features(videos, batch_size, preprocess_videos, network,
+                            ("I3D network", "clips"))
 
 
 def fvd(model, real_videos, generated_videos, batch_size=8):
