@@ -10,6 +10,7 @@ from seg2vid_tf import train, train_label2image
 from seg2vid_tf.data import cityscapes, registry, synthetic
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.testing import corrupt_files
+from seg2vid_tf.testing.commands import exit_status
 from seg2vid_tf.training import config as config_lib
 from seg2vid_tf.training import label2image, trainer
 from seg2vid_tf.training.config import TrainConfig
@@ -45,7 +46,7 @@ def test_train_names_the_corrupt_file(corrupt_data, tmp_path, monkeypatch, capsy
     command_flags(train, monkeypatch, data_dir, str(tmp_path / "model"))
     monkeypatch.setattr(config_lib, "config_from_flags", lambda: config)
     monkeypatch.setattr(trainer, "train_and_evaluate", read_the_data)
-    assert train.main(["train"]) == 1
+    assert exit_status(train.main, ["train"]) == 1
     error = capsys.readouterr().err
     assert error.startswith(f"error: Frame file {frame} (synthetic clip ")
     assert "split 'train'" in error and "expected a complete PNG image" in error
@@ -65,7 +66,7 @@ def test_train_label2image_names_the_corrupt_file(corrupt_data, tmp_path, monkey
     monkeypatch.setattr(label2image, "config_from_flags",
                         lambda values: types.SimpleNamespace(data_dir=values.data_dir))
     monkeypatch.setattr(label2image, "train", read_the_data)
-    assert train_label2image.main(["train_label2image"]) == 1
+    assert exit_status(train_label2image.main, ["train_label2image"]) == 1
     error = capsys.readouterr().err
     assert error.startswith(f"error: Frame file {frame} (labelled frame ")
     assert "split 'train'" in error

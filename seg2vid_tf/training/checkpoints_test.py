@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from seg2vid_tf import train, train_label2image, train_segmenter
+from seg2vid_tf.testing.commands import exit_status
 from seg2vid_tf.training import checkpoints, loop
 
 DATA = ".data-00000-of-00001"
@@ -271,7 +272,7 @@ def test_the_commands_print_the_error_and_exit_with_status_1(tmp_path, monkeypat
             patched.setattr(command, "flags", fake_flags)
             for target, name, value in patches:
                 patched.setattr(target, name, value)
-            assert command.main(["command"]) == 1, command.__name__
+            assert exit_status(command.main, ["command"]) == 1, command.__name__
         printed = capsys.readouterr().err
         assert printed.startswith(f"error: No usable checkpoint in {str(tmp_path)!r} "
                                   "(--model_dir): "), (command.__name__, printed)
