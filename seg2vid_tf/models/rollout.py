@@ -122,7 +122,7 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
         inputs = {"video": start_frame[:, None], "noise": noise, "z": z}
         if pipeline.uses_labels:
             inputs["label_map"] = start_labels
-        outputs = pipeline.video_model(inputs, training=False)
+        outputs = pipeline.video_step(inputs)
         take = min(per_round, num_frames - len(flows))
         round_frames = [outputs["frames"][:, t] for t in range(per_round)]
         for t in range(take):
@@ -134,9 +134,9 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
                 composed = masked_flow + warp(to_start, masked_flow)
             if options.frame_warp == "composed":
                 warped = warp(first_frame, composed)
-                round_frames[t] = tf.cast(pipeline.video_model.refine(
-                    warped * mask_fw[..., None] + noise * (1.0 - mask_fw[..., None]),
-                    training=False), tf.float32)
+                round_frames[t] = tf.cast(pipeline.refine_step(
+                    warped * mask_fw[..., None] + noise * (1.0 - mask_fw[..., None])),
+                    tf.float32)
             frames.append(round_frames[t])
             flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
             masks_fw.append(mask_fw)

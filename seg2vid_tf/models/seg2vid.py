@@ -108,6 +108,7 @@ class Seg2Vid:
         self.video_model = video_model
         self.painter = painter
         self.rollout_options = rollout_options
+        self._video_step = self._refine_step = None
         config = video_model.config
         if painter is not None:
             painter.config.check_size(config.height, config.width)
@@ -172,6 +173,31 @@ class Seg2Vid:
         """The prior sample `[B, R, 1024]`, row `i` keyed by `(seeds[i], 0)` (stateless)."""
         shape = [self.video_model.config.latent_rows, model_config.LATENT_ROW]
         return seeded_normal(seeds, shape, stream=0)
+
+    def video_step(self, inputs):
+        """One round of the video model, `video_model(inputs, training=False)`.
+
+        Inside a traced function (the serving signatures) a `tf.function`, so
+        that a rollout of many rounds traces the network once per input
+        signature rather than once per round (an export of 24 frames would
+        otherwise hold six copies of the network's graph); eagerly, the call.
+        """
+        if tf.executing_eagerly():  # `generate`: the network as it is, round by round.
+            return self.video_model(inputs, training=False)
+        if self._video_step is None:
+            self._video_step = tf.function(
+                lambda inputs: self.video_model(inputs, training=False), autograph=False)
+        return self._video_step(inputs)
+
+    def refine_step(self, warped):
+        """The video model's refine network on one warped frame, a `tf.function` like
+        `video_step` (the composed frame warp refines every frame of a rollout)."""
+        if tf.executing_eagerly():
+            return self.video_model.refine(warped, training=False)
+        if self._refine_step is None:
+            self._refine_step = tf.function(
+                lambda warped: self.video_model.refine(warped, training=False), autograph=False)
+        return self._refine_step(warped)
 
     def rollout(self, first_frame, label_map, seeds, num_frames):
         """The prediction rounds on tensors (`seg2vid_tf.models.rollout.rollout` with this

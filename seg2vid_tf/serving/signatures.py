@@ -149,13 +149,18 @@ class ServingFunctions:
         self.pipeline = pipeline
         self.num_frames = num_frames
         self.height, self.width = pipeline.height, pipeline.width
+        # One trace of the rollout, called by seg2vid, img2vid and seg2vid_png alike.
+        self._rollout = tf.function(
+            lambda first_frame, label_map, seed: pipeline.rollout(first_frame, label_map, seed,
+                                                                  num_frames),
+            autograph=False)
 
     def _label_map(self, label_map):
         label_map = _check_batch(label_map, "label_map", 3, [self.height, self.width], "int32")
         return _check_ids(label_map, "label_map")
 
     def _video(self, first_frame, label_map, seed):
-        rolled = self.pipeline.rollout(first_frame, label_map, seed, self.num_frames)
+        rolled = self._rollout(first_frame, label_map, seed)
         return {
             "frames": _to_uint8_rgb(rolled["video"]),
             "flow": tf.identity(rolled["flow"]),
