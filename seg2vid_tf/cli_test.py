@@ -114,16 +114,37 @@ COMMANDS = {  # command -> (its arguments of a usage error, the words its messag
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_fails_the_same_way(name):
+    """A usage error of the real entry point: one `error:` line, status 2, no traceback."""
     command, usage_args, usage_words = COMMANDS[name]
-    unknown = _run(command + ["--no_such_flag=1"])
-    assert unknown.returncode == 2, unknown.stderr[-2000:]
-    assert "error: Unknown command line flag 'no_such_flag'" in unknown.stderr
-    assert "Traceback" not in unknown.stderr
     usage = _run(command + usage_args)
     assert usage.returncode == 2, usage.stderr[-2000:]
     errors = [line for line in usage.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and usage_words in errors[0], usage.stderr[-2000:]
     assert "Traceback" not in usage.stderr
+
+
+def _source(command):
+    path = command[0] if command[0] != "-m" else os.path.join(
+        REPO, *command[1].split(".")) + ".py"
+    if not os.path.isfile(path):  # a package's command line
+        path = os.path.join(path[:-3], "__main__.py")
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_parses_its_flags_behind_the_boundary(name):
+    """Each command hands its main to `cli.run` (whose flag parsing refuses an unknown flag
+    with status 2, `test_unknown_flag_is_a_usage_error`), not to `absl.app.run`."""
+    source = _source(COMMANDS[name][0])
+    assert "cli.run(main" in source and "app.run(" not in source
+
+
+def test_an_unknown_flag_of_a_real_command_is_a_usage_error():
+    unknown = _run(_module("generate") + ["--no_such_flag=1"])
+    assert unknown.returncode == 2, unknown.stderr[-2000:]
+    assert "error: Unknown command line flag 'no_such_flag'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
 
 
 def test_the_synthetic_generator_fails_the_same_way_but_ignores_other_programs_flags(tmp_path):
