@@ -45,10 +45,7 @@ _PERSON_RE = re.compile(r"^person(\d+)_", re.IGNORECASE)
 
 def split_of(video_name):
     """"train" or "test" for a video name by the person-id rule."""
-    match = _PERSON_RE.match(video_name)
-    if match and int(match.group(1)) in TEST_PERSONS:
-        return "test"
-    return "train"
+    return videos.numbered_split(video_name, _PERSON_RE, TEST_PERSONS)
 
 
 def _base_name(name):
@@ -88,21 +85,10 @@ def find_clips(data_dir, split, num_frames=5, frame_stride=1, *, actions=None, *
     return videos.find_video_clips(data_dir, split, num_frames, frame_stride, rules=RULES,
                                    categories=actions, **options)
 
+
 def make_dataset(clips, *, height, width, batch_size, **options):
-    """Builds the batched KTH dataset (grayscale, ``channels=1``).
-
-    Frames are resized bilinearly with antialiasing to ``height`` x ``width``.
-
-    Args:
-        clips: Clips from :func:`find_clips`.
-        height: Output height.
-        width: Output width.
-        batch_size: Clips per batch.
-        **options: :class:`seg2vid_tf.data.datasets.PipelineOptions`
-            (``on_error="skip"`` drops broken clips and counts them).
-
-    Returns:
-        ``tf.data.Dataset`` of dicts (see the module docstring).
-    """
+    """The batched KTH dataset (grayscale) of :func:`find_clips`' clips: the arguments of
+    :func:`seg2vid_tf.data.datasets.make_frames_dataset` with ``channels=1``; elements as in
+    the module docstring."""
     return datasets.make_frames_dataset(clips, channels=1, height=height, width=width,
                                         batch_size=batch_size, description="KTH clip", **options)

@@ -39,10 +39,7 @@ _GROUP_RE = re.compile(r"_g(\d+)_c(\d+)$", re.IGNORECASE)
 
 def split_of(video_name):
     """"train" or "test" for a video name by the split-1 group rule."""
-    match = _GROUP_RE.search(video_name)
-    if match and int(match.group(1)) in TEST_GROUPS:
-        return "test"
-    return "train"
+    return videos.numbered_split(video_name, _GROUP_RE, TEST_GROUPS)
 
 
 RULES = videos.VideoSplitRules(
@@ -79,21 +76,10 @@ def find_clips(data_dir, split, num_frames=5, frame_stride=1, *, classes=None, *
     return videos.find_video_clips(data_dir, split, num_frames, frame_stride, rules=RULES,
                                    categories=classes, **options)
 
+
 def make_dataset(clips, *, height, width, batch_size, **options):
-    """Builds the batched UCF101 dataset (RGB).
-
-    Frames are resized bilinearly with antialiasing to ``height`` x ``width``.
-
-    Args:
-        clips: Clips from :func:`find_clips`.
-        height: Output height.
-        width: Output width.
-        batch_size: Clips per batch.
-        **options: :class:`seg2vid_tf.data.datasets.PipelineOptions`
-            (``on_error="skip"`` drops broken clips and counts them).
-
-    Returns:
-        ``tf.data.Dataset`` of dicts (see the module docstring).
-    """
+    """The batched UCF101 dataset (RGB) of :func:`find_clips`' clips: the arguments of
+    :func:`seg2vid_tf.data.datasets.make_frames_dataset` with ``channels=3``; elements as in
+    the module docstring."""
     return datasets.make_frames_dataset(clips, channels=3, height=height, width=width,
                                         batch_size=batch_size, description="UCF101 clip", **options)

@@ -221,6 +221,13 @@ def _split_videos(videos, split, *, split_file, split_of, splits, split_help, sp
     return selected
 
 
+def numbered_split(video_name, pattern, test_numbers):
+    """"test" when the number `pattern` captures in `video_name` (its first group) is one of
+    `test_numbers`, else "train" (also when the name has no such number)."""
+    match = pattern.search(video_name)
+    return "test" if match and int(match.group(1)) in test_numbers else "train"
+
+
 @dataclasses.dataclass(frozen=True)
 class VideoSplitRules:
     """What a ``ROOT/<category>/<video>`` reader (KTH, UCF101) knows of its videos.
