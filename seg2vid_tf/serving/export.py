@@ -13,7 +13,9 @@ killed export leaves no version directory (its leftover temporary directory is
 removed by the next export). An existing version is never overwritten.
 """
 
+import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -56,6 +58,19 @@ def remove_stale_temporaries(export_base):
             shutil.rmtree(os.path.join(export_base, name), ignore_errors=True)
             removed.append(name)
     return removed
+
+
+@contextlib.contextmanager
+def _without_tensorflow_info_logs():
+    """Hides TensorFlow's INFO lines while saving (one per signature, listing the hundreds of
+    captured variables it renames); warnings and errors still show."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def build_archive(pipeline, num_frames):
@@ -103,7 +118,8 @@ def export_saved_model(pipeline, export_base, num_frames, version=None):
     temporary = os.path.join(export_base, f".tmp-{version}-{os.getpid()}")
     try:
         archive = build_archive(pipeline, num_frames)
-        archive.write_out(temporary, verbose=False)
+        with _without_tensorflow_info_logs():
+            archive.write_out(temporary, verbose=False)
         info = {
             "num_frames": num_frames,
             "height": pipeline.height,
