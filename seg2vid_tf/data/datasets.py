@@ -272,7 +272,8 @@ def make_clip_dataset(clips, decode_fn, *, batch_size, with_label=False, with_fl
     if options.on_error == "raise":
         ds = ds.map(decode_fn, **map_kwargs)
     else:
-        counter = options.skip_counter or SkipCounter(description)
+        counter = (options.skip_counter if options.skip_counter is not None
+                   else SkipCounter(description))
         counter.description = description
         if options.deterministic:
             counter.window = 0

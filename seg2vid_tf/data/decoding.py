@@ -217,7 +217,8 @@ def _decode_checked_png(path, what, bit_depth, color_type, expected, dtype, chan
                                channels=0, dtype=dtype)
     channel_check = tf.debugging.Assert(
         tf.equal(tf.shape(decoded)[-1], channels),
-        [f"{what} PNG must have {channels} channel(s), got", tf.shape(decoded)[-1], "in", path])
+        [f"{what} PNG must have {'a single channel' if channels == 1 else f'{channels} channels'}"
+         ", got", tf.shape(decoded)[-1], "channels in", path])
     return _with_deps([channel_check], decoded[..., :channels])
 
 

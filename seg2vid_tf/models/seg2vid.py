@@ -108,7 +108,7 @@ class Seg2Vid:
         self.video_model = video_model
         self.painter = painter
         self.rollout_options = rollout_options
-        self._video_step = self._refine_step = None
+        self._traced_calls = {}
         config = video_model.config
         if painter is not None:
             painter.config.check_size(config.height, config.width)
@@ -174,6 +174,15 @@ class Seg2Vid:
         shape = [self.video_model.config.latent_rows, model_config.LATENT_ROW]
         return seeded_normal(seeds, shape, stream=0)
 
+    def _traced(self, name, call, argument):
+        """`call(argument)`; inside a traced function through one `tf.function` per `name`,
+        so that every call of a rollout shares a single trace of the network."""
+        if tf.executing_eagerly():  # `generate`: the network as it is, call by call.
+            return call(argument)
+        if name not in self._traced_calls:
+            self._traced_calls[name] = tf.function(call, autograph=False)
+        return self._traced_calls[name](argument)
+
     def video_step(self, inputs):
         """One round of the video model, `video_model(inputs, training=False)`.
 
@@ -182,22 +191,13 @@ class Seg2Vid:
         signature rather than once per round (an export of 24 frames would
         otherwise hold six copies of the network's graph); eagerly, the call.
         """
-        if tf.executing_eagerly():  # `generate`: the network as it is, round by round.
-            return self.video_model(inputs, training=False)
-        if self._video_step is None:
-            self._video_step = tf.function(
-                lambda inputs: self.video_model(inputs, training=False), autograph=False)
-        return self._video_step(inputs)
+        return self._traced("video", lambda x: self.video_model(x, training=False), inputs)
 
     def refine_step(self, warped):
-        """The video model's refine network on one warped frame, a `tf.function` like
+        """The video model's refine network on one warped frame, traced once like
         `video_step` (the composed frame warp refines every frame of a rollout)."""
-        if tf.executing_eagerly():
-            return self.video_model.refine(warped, training=False)
-        if self._refine_step is None:
-            self._refine_step = tf.function(
-                lambda warped: self.video_model.refine(warped, training=False), autograph=False)
-        return self._refine_step(warped)
+        return self._traced("refine", lambda x: self.video_model.refine(x, training=False),
+                            warped)
 
     def rollout(self, first_frame, label_map, seeds, num_frames):
         """The prediction rounds on tensors (`seg2vid_tf.models.rollout.rollout` with this
