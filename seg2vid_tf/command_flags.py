@@ -1,5 +1,6 @@
 """Idempotent flag definitions shared by the seg2vid commands."""
 
+import dataclasses
 import sys
 
 from absl import flags
@@ -28,6 +29,43 @@ def define_flag(kind, name, *args, flag_values=None, **kwargs):
         kwargs.setdefault("module_name", sys.argv[0] if module == "__main__" else module)
         getattr(flags, f"DEFINE_{kind}")(name, *args, flag_values=flag_values, **kwargs)
 
+
+# absl flag kinds by the Python type of a dataclass field's default.
+_FLAG_KINDS = {bool: "bool", int: "integer", float: "float", str: "string"}
+
+
+def define_config_flags(config_class, help_texts, flag_values=None):
+    """One flag per field of the dataclass `config_class` (idempotent, like `define_flag`).
+
+    The kind comes from the field's default (bool, int, float or str; an empty
+    string default becomes None, so that a required path reads as unset).
+
+    Args:
+        config_class: A dataclass whose field names are flag names.
+        help_texts: Help text of every field, by name.
+        flag_values: An `absl.flags.FlagValues`; absl's global `FLAGS` by default.
+    """
+    module = sys._getframe(1).f_globals["__name__"]  # pylint: disable=protected-access
+    module_name = sys.argv[0] if module == "__main__" else module
+    for field in dataclasses.fields(config_class):
+        kind = _FLAG_KINDS[type(field.default)]
+        default = (field.default or None) if kind == "string" else field.default
+        define_flag(kind, field.name, default, help_texts[field.name], flag_values=flag_values,
+                    module_name=module_name)
+
+
+def config_from_flags(config_class, flag_values=None):
+    """`config_class` (a dataclass) filled from parsed flags of its field names.
+
+    An unset string flag (None) becomes `""`; the config's own checks raise
+    ValueError naming a bad flag.
+    """
+    flag_values = flags.FLAGS if flag_values is None else flag_values
+    values = {}
+    for field in dataclasses.fields(config_class):
+        value = getattr(flag_values, field.name)
+        values[field.name] = "" if value is None and field.type is str else value
+    return config_class(**values)
 
 def define_rollout_flags(flag_values=None):
     """The flags of `seg2vid_tf.models.rollout.RolloutOptions` (videos longer than one round)."""

@@ -302,22 +302,9 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
                             (image, "image")):
         if path:
             _check_file(path, flag_name)
-    has_frame = bool(first_frame or image)
     if pipeline is None:
-        if not has_frame and not label2image_checkpoint_dir:
-            raise FlagError("Set --label2image_checkpoint_dir (stage 1 paints the first frame "
-                            "from the label map), --first_frame or --image.")
-        if not checkpoint_dir:
-            raise FlagError("Set --checkpoint_dir to the img2vid checkpoint directory.")
-        rollout_options = rollout_options or seg2vid.RolloutOptions()
-        repaints = rollout_options.repaint_weight > 0
-        if repaints and not label2image_checkpoint_dir:
-            raise FlagError("--repaint_weight > 0 repaints with stage 1: set "
-                            "--label2image_checkpoint_dir.")
-        pipeline = seg2vid.load_seg2vid(
-            checkpoint_dir, None if has_frame and not repaints else label2image_checkpoint_dir,
-            rollout_options=rollout_options)
-    train_ids = cityscapes_ids = frame = None
+        pipeline = _load_pipeline(checkpoint_dir, label2image_checkpoint_dir,
+                                  bool(first_frame or image), rollout_options)
     paths = []
     if image:
         if loaded_segmenter is None:
@@ -326,25 +313,50 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
             loaded_segmenter = segmenters.load_segmenter(segmenter, segmenter_label_space)
         logging.info("Segmenter: %s", loaded_segmenter.describe())
         frame, train_ids, paths = segment_photo(image, loaded_segmenter, pipeline, output, resize)
-        frame, train_ids = frame[None], train_ids[None]
+        frame, train_ids, cityscapes_ids = frame[None], train_ids[None], None
     else:
-        if label_map is None and (pipeline.uses_labels or not first_frame):
-            raise FlagError(
-                "Set --label_map: this img2vid model is label-conditioned." if pipeline.uses_labels
-                else "Set --label_map (to paint the first frame) or --first_frame.")
-        if label_map is not None:
-            train_ids, cityscapes_ids = read_label_map(label_map, label_ids, pipeline.height,
-                                                       pipeline.width, resize=resize)
-            train_ids = train_ids[None]
-            cityscapes_ids = None if cityscapes_ids is None else cityscapes_ids[None]
-        if first_frame:
-            frame = read_first_frame(first_frame, pipeline.channels, pipeline.height,
-                                     pipeline.width, resize=resize)[None]
+        frame, train_ids, cityscapes_ids = _read_inputs(pipeline, label_map, first_frame,
+                                                        label_ids, resize)
     result = pipeline.generate(num_frames, seed, label_map=train_ids, first_frame=frame,
                                cityscapes_label_map=cityscapes_ids)
     paths = write_video(output, video_panels(result, show_flow=show_flow), fps=fps,
                         video_format=video_format) + paths
     return {"paths": paths, "result": result}
+
+
+def _load_pipeline(checkpoint_dir, label2image_checkpoint_dir, has_frame, rollout_options):
+    """Loads `run`'s `Seg2Vid`: stage 1 only where it paints (no start frame, or repaints)."""
+    if not has_frame and not label2image_checkpoint_dir:
+        raise FlagError("Set --label2image_checkpoint_dir (stage 1 paints the first frame "
+                        "from the label map), --first_frame or --image.")
+    if not checkpoint_dir:
+        raise FlagError("Set --checkpoint_dir to the img2vid checkpoint directory.")
+    rollout_options = rollout_options or seg2vid.RolloutOptions()
+    repaints = rollout_options.repaint_weight > 0
+    if repaints and not label2image_checkpoint_dir:
+        raise FlagError("--repaint_weight > 0 repaints with stage 1: set "
+                        "--label2image_checkpoint_dir.")
+    return seg2vid.load_seg2vid(
+        checkpoint_dir, None if has_frame and not repaints else label2image_checkpoint_dir,
+        rollout_options=rollout_options)
+
+
+def _read_inputs(pipeline, label_map, first_frame, label_ids, resize):
+    """`run`'s batched (first frame, train ids, Cityscapes ids) from the label/frame files."""
+    if label_map is None and (pipeline.uses_labels or not first_frame):
+        raise FlagError(
+            "Set --label_map: this img2vid model is label-conditioned." if pipeline.uses_labels
+            else "Set --label_map (to paint the first frame) or --first_frame.")
+    train_ids = cityscapes_ids = frame = None
+    if label_map is not None:
+        train_ids, cityscapes_ids = read_label_map(label_map, label_ids, pipeline.height,
+                                                   pipeline.width, resize=resize)
+        train_ids = train_ids[None]
+        cityscapes_ids = None if cityscapes_ids is None else cityscapes_ids[None]
+    if first_frame:
+        frame = read_first_frame(first_frame, pipeline.channels, pipeline.height,
+                                 pipeline.width, resize=resize)[None]
+    return frame, train_ids, cityscapes_ids
 
 
 def run_folder(*, image_dir, output_dir, checkpoint_dir=None, image_pattern="*.png",

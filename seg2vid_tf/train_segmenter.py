@@ -10,36 +10,26 @@ the real frames of the val split; `evaluate --segmenter_checkpoint_dir=MODEL_DIR
 then uses the network for the FCN-score.
 """
 
-import dataclasses
 import json
 
 from absl import app, flags
 
-from seg2vid_tf import cli
+from seg2vid_tf import cli, command_flags
 from seg2vid_tf.command_flags import define_flag
 from seg2vid_tf.training import segmenter
 
 
 def define_flags(flag_values=None):
     """One flag per `SegmenterTrainConfig` field, plus `--model_dir` (idempotent)."""
-    define_flag("string", "model_dir", None, "Checkpoints, summaries and segmenter_config.json.",
+    define_flag("string", "model_dir", None, segmenter.FLAG_HELP["model_dir"],
                 flag_values=flag_values)
-    kinds = {bool: "bool", int: "integer", float: "float", str: "string"}
-    for field in dataclasses.fields(segmenter.SegmenterTrainConfig):
-        default = (field.default or None) if field.type is str else field.default
-        define_flag(kinds[type(field.default)], field.name, default,
-                    f"Segmenter training: {field.name} (default {field.default!r}).",
-                    flag_values=flag_values)
+    command_flags.define_config_flags(segmenter.SegmenterTrainConfig, segmenter.FLAG_HELP,
+                                      flag_values)
 
 
 def config_from_flags(values=None):
     """A `SegmenterTrainConfig` from parsed flags (ValueError naming a bad flag)."""
-    values = flags.FLAGS if values is None else values
-    fields = {}
-    for field in dataclasses.fields(segmenter.SegmenterTrainConfig):
-        value = getattr(values, field.name)
-        fields[field.name] = "" if value is None and field.type is str else value
-    return segmenter.SegmenterTrainConfig(**fields)
+    return command_flags.config_from_flags(segmenter.SegmenterTrainConfig, values)
 
 
 def main(argv):

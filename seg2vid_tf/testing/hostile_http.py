@@ -82,8 +82,14 @@ def hostile_requests(model=b"m", max_body_bytes=4096, max_header_bytes=8192):
     Returns:
         list of `(name, raw request bytes, expected HTTP status)`.
     """
-    cases, over = [], max_header_bytes + 808
     api = b"/v1/models/" + model
+    return (_framing_cases(api, max_body_bytes, max_header_bytes)
+            + _body_cases(api, max_body_bytes) + _path_cases(api, model))
+
+
+def _framing_cases(api, max_body_bytes, max_header_bytes):
+    """`hostile_requests`' bad methods, request lines, versions, headers and lengths."""
+    cases, over = [], max_header_bytes + 808
     for method in (b"PUT", b"DELETE", b"PATCH", b"OPTIONS", b"TRACE", b"HEAD", b"CONNECT",
                    b"FOO", b"get", b"BREW"):
         for path in (b"/", api, api + b":predict", b"/nowhere"):
@@ -116,6 +122,12 @@ def hostile_requests(model=b"m", max_body_bytes=4096, max_header_bytes=8192):
         cases.append((f"Content-Length {value!r}",
                        b"POST " + api + b":predict HTTP/1.1\r\nHost: x\r\nContent-Length: "
                        + value + b"\r\n\r\n{}", 413 if value == b"%d" % (max_body_bytes + 1) else 400))
+    return cases
+
+
+def _body_cases(api, max_body_bytes):
+    """`hostile_requests`' bad transfer framing and bad JSON bodies of a predict call."""
+    cases = []
     cases.append(("two Content-Lengths", b"POST " + api + b":predict HTTP/1.1\r\nHost: x\r\n"
                   b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400))
     cases.append(("Transfer-Encoding gzip", b"POST " + api + b":predict HTTP/1.1\r\nHost: x\r\n"
@@ -148,6 +160,12 @@ def hostile_requests(model=b"m", max_body_bytes=4096, max_header_bytes=8192):
                                   b'{"instances": [null]}', b'{"instances": [NaN]}',
                                   b'{"instances": [1e400]}']):
         cases.append((f"bad tensor {index}", post(api + b":predict", body), 400))
+    return cases
+
+
+def _path_cases(api, model):
+    """`hostile_requests`' predict calls to unknown or malformed paths."""
+    cases = []
     for path, status in ((b"/v1/models/unknown:predict", 404),
                          (api + b"/versions/7:predict", 404), (api, 400),
                          (api + b"/metadata", 400), (b"/elsewhere", 404),

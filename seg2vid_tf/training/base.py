@@ -21,6 +21,7 @@ defines `_compute_step(iterator) -> (*gradients, terms)` and
 `_apply_step(*gradients)`, plus `write_samples(writer, step)` for pictures.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -29,11 +30,37 @@ import shutil
 import keras
 import tensorflow as tf
 
+from seg2vid_tf.config_data import ConfigData, check_ints
 from seg2vid_tf.training import checkpoints, loop
 
-# The integer (>= 1) settings of the stage-1 and segmenter trainers' bookkeeping.
-BOOKKEEPING_FIELDS = ("checkpoint_every", "summary_every", "image_summary_every",
-                      "keep_checkpoints", "max_nonfinite_steps", "num_samples")
+# Help of the bookkeeping flags (`BookkeepingConfig`'s fields), shared by every trainer.
+BOOKKEEPING_HELP = {
+    "checkpoint_every": "Steps between checkpoints.",
+    "summary_every": "Steps between scalar summaries.",
+    "image_summary_every": "Steps between sample pictures (TensorBoard and model_dir/samples).",
+    "keep_checkpoints": "Checkpoints kept.",
+    "max_nonfinite_steps": "Stop after this many non-finite losses in a row.",
+}
+BOOKKEEPING_FIELDS = tuple(BOOKKEEPING_HELP)
+
+
+@dataclasses.dataclass(frozen=True)
+class BookkeepingConfig(ConfigData):
+    """The settings every trainer's config starts with: when it saves and when it stops.
+
+    Each trainer's config derives from this one (its fields are flags of the
+    same names); a subclass that checks more fields calls
+    `super().__post_init__()`.
+    """
+
+    checkpoint_every: int = 200
+    summary_every: int = 20
+    image_summary_every: int = 200
+    keep_checkpoints: int = 3
+    max_nonfinite_steps: int = 3
+
+    def __post_init__(self):
+        check_ints(self, BOOKKEEPING_FIELDS, 1)
 
 
 def make_strategy():

@@ -11,12 +11,12 @@ import dataclasses
 
 from absl import flags
 
-from seg2vid_tf import command_flags
-
-from seg2vid_tf import losses
+from seg2vid_tf import command_flags, losses
+from seg2vid_tf.config_data import check_ints
 from seg2vid_tf.data import registry
 from seg2vid_tf.models import precision as precision_lib
 from seg2vid_tf.models.config import Img2VidConfig
+from seg2vid_tf.training import base
 
 DATASETS = registry.DATASETS
 # "constant": the reference's fixed Adam learning rate. "cosine": from --learning_rate down
@@ -25,8 +25,12 @@ LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Everything `train_and_evaluate` needs besides the work directory."""
+class TrainConfig(base.BookkeepingConfig):
+    """Everything `train_and_evaluate` needs besides the work directory.
+
+    The bookkeeping fields (`checkpoint_every`, ...) come from
+    `base.BookkeepingConfig`.
+    """
 
     model: Img2VidConfig = Img2VidConfig()
     dataset: str = "synthetic"
@@ -47,12 +51,7 @@ class TrainConfig:
     latent_warmup_delay_steps: int = 0  # both warm-ups start after this many steps
     vgg19_weights: str = ""
     seed: int = 0
-    checkpoint_every: int = 200
-    summary_every: int = 20
-    image_summary_every: int = 200
-    keep_checkpoints: int = 3
     sync_batch_norm: bool = False
-    max_nonfinite_steps: int = 3
     eval_batches: int = 4
     precision: str = "float32"  # or "mixed_bfloat16" (seg2vid_tf.models.precision)
 
@@ -60,14 +59,10 @@ class TrainConfig:
         registry.check_model(self.dataset, self.model.label_mode, self.model.channels)
         registry.check_options(self.dataset, self.train_split_file, self.val_split_file,
                                self.ucf101_classes, self.label_files)
-        for name in ("batch_size", "train_steps", "checkpoint_every", "summary_every",
-                     "image_summary_every", "keep_checkpoints", "max_nonfinite_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}.")
-        for name in ("kld_warmup_steps", "posterior_noise_warmup_steps",
-                     "latent_warmup_delay_steps"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}.")
+        super().__post_init__()
+        check_ints(self, ("batch_size", "train_steps"), 1)
+        check_ints(self, ("kld_warmup_steps", "posterior_noise_warmup_steps",
+                          "latent_warmup_delay_steps"), 0)
         if self.learning_rate <= 0:
             raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
         if self.learning_rate_schedule not in LEARNING_RATE_SCHEDULES:
@@ -101,6 +96,15 @@ def define_flags(flag_values=None):
     def define(kind, name, *args, **kwargs):
         command_flags.define_flag(kind, name, *args, flag_values=flag_values, **kwargs)
 
+    _define_data_flags(define)
+    _define_training_flags(define)
+    # Evaluation.
+    define("string", "checkpoint_dir", None, "Checkpoint directory to evaluate.")
+    define("string", "output_json", None, "Where evaluate writes its JSON report.")
+
+
+def _define_data_flags(define):
+    """`define_flags`' dataset flags and the synthetic renderer's."""
     # Data.
     define("enum", "dataset", "synthetic", list(DATASETS),
            "Dataset under --data_dir: synthetic or cityscapes (Cityscapes sequence layout, label "
@@ -131,6 +135,10 @@ def define_flags(flag_values=None):
            "Synthetic data: multiplies all velocities (like 1 / frame rate), in (0, 4].")
     define("float", "speed_variation", 1.0,
            "Synthetic data: spread of the camera speeds around their mean, in [0, 1].")
+
+
+def _define_training_flags(define):
+    """`define_flags`' model, optimizer, loss and bookkeeping flags."""
     # Model.
     define("enum", "label_mode", "two_path", ["two_path", "one_path", "none"], "img2vid variant.")
     define("integer", "channels", 3, "Frame channels (3 RGB, 1 grayscale).")
@@ -159,20 +167,14 @@ def define_flags(flag_values=None):
            "the noise are 0 (the motion encoder and decoder train as an autoencoder); 0 is the "
            "reference.")
     define("string", "vgg19_weights", "", "Local VGG19 weights for the perceptual loss.")
-    define("integer", "checkpoint_every", 200, "Steps between checkpoints.")
-    define("integer", "summary_every", 20, "Steps between scalar summaries.")
-    define("integer", "image_summary_every", 200, "Steps between image/GIF summaries.")
-    define("integer", "keep_checkpoints", 3, "Checkpoints kept.")
+    defaults = base.BookkeepingConfig()
+    for name, help_text in base.BOOKKEEPING_HELP.items():
+        define("integer", name, getattr(defaults, name), help_text)
     define("bool", "sync_batch_norm", False, "Batch statistics over all replicas.")
-    define("integer", "max_nonfinite_steps", 3, "Stop after this many non-finite losses in a row.")
     define("integer", "eval_batches", 4, "Batches of the val split evaluated after training.")
     define("enum", "precision", "float32", list(precision_lib.PRECISIONS),
            "float32 (the reference's) or mixed_bfloat16 (bfloat16 compute, float32 weights: fast "
            "on CPUs with AVX512_BF16/AMX, GPUs and TPUs; see seg2vid_tf.benchmark).")
-    # Evaluation.
-    define("string", "checkpoint_dir", None, "Checkpoint directory to evaluate.")
-    define("string", "output_json", None, "Where evaluate writes its JSON report.")
-
 
 def config_from_flags(values=None, check_weights=True):
     """A `TrainConfig` from parsed flags (absl's global `FLAGS` by default).

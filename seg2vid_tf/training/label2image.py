@@ -53,11 +53,10 @@ import os
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import flags
 
-from seg2vid_tf import convert, labels, visualization
+from seg2vid_tf import command_flags, convert, labels, visualization
 from seg2vid_tf.data import cityscapes
-from seg2vid_tf.config_data import ConfigData, check_ints
+from seg2vid_tf.config_data import check_ints
 from seg2vid_tf.layers.normalization import NORM_TYPES
 from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.models.seg2vid import painter_input
@@ -71,7 +70,7 @@ VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
-class Label2ImageConfig(ConfigData):
+class Label2ImageConfig(base.BookkeepingConfig):
     """Everything stage-1 training needs besides the work directory.
 
     Field names are the flag names (see `define_flags`); the defaults are
@@ -108,17 +107,12 @@ class Label2ImageConfig(ConfigData):
     vgg19_weights: str = ""
     # Not in pix2pixHD (0 = off): an L1 pixel term, see docs/training.md.
     weight_l1: float = 0.0
-    # Bookkeeping.
-    checkpoint_every: int = 200
-    summary_every: int = 20
-    image_summary_every: int = 200
-    keep_checkpoints: int = 3
-    max_nonfinite_steps: int = 3
-    num_samples: int = 4
+    num_samples: int = 4  # images in each sample grid
 
     def __post_init__(self):
+        super().__post_init__()
         check_ints(self, ("height", "width", "batch_size", "train_steps", "ngf", "ndf",
-                          "n_layers_d", "num_d") + base.BOOKKEEPING_FIELDS, 1)
+                          "n_layers_d", "num_d", "num_samples"), 1)
         check_ints(self, ("n_downsample_global", "n_blocks_global", "n_local_enhancers",
                           "n_blocks_local", "seed"), 0)
         if self.norm not in NORM_TYPES:
@@ -200,12 +194,8 @@ _FLAG_HELP = {
     "weight_l1": "Weight of an L1 loss between generated and real image (not in pix2pixHD: "
                  "0 = off, its default). It stands in for the perceptual loss where no VGG19 "
                  "weights are at hand; see docs/training.md.",
-    "checkpoint_every": "Steps between checkpoints.",
-    "summary_every": "Steps between scalar summaries.",
-    "image_summary_every": "Steps between sample grids (TensorBoard and model_dir/samples).",
-    "keep_checkpoints": "Checkpoints kept.",
-    "max_nonfinite_steps": "Stop after this many non-finite losses in a row.",
     "num_samples": "Images in each sample grid.",
+    **base.BOOKKEEPING_HELP,
 }
 
 
@@ -221,37 +211,14 @@ def define_flags(flag_values=None):
     Args:
         flag_values: An `absl.flags.FlagValues`.
     """
-    flag_values = flags.FLAGS if flag_values is None else flag_values
-    # Field defaults (an instance would fail validation: VGG on without weights).
-    defaults = {field.name: field.default for field in dataclasses.fields(Label2ImageConfig)}
-
-    def define(name):
-        if name in flag_values:
-            return
-        help_text = _FLAG_HELP[name]
-        default = defaults.get(name)
-        if isinstance(default, bool):
-            flags.DEFINE_bool(name, default, help_text, flag_values=flag_values)
-        elif isinstance(default, int):
-            flags.DEFINE_integer(name, default, help_text, flag_values=flag_values)
-        elif isinstance(default, float):
-            flags.DEFINE_float(name, default, help_text, flag_values=flag_values)
-        else:
-            flags.DEFINE_string(name, default or None, help_text, flag_values=flag_values)
-
-    define("model_dir")
-    for field in dataclasses.fields(Label2ImageConfig):
-        define(field.name)
+    command_flags.define_flag("string", "model_dir", None, _FLAG_HELP["model_dir"],
+                              flag_values=flag_values)
+    command_flags.define_config_flags(Label2ImageConfig, _FLAG_HELP, flag_values)
 
 
 def config_from_flags(flag_values=None):
     """A `Label2ImageConfig` from parsed flags (ValueError naming a bad flag)."""
-    flag_values = flags.FLAGS if flag_values is None else flag_values
-    values = {}
-    for field in dataclasses.fields(Label2ImageConfig):
-        value = getattr(flag_values, field.name)
-        values[field.name] = "" if value is None and field.type is str else value
-    return Label2ImageConfig(**values)
+    return command_flags.config_from_flags(Label2ImageConfig, flag_values)
 
 
 # --------------------------------------------------------------------------- data

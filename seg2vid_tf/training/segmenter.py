@@ -33,10 +33,30 @@ from seg2vid_tf.training import base, checkpoints, label2image, loop
 SEGMENTER_CONFIG_FILENAME = "segmenter_config.json"
 
 
+# Help of the segmenter's own flags (`SegmenterTrainConfig` fields past the bookkeeping).
+FLAG_HELP = {
+    "model_dir": "Checkpoints, summaries and segmenter_config.json.",
+    "data_dir": "Dataset root (Cityscapes sequence layout); every labelled frame of the train "
+                "split is an example.",
+    "height": "Frame height.",
+    "width": "Frame width.",
+    "batch_size": "Frames per step.",
+    "train_steps": "Total training steps.",
+    "learning_rate": "Adam learning rate at step 0 (cosine decay to 0 at --train_steps).",
+    "seed": "Random seed (initialization, shuffling, flips).",
+    "flip": "Random horizontal flips (--noflip turns them off).",
+    "base_filters": "Filters of the segmenter's first stage (doubled per stage).",
+    "depth": "Pooling stages of the segmenter (frame sides: multiples of 2 ** depth).",
+    "num_samples": "Frames in each sample grid.",
+    **base.BOOKKEEPING_HELP,
+}
+
+
 @dataclasses.dataclass(frozen=True)
-class SegmenterTrainConfig:
+class SegmenterTrainConfig(base.BookkeepingConfig):
     """Everything segmenter training needs besides the work directory (flag names)."""
 
+    keep_checkpoints: int = 2
     data_dir: str = ""
     height: int = 128
     width: int = 128
@@ -47,16 +67,11 @@ class SegmenterTrainConfig:
     flip: bool = True
     base_filters: int = 16
     depth: int = 3
-    checkpoint_every: int = 200
-    summary_every: int = 20
-    image_summary_every: int = 200
-    keep_checkpoints: int = 2
-    max_nonfinite_steps: int = 3
     num_samples: int = 4
 
     def __post_init__(self):
-        check_ints(self, ("height", "width", "batch_size", "train_steps")
-                   + base.BOOKKEEPING_FIELDS, 1)
+        super().__post_init__()
+        check_ints(self, ("height", "width", "batch_size", "train_steps", "num_samples"), 1)
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
         self.network_config.check_size(self.height, self.width)
