@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf.data import cityscapes, datasets, decode_errors
+from seg2vid_tf.data import cityscapes, datasets
 from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.data_files import write_png16
 
@@ -272,11 +272,17 @@ def test_non_image_label(small):
         iterate(small)
 
 
-def test_label_with_id_42(small):
-    path = label_path(small, "train", "jena", 0, 2)
-    label = label_values(2)
-    label[3, 4] = 42
+def write_label_with_id_42(root, n, pixel):
+    """Rewrites label `n` of train/jena sequence 0 with the unknown id 42 at `pixel`."""
+    path = label_path(root, "train", "jena", 0, n)
+    label = label_values(n)
+    label[pixel] = 42
     Image.fromarray(label).save(path)
+    return path
+
+
+def test_label_with_id_42(small):
+    path = write_label_with_id_42(small, 2, (3, 4))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)id.*42.*" + re.escape(os.path.basename(path))):
         iterate(small)
 
@@ -297,10 +303,7 @@ def test_wrong_size_frame(small):
 
 
 def test_skip_drops_exactly_the_broken_clip(small):
-    path = label_path(small, "train", "jena", 0, 1)
-    label = label_values(1)
-    label[0, 0] = 42
-    Image.fromarray(label).save(path)
+    write_label_with_id_42(small, 1, (0, 0))
     clips = cityscapes.find_clips(small, "train", num_frames=3)
     counter = datasets.SkipCounter()
     ds = cityscapes.make_dataset(
@@ -334,11 +337,7 @@ def test_corrupt_png_data_names_the_file_clip_and_split(tmp_path, kind, expected
     clips = cityscapes.find_clips(root, "train", num_frames=3)
     dataset = cityscapes.make_dataset(clips, height=HEIGHT, width=WIDTH, batch_size=2,
                                       with_flow="auto")
-    with pytest.raises(decode_errors.DataFileError) as caught:
-        with decode_errors.naming_files(clips, split="train", description="Cityscapes clip"):
-            for _ in dataset:
-                pass
-    message = str(caught.value)
+    message = corrupt_files.file_error_message(dataset, clips, "Cityscapes clip")
     assert f"{kind.capitalize()} file {path} (Cityscapes clip " in message
     assert "split 'train'" in message and expected in message
     others = [p for p in (frame_path(root, "train", "ulm", 0, 0),

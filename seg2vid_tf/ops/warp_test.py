@@ -408,17 +408,21 @@ def _fractional_queries(rng, height, width):
     return qy, qx
 
 
+def _assert_gradient_is_numerical_one(function, argument, delta):
+    """`function`'s analytic gradient at `argument` is far from 0 and equals the numerical one."""
+    theoretical, numerical = tf.test.compute_gradient(
+        tf.function(function), [tf.constant(argument)], delta=delta)
+    assert np.abs(theoretical[0]).max() > 0.1
+    np.testing.assert_allclose(theoretical[0], numerical[0], rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize("padding", PADDINGS)
 def test_gradient_wrt_image(padding):
     rng = np.random.default_rng(11)
     image = rng.normal(size=(1, 5, 6, 2))
     flow = tf.constant(_flow_for_queries(*_fractional_queries(rng, 5, 6)))
-    theoretical, numerical = tf.test.compute_gradient(
-        tf.function(lambda img: dense_image_warp(img, flow, padding=padding)),
-        [tf.constant(image)], delta=1e-3)
-    assert np.abs(theoretical[0]).max() > 0.1
-    np.testing.assert_allclose(theoretical[0], numerical[0], rtol=0,
-                               atol=1e-6)
+    _assert_gradient_is_numerical_one(
+        lambda img: dense_image_warp(img, flow, padding=padding), image, delta=1e-3)
 
 
 @pytest.mark.parametrize("padding", PADDINGS)
@@ -426,12 +430,8 @@ def test_gradient_wrt_flow(padding):
     rng = np.random.default_rng(12)
     image = tf.constant(rng.normal(size=(1, 5, 6, 2)))
     flow = _flow_for_queries(*_fractional_queries(rng, 5, 6))
-    theoretical, numerical = tf.test.compute_gradient(
-        tf.function(lambda f: dense_image_warp(image, f, padding=padding)),
-        [tf.constant(flow)], delta=1e-3)
-    assert np.abs(theoretical[0]).max() > 0.1
-    np.testing.assert_allclose(theoretical[0], numerical[0], rtol=0,
-                               atol=1e-6)
+    _assert_gradient_is_numerical_one(
+        lambda f: dense_image_warp(image, f, padding=padding), flow, delta=1e-3)
 
 
 def test_gradient_of_normalized_warp():
@@ -440,11 +440,7 @@ def test_gradient_of_normalized_warp():
     image = tf.constant(rng.normal(size=(1, height, width, 2)))
     flow_px = _flow_for_queries(*_fractional_queries(rng, height, width))
     flow_xy = pixel_to_normalized_flow(flow_px)
-    theoretical, numerical = tf.test.compute_gradient(
-        tf.function(lambda f: warp(image, f)), [flow_xy], delta=1e-4)
-    assert np.abs(theoretical[0]).max() > 0.1
-    np.testing.assert_allclose(theoretical[0], numerical[0], rtol=0,
-                               atol=1e-6)
+    _assert_gradient_is_numerical_one(lambda f: warp(image, f), flow_xy, delta=1e-4)
 
 
 # ---------------------------------------------------------------------------

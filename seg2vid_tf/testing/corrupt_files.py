@@ -6,6 +6,7 @@ readers' cheap byte checks pass and only the decoder can tell.
 
 import struct
 
+from seg2vid_tf.data import decode_errors
 from seg2vid_tf.image_formats import PNG_SIGNATURE
 
 _JPEG_START_OF_FRAME = (b"\xff\xc0", b"\xff\xc1", b"\xff\xc2")
@@ -61,3 +62,18 @@ def corrupt_jpeg_header(path):
         data[start:start + 8] = bytes(8)
 
     return _damage(path, change)
+
+
+def file_error_message(dataset, clips, description, split="train"):
+    """The `DataFileError` message of iterating `dataset` (built from `clips`) to its end.
+
+    Raises:
+        AssertionError: The dataset read through without a file error.
+    """
+    try:
+        with decode_errors.naming_files(clips, split=split, description=description):
+            for _ in dataset:
+                pass
+    except decode_errors.DataFileError as error:
+        return str(error)
+    raise AssertionError(f"Reading the {description}s raised no DataFileError.")
