@@ -85,6 +85,44 @@ def warp_label_map(label_map, flow, keep_threshold=0.5):
     return tf.where(mass >= keep_threshold, labels, label_map)
 
 
+def _carry_frame(pipeline, options, tensors):
+    """Carries one predicted frame of a round back to frame 0 (module docstring).
+
+    Inside a traced rollout this runs through one `tf.function` for every frame
+    (`Seg2Vid.traced_call`), so a long export holds one copy of its warps, not one per frame.
+
+    Args:
+        pipeline: The `Seg2Vid`.
+        options: `RolloutOptions`.
+        tensors: dict: the frame's `flow` (normalized units) and `mask_fw`, the round's
+            fill `noise`, the rollout's `first_frame` and `to_start` (the masked flow
+            composed from frame 0 to the round's start) and, with label maps,
+            `first_labels` and the round's `start_labels`.
+
+    Returns:
+        dict: `composed` (the masked flow composed from frame 0 to this frame) when a
+        warp is composed, `frame` with `frame_warp="composed"` (otherwise the model's own
+        frame stands) and `label_map` with label maps.
+    """
+    mask_fw = tensors["mask_fw"]
+    masked_flow = tensors["flow"] * mask_fw[..., None]
+    carried = {}
+    # Frame t of this round reads the round's start at p + f(p), which reads
+    # frame 0 at that point plus the flow composed so far.
+    if "composed" in (options.frame_warp, options.label_warp):
+        carried["composed"] = masked_flow + warp(tensors["to_start"], masked_flow)
+    if options.frame_warp == "composed":
+        warped = warp(tensors["first_frame"], carried["composed"])
+        carried["frame"] = tf.cast(pipeline.refine_step(
+            warped * mask_fw[..., None] + tensors["noise"] * (1.0 - mask_fw[..., None])),
+            tf.float32)
+    if "start_labels" in tensors:
+        carried["label_map"] = (warp_label_map(tensors["first_labels"], carried["composed"])
+                                if options.label_warp == "composed"
+                                else warp_label_map(tensors["start_labels"], masked_flow))
+    return carried
+
+
 def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=RolloutOptions()):
     """The prediction rounds on tensors; traceable inside a `tf.function`.
 
@@ -112,7 +150,6 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
     frames, labels = [first_frame], [label_map]
     flows, masks_fw, masks_bw = [], [], []
     start_frame, start_labels = first_frame, label_map
-    composes = "composed" in (options.frame_warp, options.label_warp)
     to_start = tf.zeros_like(first_frame[..., :2])  # composed masked flow, frame 0 -> round start
     for round_index in range(math.ceil(num_frames / per_round)):
         if round_index > 0 and options.latent == "resample":
@@ -127,26 +164,23 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
         round_frames = [outputs["frames"][:, t] for t in range(per_round)]
         for t in range(take):
             mask_fw = outputs["mask_fw"][:, t]
-            masked_flow = outputs["flow"][:, t] * mask_fw[..., None]
-            # Frame t of this round reads the round's start at p + f(p), which reads
-            # frame 0 at that point plus the flow composed so far.
-            if composes:
-                composed = masked_flow + warp(to_start, masked_flow)
-            if options.frame_warp == "composed":
-                warped = warp(first_frame, composed)
-                round_frames[t] = tf.cast(pipeline.refine_step(
-                    warped * mask_fw[..., None] + noise * (1.0 - mask_fw[..., None])),
-                    tf.float32)
+            step = {"flow": outputs["flow"][:, t], "mask_fw": mask_fw, "noise": noise,
+                    "first_frame": first_frame, "to_start": to_start}
+            if start_labels is not None:
+                step.update(first_labels=label_map, start_labels=start_labels)
+            carried = pipeline.traced_call(
+                f"frame_{options.frame_warp}_{options.label_warp}",
+                lambda tensors: _carry_frame(pipeline, options, tensors), step)
+            if "frame" in carried:
+                round_frames[t] = carried["frame"]
             frames.append(round_frames[t])
             flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
             masks_fw.append(mask_fw)
             masks_bw.append(outputs["mask_bw"][:, t])
             if start_labels is not None:
-                labels.append(warp_label_map(label_map, composed)
-                              if options.label_warp == "composed"
-                              else warp_label_map(start_labels, masked_flow))
-            if composes and t == per_round - 1:
-                to_start = composed
+                labels.append(carried["label_map"])
+            if "composed" in carried and t == per_round - 1:
+                to_start = carried["composed"]
         start_frame = round_frames[per_round - 1]
         if start_labels is not None:
             start_labels = labels[-1]

@@ -174,7 +174,7 @@ class Seg2Vid:
         shape = [self.video_model.config.latent_rows, model_config.LATENT_ROW]
         return seeded_normal(seeds, shape, stream=0)
 
-    def _traced(self, name, call, argument):
+    def traced_call(self, name, call, argument):
         """`call(argument)`; inside a traced function through one `tf.function` per `name`,
         so that every call of a rollout shares a single trace of the network."""
         if tf.executing_eagerly():  # `generate`: the network as it is, call by call.
@@ -191,12 +191,12 @@ class Seg2Vid:
         signature rather than once per round (an export of 24 frames would
         otherwise hold six copies of the network's graph); eagerly, the call.
         """
-        return self._traced("video", lambda x: self.video_model(x, training=False), inputs)
+        return self.traced_call("video", lambda x: self.video_model(x, training=False), inputs)
 
     def refine_step(self, warped):
         """The video model's refine network on one warped frame, traced once like
         `video_step` (the composed frame warp refines every frame of a rollout)."""
-        return self._traced("refine", lambda x: self.video_model.refine(x, training=False),
+        return self.traced_call("refine", lambda x: self.video_model.refine(x, training=False),
                             warped)
 
     def rollout(self, first_frame, label_map, seeds, num_frames):

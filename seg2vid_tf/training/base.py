@@ -132,8 +132,8 @@ class TrainerBase(loop.CheckpointedRun):
         os.makedirs(self.write_dir, exist_ok=True)
         with open(os.path.join(self.write_dir, config_filename), "w", encoding="utf-8") as handle:
             json.dump(model_config, handle, indent=2, sort_keys=True)
-        self._compute = tf.function(self._compute_step)
-        self._apply = tf.function(self._apply_step)
+        self._compute = tf.function(self._compute_step, autograph=False)
+        self._apply = tf.function(self._apply_step, autograph=False)
 
     def _compute_step(self, iterator):
         raise NotImplementedError
