@@ -23,10 +23,13 @@ def test_the_old_names_are_the_library_objects():
 
 
 def test_quick_command_writes_the_contract(tmp_path):
-    """`--quick` at CI size: every field of the public contract, for a subset of workloads."""
+    """`--quick` at CI size: every field of the public contract, for two workloads.
+
+    One inference path and the training step with its input pipeline (which times the
+    cached-batch step as well); the other names differ only in the callable timed.
+    """
     output = tmp_path / "bench.json"
-    workloads = ("inference_fp32_function_latency,inference_fp32_eager_latency,train_step_fp32,"
-                 "train_step_fp32_input_pipeline")
+    workloads = "inference_fp32_function_latency,train_step_fp32_input_pipeline"
     process = subprocess.run(
         [sys.executable, "-m", "seg2vid_tf.benchmark", f"--output_json={output}", "--quick",
          f"--output_svg={tmp_path / 'bench.svg'}",
@@ -53,20 +56,18 @@ def test_quick_command_writes_the_contract(tmp_path):
         assert entry["median_s"] == pytest.approx(float(np.median(entry["times_s"])), rel=1e-12)
         assert entry["fraction_of_peak"] == pytest.approx(
             entry["gflop"] / entry["median_s"] / report["matmul_gflops"])
+    fed = entries["train_step_fp32_input_pipeline"]
     # A training step costs about three forward passes and more (losses, VGG19).
-    assert entries["train_step_fp32"]["gflop"] > 2 * entries["inference_fp32_function_latency"][
+    assert fed["gflop"] > 2 * entries["inference_fp32_function_latency"][
         "gflop"] * benchmark.QUICK.train_batch / benchmark.QUICK.latency_batch
     best = entries["inference_fp32_best"]
-    assert best["fraction_of_peak"] == max(entries[name]["fraction_of_peak"]
-                                           for name in ("inference_fp32_function_latency",
-                                                        "inference_fp32_eager_latency"))
+    assert best["fraction_of_peak"] == entries["inference_fp32_function_latency"][
+        "fraction_of_peak"]
     # The input pipeline's entry: real-data steps timed alternately with cached ones.
-    fed = entries["train_step_fp32_input_pipeline"]
-    assert fed["gflop"] == pytest.approx(entries["train_step_fp32"]["gflop"])
     assert len(fed["cached_times_s"]) == len(fed["times_s"]) == 2
     assert report["input_pipeline_overhead"] == pytest.approx(float(np.median(
         np.array(fed["times_s"]) / np.array(fed["cached_times_s"]))) - 1.0)
-    assert "| train_step_fp32 |" in process.stdout
+    assert "| train_step_fp32_input_pipeline |" in process.stdout
     assert "input pipeline overhead" in process.stdout
     chart = (tmp_path / "bench.svg").read_text()
     assert chart.startswith("<svg") and chart.count("<rect") == len(workloads.split(","))
