@@ -197,7 +197,7 @@ class Seg2Vid:
         """The video model's refine network on one warped frame, traced once like
         `video_step` (the composed frame warp refines every frame of a rollout)."""
         return self.traced_call("refine", lambda x: self.video_model.refine(x, training=False),
-                            warped)
+                                warped)
 
     def rollout(self, first_frame, label_map, seeds, num_frames):
         """The prediction rounds on tensors (`seg2vid_tf.models.rollout.rollout` with this
