@@ -190,12 +190,12 @@ _TWO_CPUS = textwrap.dedent("""
     import json, sys
     import numpy as np
     import tensorflow as tf
-    sys.path.insert(0, REPO)
-    from seg2vid_tf.training import trainer, trainer_test
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    tf.config.optimizer.set_experimental_options(trainer_test.FAST_TRACE)
+    sys.path.insert(0, REPO)
     import keras
+    from seg2vid_tf.training import trainer, trainer_test
+    tf.config.optimizer.set_experimental_options(trainer_test.FAST_TRACE)
 
     def with_sgd(run):
         with run.strategy.scope():
