@@ -27,3 +27,25 @@ def test_bf16_speedup_is_against_the_fastest_float32_entry_at_the_same_batch():
 def test_unknown_workloads_are_refused():
     with pytest.raises(ValueError, match="Unknown workloads"):
         runner.run_benchmark(QUICK, workloads=("inference_fp64",))
+
+
+
+def test_best_inference_entry_is_the_highest_fraction_of_the_measured_peak(monkeypatch):
+    """The choice among several inference paths (the command test times only one)."""
+    seconds = {"inference_fp32_function_latency": 0.2, "inference_fp32_eager_latency": 0.5}
+
+    def fake_run(name, settings, timeout):
+        if name not in seconds:
+            return {"error": "exit code 1"}
+        return {"median_s": seconds[name], "gflop": 10.0, "peak_rss_mb": 100.0, "how": "fake"}
+
+    monkeypatch.setattr(runner, "_run_in_subprocess", fake_run)
+    monkeypatch.setattr(runner, "measure_matmul_gflops", lambda size: (100.0, [90.0, 110.0]))
+    report = runner.run_benchmark(QUICK, workloads=(
+        "inference_fp32_eager_latency", "inference_fp32_xla_latency",
+        "inference_fp32_function_latency"), progress=False)
+    best = report["workloads"]["inference_fp32_best"]
+    assert best["how"] == "inference_fp32_function_latency: fake"
+    assert best["fraction_of_peak"] == pytest.approx(10.0 / 0.2 / 100.0)
+    assert best["fraction_of_peak"] > report["workloads"]["inference_fp32_eager_latency"][
+        "fraction_of_peak"]
