@@ -188,9 +188,14 @@ def main(argv):
                   first_frame_number=values.first_frame_number,
                   batch_size=values.batch_size, temporal_window=values.temporal_window,
                   height=values.height, width=values.width, resize=values.resize)
-    print(f"Wrote {summary['written']} frames ({summary['skipped']} already there) to "
-          f"{values.output_dir}; {summary['seconds_per_segmented_frame']:.3f} s per frame.")
+    print(_summary_line(summary, values.output_dir))
     return 0
+
+
+def _summary_line(summary, output_dir):
+    """The one line `main` prints about a finished run."""
+    return (f"Wrote {summary['written']} frames ({summary['skipped']} already there) to "
+            f"{output_dir}; {summary['seconds_per_segmented_frame']:.3f} s per frame.")
 
 
 if __name__ == "__main__":

@@ -59,36 +59,23 @@ RULES = videos.VideoSplitRules(
     split_rule="persons 1-16 train, 17-25 test (personNN_ prefix)", name_key=_base_name)
 
 
-def find_clips(data_dir, split, num_frames=5, frame_stride=1, *, actions=None, **options):
-    """Finds every clip of a KTH split.
-
-    Args:
-        data_dir: KTH root (``<action>/`` folders).
-        split: "train" (persons 1-16) or "test" (persons 17-25); with a
-            ``split_file`` only a name used in messages.
-        num_frames: Frames per clip.
-        frame_stride: Step between the frames of a clip (every start frame is
-            used).
-        actions: Optional action folders to keep (all by default).
-        **options: ``split_file`` (the videos of the split, with or without
-            ``_uncomp`` and ``.avi``), ``video_cache_dir`` and ``on_error``
-            of :func:`seg2vid_tf.data.videos.find_video_clips`.
-
-    Returns:
-        List of :class:`Clip`, sorted by action, video and start frame.
-
-    Raises:
-        FileNotFoundError: data_dir, an action or the split file is missing.
-        ValueError: Unknown split, no videos in the split, no clip long enough.
-        RuntimeError: ``.avi`` files but no imageio video backend.
-    """
-    return videos.find_video_clips(data_dir, split, num_frames, frame_stride, rules=RULES,
-                                   categories=actions, **options)
-
-
 def make_dataset(clips, *, height, width, batch_size, **options):
     """The batched KTH dataset (grayscale) of :func:`find_clips`' clips: the arguments of
     :func:`seg2vid_tf.data.datasets.make_frames_dataset` with ``channels=1``; elements as in
     the module docstring."""
     return datasets.make_frames_dataset(clips, channels=1, height=height, width=width,
                                         batch_size=batch_size, description="KTH clip", **options)
+
+
+def find_clips(data_dir, split, num_frames=5, frame_stride=1, *, actions=None, **options):
+    """Every clip of a KTH split: :func:`seg2vid_tf.data.videos.find_video_clips`
+    with the KTH rules.
+
+    ``split`` is "train" (persons 1-16) or "test" (persons 17-25); ``actions``
+    optionally keeps some action folders (all by default); a ``split_file`` in
+    ``options`` lists the videos with or without ``_uncomp`` and ``.avi``. The
+    other arguments, the result (clips sorted by action, video and start frame)
+    and the errors are those of ``find_video_clips``.
+    """
+    return videos.find_video_clips(data_dir, split, num_frames, frame_stride, rules=RULES,
+                                   categories=actions, **options)

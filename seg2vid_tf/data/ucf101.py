@@ -49,27 +49,14 @@ RULES = videos.VideoSplitRules(
 
 
 def find_clips(data_dir, split, num_frames=5, frame_stride=1, *, classes=None, **options):
-    """Finds every clip of a UCF101 split.
+    """Every clip of a UCF101 split: :func:`seg2vid_tf.data.videos.find_video_clips`
+    with the UCF101 rules.
 
-    Args:
-        data_dir: UCF101 root (``<ClassName>/`` folders).
-        split: "train" (groups 8-25) or "test" (groups 1-7); with a
-            ``split_file`` only a name used in messages.
-        num_frames: Frames per clip.
-        frame_stride: Step between the frames of a clip (every start frame is
-            used).
-        classes: Optional class folders to keep (a name or a list).
-        **options: ``split_file`` (an official list such as
-            ``trainlist01.txt``), ``video_cache_dir`` and ``on_error`` of
-            :func:`seg2vid_tf.data.videos.find_video_clips`.
-
-    Returns:
-        List of :class:`Clip`, sorted by class, video and start frame.
-
-    Raises:
-        FileNotFoundError: data_dir, a class or the split file is missing.
-        ValueError: Unknown split, no videos in the split, no clip long enough.
-        RuntimeError: ``.avi`` files but no imageio video backend.
+    ``split`` is "train" (groups 8-25) or "test" (groups 1-7); ``classes``
+    optionally keeps some class folders (a name or a list); a ``split_file`` in
+    ``options`` is an official list such as ``trainlist01.txt``. The other
+    arguments, the result (clips sorted by class, video and start frame) and the
+    errors are those of ``find_video_clips``.
     """
     if isinstance(classes, str):
         classes = [classes]

@@ -250,7 +250,7 @@ def fvd(model, real_videos, generated_videos, batch_size=8):
     Raises:
         ValueError: If a clip set is invalid or has fewer than 2 clips.
     """
-    real = i3d_features(model, _check_videos(real_videos, "real_videos"), batch_size)
-    generated = i3d_features(model, _check_videos(generated_videos, "generated_videos"),
-                             batch_size)
+    real, generated = (i3d_features(model, _check_videos(clips, name), batch_size)
+                       for name, clips in (("real_videos", real_videos),
+                                           ("generated_videos", generated_videos)))
     return frechet_distance_from_features(real, generated)

@@ -330,7 +330,8 @@ def normalized_to_pixel_flow(flow_xy):
 def pixel_to_normalized_flow(flow_pixels):
     """Converts a pixel (dy, dx) flow to a normalized (x, y) flow.
 
-    Exact inverse of :func:`normalized_to_pixel_flow` for ``H, W > 1``. For a
+    Exact inverse of :func:`normalized_to_pixel_flow` for ``H, W > 1``, with
+    its shape rules and errors (``ValueError`` unless ``[B, H, W, 2]``). For a
     dimension of size 1 the normalized unit is undefined (``H - 1 == 0``);
     the corresponding normalized component is returned as 0.
 
@@ -342,10 +343,6 @@ def pixel_to_normalized_flow(flow_pixels):
         Tensor ``[B, H, W, 2]`` with channel 0 = ``fx = dx * 2 / (W - 1)``
         and channel 1 = ``fy = dy * 2 / (H - 1)``, with the dtype of
         ``flow_pixels``.
-
-    Raises:
-        ValueError: If ``flow_pixels`` is not rank 4 or its last dimension is
-            not 2.
     """
     with tf.name_scope("pixel_to_normalized_flow"):
         flow_pixels, scale_y, scale_x = _flow_and_half_sizes(flow_pixels, "flow_pixels")

@@ -23,12 +23,13 @@ def data_dir(tmp_path_factory):
     return path
 
 
+# A 2-level, 4-filter segmenter on 64x64 crops: a few steps take seconds.
+TINY = dict(height=SIZE, width=SIZE, batch_size=4, train_steps=2, base_filters=4, depth=2,
+            checkpoint_every=100, summary_every=1, image_summary_every=100, num_samples=2)
+
+
 def tiny_config(data_dir, **changes):
-    values = dict(data_dir=data_dir, height=SIZE, width=SIZE, batch_size=4, train_steps=2,
-                  base_filters=4, depth=2, checkpoint_every=100, summary_every=1,
-                  image_summary_every=100, num_samples=2)
-    values.update(changes)
-    return segmenter.SegmenterTrainConfig(**values)
+    return segmenter.SegmenterTrainConfig(**{**TINY, "data_dir": data_dir, **changes})
 
 
 def test_network_outputs_logits_and_the_last_hidden_layer():
