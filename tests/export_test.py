@@ -54,6 +54,10 @@ def exported(checkpoints, tmp_path_factory):
     img2vid_dir, label2image_dir = checkpoints
     result = _export(img2vid_dir, base, f"--label2image_checkpoint_dir={label2image_dir}")
     assert result.returncode == 0, result.stderr[-3000:]
+    # The SavedModel writer's INFO lines (each signature's hundreds of renamed captures) stay
+    # out of the command's output; the command's own INFO lines stay in.
+    assert "unsupported characters" not in result.stderr, result.stderr[-3000:]
+    assert "Writing fingerprint" not in result.stderr
     version_dir = result.stdout.strip().splitlines()[-1]
     assert version_dir == os.path.join(base, "1")
     return base, version_dir
@@ -236,6 +240,32 @@ def test_versions_are_numbered_and_never_overwritten(exported, checkpoints, tmp_
     assert refused.returncode == 1
     assert "Version 1 exists already" in refused.stderr
     assert sorted(os.listdir(base)) == ["1", "2"]
+
+
+def test_saving_hides_info_lines_only_even_when_absl_verbosity_is_reset():
+    """What the export does around the SavedModel writer, which resets absl's verbosity midway."""
+    import logging  # pylint: disable=import-outside-toplevel
+
+    from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("absl")
+    logger.addHandler(handler)
+    verbosity = absl_logging.get_verbosity()
+    try:
+        absl_logging.set_verbosity(absl_logging.INFO)
+        with export._without_tensorflow_info_logs():  # pylint: disable=protected-access
+            absl_logging.set_verbosity(absl_logging.INFO)
+            absl_logging.info("hidden")
+            absl_logging.warning("shown")
+        absl_logging.info("after")
+    finally:
+        logger.removeHandler(handler)
+        absl_logging.set_verbosity(verbosity)
+    assert [record.getMessage() for record in records] == ["shown", "after"]
 
 
 def test_missing_checkpoint_is_named():

@@ -60,17 +60,29 @@ def remove_stale_temporaries(export_base):
     return removed
 
 
+def _warnings_and_above(record):
+    """A `logging` filter that keeps warnings and errors only."""
+    return record.levelno >= logging.WARNING
+
+
 @contextlib.contextmanager
 def _without_tensorflow_info_logs():
     """Hides TensorFlow's INFO lines while saving (one per signature, listing the hundreds of
-    captured variables it renames); warnings and errors still show."""
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel(max(level, logging.WARNING))
+    captured variables it renames, then sharding and fingerprint notes); warnings and errors
+    still show.
+
+    The SavedModel writer logs through absl's logger, the rest of TensorFlow through its own:
+    both get a filter. Not their levels: the writer resets absl's verbosity midway (it
+    silences itself while listing attributes), which would undo a level set here.
+    """
+    loggers = (tf.get_logger(), logging.getLogger("absl"))
+    for logger in loggers:
+        logger.addFilter(_warnings_and_above)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger in loggers:
+            logger.removeFilter(_warnings_and_above)
 
 
 def build_archive(pipeline, num_frames):
