@@ -17,27 +17,39 @@ from seg2vid_tf.ops.warp import normalized_to_pixel_flow
 
 
 class CheckpointPredictor:
-    """Reconstruction and generation with a Keras `Img2Vid`."""
+    """Reconstruction and generation with a Keras `Img2Vid`.
+
+    The network runs as traced functions (one trace per batch shape, the last
+    smaller batch included), not op by op: see docs/performance.md, "Evaluation".
+    """
 
     can_reconstruct = True
 
     def __init__(self, model):
         self.model = model
         self.config = model.config
+        self._forward = tf.function(self._outputs, autograph=False)
+        self._encode = tf.function(
+            lambda video, label_map: model.encode_motion(video, label_map, training=False)[0],
+            autograph=False)
+
+    def _outputs(self, inputs):
+        outputs = self.model(inputs, training=False)
+        flow = outputs["flow"]
+        merged = tf.reshape(flow, [-1] + flow.shape[2:].as_list())
+        pixels = tf.reshape(normalized_to_pixel_flow(merged), tf.shape(flow))
+        return {"frames": outputs["frames"], "flow": pixels, "mask_fw": outputs["mask_fw"]}
 
     def _run(self, video, label_map, z, noise):
         inputs = {"video": video[:, :1], "z": z, "noise": noise}
         if label_map is not None:
             inputs["label_map"] = label_map
-        outputs = self.model(inputs, training=False)
-        flow = outputs["flow"]
-        merged = tf.reshape(flow, [-1] + flow.shape[2:].as_list())
-        pixels = tf.reshape(normalized_to_pixel_flow(merged), tf.shape(flow))
-        return {"frames": outputs["frames"].numpy(), "flow": pixels.numpy()[..., ::-1],
+        outputs = self._forward(inputs)
+        return {"frames": outputs["frames"].numpy(), "flow": outputs["flow"].numpy()[..., ::-1],
                 "mask_fw": outputs["mask_fw"].numpy()}
 
     def reconstruct(self, video, label_map):
-        mu, _ = self.model.encode_motion(video, label_map, training=False)
+        mu = self._encode(video, label_map)
         return dict(self._run(video, label_map, mu, tf.zeros_like(video[:, 0])),
                     latent=mu.numpy())
 
