@@ -13,10 +13,16 @@ that all of them fail the same way, on stderr, without a traceback:
   (`FAILURE`);
 * with `--debug`, the same errors keep their traceback (for a bug report).
 
+TensorFlow's own INFO lines (one per checkpoint shard written, SavedModel
+fingerprints) are left out of every command's output, between progress bars
+and the command's own INFO lines; its warnings and errors stay.
+
 Any other exception is a bug and keeps its traceback. A command that has
 printed its own `error:` line returns its exit status from `main` as before.
 """
 
+import logging
+import os
 import sys
 
 from absl import app, flags
@@ -105,6 +111,12 @@ def guarded(main):
     return boundary
 
 
+def without_tensorflow_info(record):
+    """A `logging` filter: False for an INFO (or lower) record logged by TensorFlow's code."""
+    return (record.levelno >= logging.WARNING
+            or f"{os.sep}tensorflow{os.sep}" not in (record.pathname or ""))
+
+
 def run(main, argv=None, known_only=False):
     """Runs a command's `main(argv)` behind the error boundary; exits with its status.
 
@@ -114,5 +126,6 @@ def run(main, argv=None, known_only=False):
         known_only: See `parse_flags`.
     """
     define_flags()
+    logging.getLogger("absl").addFilter(without_tensorflow_info)
     app.run(guarded(main), argv=argv,
             flags_parser=lambda args: parse_flags(args, known_only=known_only))

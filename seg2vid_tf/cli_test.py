@@ -52,6 +52,30 @@ def test_main_exit_status_is_kept():
     assert cli.guarded(lambda argv: 3)(["prog"]) == 3
 
 
+def test_commands_leave_tensorflow_info_lines_out_but_keep_their_own_and_warnings():
+    """What a checkpoint save logs (TensorFlow's code, INFO) goes; ours and warnings stay."""
+    import logging  # pylint: disable=import-outside-toplevel
+
+    def record(path, level):
+        return logging.LogRecord("absl", level, path, 440, "Sharding callback duration", (),
+                                 None)
+
+    saver = os.path.join("site-packages", "tensorflow", "python", "checkpoint",
+                         "functional_saver.py")
+    ours = os.path.join("seg2vid_tf", "data", "cityscapes.py")
+    assert not cli.without_tensorflow_info(record(saver, logging.INFO))
+    assert cli.without_tensorflow_info(record(saver, logging.WARNING))
+    assert cli.without_tensorflow_info(record(ours, logging.INFO))
+    absl_logger = logging.getLogger("absl")
+    seen = []
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.run(lambda argv: seen.append(absl_logger.filters[:]), argv=["prog"])
+    finally:
+        absl_logger.removeFilter(cli.without_tensorflow_info)
+    assert exited.value.code in (0, None) and cli.without_tensorflow_info in seen[0]
+
+
 def test_unknown_flag_is_a_usage_error(capsys):
     status, stderr = _exit_status_and_stderr(cli.parse_flags, ["prog", "--no_such_flag=1"],
                                              capsys)
