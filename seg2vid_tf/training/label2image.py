@@ -54,7 +54,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seg2vid_tf import command_flags, convert, labels, visualization
+from seg2vid_tf import command_flags, labels, visualization
+from seg2vid_tf.conversion.checkpoints import LABEL2IMAGE_CONFIG_FILENAME
+from seg2vid_tf.conversion.vgg import load_vgg19
 from seg2vid_tf.data import cityscapes
 from seg2vid_tf.config_data import check_ints
 from seg2vid_tf.layers.normalization import NORM_TYPES
@@ -335,7 +337,7 @@ class Label2ImageTrainer(base.TrainerBase):
             self.discriminator_optimizer.build(self.discriminator.trainable_variables)
             self.perceptual = None
             if config.weight_vgg > 0:
-                self.perceptual = convert.load_vgg19(
+                self.perceptual = load_vgg19(
                     config.vgg19_weights, output_layers=vgg19.PIX2PIXHD_PERCEPTUAL_LAYERS,
                     pooling="max")
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -345,7 +347,7 @@ class Label2ImageTrainer(base.TrainerBase):
         self.track(dict(model=self.generator, discriminator=self.discriminator,
                         generator_optimizer=self.generator_optimizer,
                         discriminator_optimizer=self.discriminator_optimizer, step=self.step),
-                   self.iterator, convert.LABEL2IMAGE_CONFIG_FILENAME,
+                   self.iterator, LABEL2IMAGE_CONFIG_FILENAME,
                    config.generator_config.to_dict())
 
     # ------------------------------------------------------------------ steps

@@ -24,7 +24,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seg2vid_tf import convert, labels
+from seg2vid_tf import labels
+from seg2vid_tf.conversion.checkpoints import read_checkpoint_dir
 from seg2vid_tf.config_data import check_ints
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
@@ -93,7 +94,7 @@ def load_segmenter(model_dir, flag_name="segmenter_checkpoint_dir"):
     Raises:
         FileNotFoundError: No config or checkpoint there (naming `--flag_name`).
     """
-    values, prefix = convert.read_checkpoint_dir(model_dir, SEGMENTER_CONFIG_FILENAME, flag_name)
+    values, prefix = read_checkpoint_dir(model_dir, SEGMENTER_CONFIG_FILENAME, flag_name)
     config = segmenter_lib.SegmenterConfig.from_dict(values)
     model = segmenter_lib.build_segmenter(config)
     status = tf.train.Checkpoint(model=model).restore(prefix)

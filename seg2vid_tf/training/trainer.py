@@ -38,7 +38,9 @@ import tensorflow as tf
 
 import keras
 
-from seg2vid_tf import convert, losses, visualization
+from seg2vid_tf import losses, visualization
+from seg2vid_tf.conversion.checkpoints import CONFIG_FILENAME
+from seg2vid_tf.conversion.vgg import load_vgg19
 from seg2vid_tf.data import registry
 from seg2vid_tf.layers.batch_norm import set_synchronized
 from seg2vid_tf.models import config as model_config
@@ -125,12 +127,12 @@ class Trainer(base.TrainerBase):
             self.optimizer.build(self.model.trainable_variables)
             self.perceptual = None
             if config.weights.get("vgg", 0.0) > 0:
-                self.perceptual = convert.load_vgg19(config.vgg19_weights)
+                self.perceptual = load_vgg19(config.vgg19_weights)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.dataset = self.strategy.experimental_distribute_dataset(train_dataset(config))
         self.iterator = iter(self.dataset)
         self.track(dict(model=self.model, optimizer=self.optimizer, step=self.step),
-                   self.iterator, convert.CONFIG_FILENAME, config.model.to_dict())
+                   self.iterator, CONFIG_FILENAME, config.model.to_dict())
 
     # ------------------------------------------------------------------ steps
     def _replica_objective(self, batch):
@@ -225,9 +227,9 @@ def train_and_evaluate(config, workdir, strategy=None, progress=True, num_sample
         strategy: A distribution strategy (default: `make_strategy()`).
         progress: Show the progress bar.
         num_samples: Prior samples per held-out clip for the generation mode of the
-            evaluation (0: reconstruction only; see `evaluate.evaluate_model`).
+            evaluation (0: reconstruction only; see `model_evaluation.evaluate_model`).
         keep_clips: Also return this many held-out clips with their predictions
-            (for `evaluate.write_report`).
+            (for `evaluation.reports.write_report`).
 
     Returns:
         dict with the final training loss terms (`train`), the evaluation metrics
@@ -238,9 +240,9 @@ def train_and_evaluate(config, workdir, strategy=None, progress=True, num_sample
     terms = trainer.fit(progress=progress)
     if not trainer.is_chief:
         return {"train": terms, "eval": {}, "clips": []}
-    from seg2vid_tf import evaluate  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.evaluation import model_evaluation  # pylint: disable=import-outside-toplevel
 
-    metrics = evaluate.evaluate_model(trainer.model, config, split="val",
+    metrics = model_evaluation.evaluate_model(trainer.model, config, split="val",
                                       max_batches=config.eval_batches, num_samples=num_samples,
                                       seed=config.seed, keep_clips=keep_clips)
     clips = metrics.pop("_clips", [])
