@@ -242,9 +242,9 @@ def train_and_evaluate(config, workdir, strategy=None, progress=True, num_sample
         return {"train": terms, "eval": {}, "clips": []}
     from seg2vid_tf.evaluation import model_evaluation  # pylint: disable=import-outside-toplevel
 
-    metrics = model_evaluation.evaluate_model(trainer.model, config, split="val",
-                                      max_batches=config.eval_batches, num_samples=num_samples,
-                                      seed=config.seed, keep_clips=keep_clips)
+    metrics = model_evaluation.evaluate_model(
+        trainer.model, config, split="val", max_batches=config.eval_batches,
+        num_samples=num_samples, seed=config.seed, keep_clips=keep_clips)
     clips = metrics.pop("_clips", [])
     with open(os.path.join(workdir, "metrics.json"), "w", encoding="utf-8") as handle:
         json.dump({"train": terms, "eval": metrics}, handle, indent=2, sort_keys=True)
