@@ -43,12 +43,12 @@ def main(argv):
     if FLAGS.version is not None and FLAGS.version < 1:
         raise app.UsageError(f"--version must be a positive integer, got {FLAGS.version}.")
     # Imported here so that --help and flag errors do not wait for TensorFlow.
-    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
     from seg2vid_tf.serving import export  # pylint: disable=import-outside-toplevel
 
     # A missing checkpoint or an existing version: `error: ...` from the boundary (cli.run).
-    pipeline = seg2vid.load_seg2vid(FLAGS.checkpoint_dir, FLAGS.label2image_checkpoint_dir,
-                                    precision=FLAGS.precision)
+    pipeline = checkpoints.load_seg2vid(FLAGS.checkpoint_dir, FLAGS.label2image_checkpoint_dir,
+                                        precision=FLAGS.precision)
     path = export.export_saved_model(pipeline, FLAGS.export_base, FLAGS.num_frames,
                                      version=FLAGS.version)
     print(os.path.abspath(path))

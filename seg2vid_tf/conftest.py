@@ -14,6 +14,6 @@ def model_dirs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pipeline(model_dirs):  # pylint: disable=redefined-outer-name
     """The `seg2vid.Seg2Vid` of `model_dirs`."""
-    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
 
-    return seg2vid.load_seg2vid(*model_dirs)
+    return checkpoints.load_seg2vid(*model_dirs)

@@ -34,6 +34,7 @@ from absl import flags
 
 from seg2vid_tf import cli
 from seg2vid_tf.command_flags import define_flag
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 HELD_OUT_SEED = 1000  # the training data is rendered with seed 0
 HELD_OUT_SEQUENCES = 16
@@ -234,7 +235,7 @@ def run_demo(output_dir, weights_dir=None, video_format="gif,mp4", progress=True
                                       manifest=manifest)
     print(f"[2/6] Held-out synthetic scenes (seed {HELD_OUT_SEED}, never used in training)")
     data_dir = held_out_data(output_dir, manifest["recipe"]["data"], progress)
-    pipeline = seg2vid.load_seg2vid(checkpoints["img2vid"], checkpoints["label2image"],
+    pipeline = load_seg2vid(checkpoints["img2vid"], checkpoints["label2image"],
                                     rollout_options=seg2vid.RolloutOptions(**ROLLOUT))
     segmenter = demo_weights.load_network("segmenter", checkpoints["segmenter"])
     model = pipeline.video_model

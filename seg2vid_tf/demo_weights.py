@@ -27,7 +27,6 @@ from seg2vid_tf.conversion import checkpoints
 from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.models.img2vid import Img2Vid
-from seg2vid_tf.training import segmenter as segmenter_training
 
 DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets", "demo_weights")
 MANIFEST_FILENAME = "MANIFEST.json"
@@ -36,7 +35,7 @@ NETWORKS = ("img2vid", "label2image", "segmenter")
 CONFIG_FILENAMES = {
     "img2vid": checkpoints.CONFIG_FILENAME,
     "label2image": checkpoints.LABEL2IMAGE_CONFIG_FILENAME,
-    "segmenter": segmenter_training.SEGMENTER_CONFIG_FILENAME,
+    "segmenter": checkpoints.SEGMENTER_CONFIG_FILENAME,
 }
 
 
@@ -58,7 +57,7 @@ def load_network(name, checkpoint_dir):
         return checkpoints.load_img2vid(checkpoint_dir)
     if name == "label2image":
         return checkpoints.load_label2image(checkpoint_dir)
-    return segmenter_training.load_segmenter(checkpoint_dir)
+    return checkpoints.load_segmenter(checkpoint_dir)
 
 
 def _build_network(name, config_dict):
@@ -77,7 +76,7 @@ def _save_network(name, network, output_dir):
         return checkpoints.save_img2vid(network, output_dir)
     if name == "label2image":
         return checkpoints.save_label2image(network, output_dir)
-    return segmenter_training.save_segmenter(network, output_dir)
+    return checkpoints.save_segmenter(network, output_dir)
 
 
 def pack(checkpoint_dirs, weights_dir, recipe):

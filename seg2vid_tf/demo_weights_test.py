@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 from seg2vid_tf import demo_weights
-from seg2vid_tf.models import seg2vid
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_demo_weights, street_label_map
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 DATA = {"num_frames": 5, "height": SIZE, "width": SIZE}
 
@@ -24,9 +24,9 @@ def test_unpacked_networks_compute_what_the_originals_did(weights_dir, tmp_path)
     directories = demo_weights.unpack(weights_dir, str(tmp_path))
     assert sorted(directories) == sorted(demo_weights.NETWORKS)
     label_map = street_label_map()
-    original = seg2vid.load_seg2vid(os.path.join(original_dir, "img2vid_two_path"),
+    original = load_seg2vid(os.path.join(original_dir, "img2vid_two_path"),
                                     os.path.join(original_dir, "label2image"))
-    unpacked = seg2vid.load_seg2vid(directories["img2vid"], directories["label2image"])
+    unpacked = load_seg2vid(directories["img2vid"], directories["label2image"])
     before = original.generate(2, 3, label_map=label_map)
     after = unpacked.generate(2, 3, label_map=label_map)
     # float16 storage of the large tensors: the outputs move by float16 rounding, no more.

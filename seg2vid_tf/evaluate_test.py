@@ -14,12 +14,12 @@ from seg2vid_tf import evaluate, metrics
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.evaluation import diversity, frame_metrics, model_evaluation, pipeline_metrics
 from seg2vid_tf.evaluation import predictors, reports, runs
-from seg2vid_tf.models import seg2vid
 from seg2vid_tf.serving import export
 from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.frechet_reference import closed_form_frechet
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
 from seg2vid_tf.training.config import TrainConfig
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 
 # --------------------------------------------------------------------------- whole evaluation
@@ -31,7 +31,7 @@ def setup(tmp_path_factory):
     synthetic.generate_dataset(data_dir, 4, 5, SIZE, SIZE, seed=3, val_fraction=0.5,
                                motion_scale=0.25)
     img2vid_dir, label2image_dir = save_tiny_models(str(root / "models"))
-    model = seg2vid.load_seg2vid(img2vid_dir).video_model
+    model = load_seg2vid(img2vid_dir).video_model
     config = TrainConfig(model=model.config, data_dir=data_dir, batch_size=2,
                          loss_weights=(("vgg", 0.0),))
     return {"root": root, "model": model, "config": config, "img2vid_dir": img2vid_dir,
@@ -130,7 +130,7 @@ def test_copy_baseline_matches_a_direct_computation(setup):
 
 def test_exported_model_gives_the_checkpoint_generation(setup):
     """Generation mode through the SavedModel equals the checkpoint's for the same seeds."""
-    pipeline = seg2vid.load_seg2vid(setup["img2vid_dir"])
+    pipeline = load_seg2vid(setup["img2vid_dir"])
     path = export.export_saved_model(pipeline, str(setup["root"] / "export"), 4)
     batch = next(iter(model_evaluation.eval_dataset(setup["config"])))
     seeds = [5, 6]
@@ -254,7 +254,7 @@ def test_command_adds_the_label_map_metrics_with_a_stage_1_checkpoint(setup):
                             capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     written = json.loads(output.read_text())
-    painter = seg2vid.load_seg2vid(setup["img2vid_dir"], setup["label2image_dir"])
+    painter = load_seg2vid(setup["img2vid_dir"], setup["label2image_dir"])
     expected = label_maps.evaluate_label2image(painter.paint, SIZE, SIZE, network,
                                                config.data_dir)
     for key in ("first_frame_psnr", "first_frame_psnr_class_mean", "fcn_miou_generated",

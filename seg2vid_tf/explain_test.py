@@ -12,9 +12,9 @@ from PIL import Image
 
 from seg2vid_tf import explain
 from seg2vid_tf.labels import LABEL_NAMES
-from seg2vid_tf.models import seg2vid
 from seg2vid_tf.models.config import NUM_CLASSES
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def video_model(model_dir):
-    return seg2vid.load_seg2vid(model_dir).video_model
+    return load_seg2vid(model_dir).video_model
 
 
 def test_wrapper_reproduces_the_model_flow(video_model):

@@ -56,6 +56,7 @@ from seg2vid_tf.command_flags import FlagError
 from seg2vid_tf.image_formats import PNG_SIGNATURE
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.segmentation import frames as frames_lib
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 LABEL_ID_SETS = ("train", "cityscapes")
 # What Pillow raises for a corrupt, truncated or hostile image file (the last: a header
@@ -336,7 +337,7 @@ def _load_pipeline(checkpoint_dir, label2image_checkpoint_dir, has_frame, rollou
     if repaints and not label2image_checkpoint_dir:
         raise FlagError("--repaint_weight > 0 repaints with stage 1: set "
                         "--label2image_checkpoint_dir.")
-    return seg2vid.load_seg2vid(
+    return load_seg2vid(
         checkpoint_dir, None if has_frame and not repaints else label2image_checkpoint_dir,
         rollout_options=rollout_options)
 
@@ -399,7 +400,7 @@ def run_folder(*, image_dir, output_dir, checkpoint_dir=None, image_pattern="*.p
     if pipeline is None:
         if not checkpoint_dir:
             raise FlagError("Set --checkpoint_dir to the img2vid checkpoint directory.")
-        pipeline = seg2vid.load_seg2vid(checkpoint_dir, None,
+        pipeline = load_seg2vid(checkpoint_dir, None,
                                         rollout_options=rollout_options or seg2vid.RolloutOptions())
     if loaded_segmenter is None:
         from seg2vid_tf.segmentation import segmenters  # pylint: disable=import-outside-toplevel

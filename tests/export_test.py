@@ -115,10 +115,10 @@ def test_saved_model_cli_run_serving_default_with_npy_inputs(exported, checkpoin
     assert frames.dtype == np.uint8 and frames.shape == (1, NUM_FRAMES + 1, 128, 128, 3)
     assert flow.shape == (1, NUM_FRAMES, 128, 128, 2)
     # The same video from the checkpoints, in this process.
-    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.conversion.checkpoints import load_seg2vid  # pylint: disable=import-outside-toplevel
 
-    video = seg2vid.load_seg2vid(*checkpoints).generate(NUM_FRAMES, seed=4,
-                                                        label_map=street_label_map())
+    video = load_seg2vid(*checkpoints).generate(NUM_FRAMES, seed=4,
+                                                label_map=street_label_map())
     # The export rounds its frames to uint8 (documented); the rest is the same float32 graph.
     reference = np.round(np.clip(video["video"], 0, 1) * 255)
     assert np.abs(frames.astype(np.float64) - reference).max() <= 1.0
@@ -132,13 +132,13 @@ def test_loaded_export_gives_the_keras_frames_for_the_same_seed(exported, checkp
     result = _python("""
         import json, sys
         import numpy as np, tensorflow as tf
-        from seg2vid_tf.models import seg2vid
+        from seg2vid_tf.conversion.checkpoints import load_seg2vid
         from seg2vid_tf.testing.tiny_pipeline import street_label_map
         labels = street_label_map()
         loaded = tf.saved_model.load(sys.argv[1])
         out = loaded.signatures["seg2vid"](label_map=tf.constant(labels),
                                            seed=tf.constant([21], tf.int64))
-        keras_video = seg2vid.load_seg2vid(sys.argv[2], sys.argv[3]).generate(
+        keras_video = load_seg2vid(sys.argv[2], sys.argv[3]).generate(
             int(sys.argv[4]), seed=21, label_map=labels)
         reference = np.round(np.clip(keras_video["video"], 0, 1) * 255)
         other = loaded.signatures["seg2vid"](label_map=tf.constant(labels),

@@ -8,10 +8,10 @@ import pytest
 from seg2vid_tf.data import decode_errors, synthetic
 from seg2vid_tf.evaluation import label_maps
 from seg2vid_tf.metrics import frechet, segmentation
-from seg2vid_tf.models import seg2vid
 from seg2vid_tf.models import segmenter as segmenter_lib
 from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 FRAMES = 5
 
@@ -95,7 +95,7 @@ def test_a_painter_that_returns_the_real_frame_scores_as_real(data_dir, segmente
 
 
 def test_videos_from_label_maps_score_every_frame(data_dir, segmenter, tmp_path):
-    pipeline = seg2vid.load_seg2vid(*save_tiny_models(str(tmp_path)))
+    pipeline = load_seg2vid(*save_tiny_models(str(tmp_path)))
     result = label_maps.evaluate_videos_from_label_maps(
         pipeline, segmenter, data_dir, num_frames=FRAMES - 1, keep=1)
     assert result["num_videos"] == 1
@@ -112,7 +112,7 @@ def test_videos_from_label_maps_score_every_frame(data_dir, segmenter, tmp_path)
 
 
 def test_too_short_sequences_are_refused(data_dir, segmenter, tmp_path):
-    pipeline = seg2vid.load_seg2vid(*save_tiny_models(str(tmp_path)))
+    pipeline = load_seg2vid(*save_tiny_models(str(tmp_path)))
     with pytest.raises(ValueError, match="No sequence has 9 labelled frames"):
         label_maps.evaluate_videos_from_label_maps(pipeline, segmenter, data_dir, num_frames=8)
 

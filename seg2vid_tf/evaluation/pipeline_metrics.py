@@ -9,13 +9,13 @@ segmenter of `load_segmenter`.
 
 import tensorflow as tf
 
+from seg2vid_tf.conversion import checkpoints
+
 
 def load_segmenter(segmenter_checkpoint_dir):
     """The FCN-score segmenter: from a directory, or the one shipped with the demo weights."""
     if segmenter_checkpoint_dir:
-        from seg2vid_tf.training import segmenter  # pylint: disable=import-outside-toplevel
-
-        return segmenter.load_segmenter(segmenter_checkpoint_dir), segmenter_checkpoint_dir
+        return checkpoints.load_segmenter(segmenter_checkpoint_dir), segmenter_checkpoint_dir
     from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
 
     return (demo_weights.load_shipped("segmenter", flag_name="segmenter_checkpoint_dir"),

@@ -21,13 +21,15 @@ Randomness is stateless and keyed by a seed per row: the latent by `(seed, 0)`,
 the refine network's fill noise of round `r` by `(seed, r + 1)`, so the same
 seed gives the same video, here and in the exported signatures
 (`seg2vid_tf.serving`).
+
+`seg2vid_tf.conversion.checkpoints.load_seg2vid` builds one from the
+networks' checkpoint directories.
 """
 
 import numpy as np
 import tensorflow as tf
 
 from seg2vid_tf import labels
-from seg2vid_tf.conversion import checkpoints
 from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import pix2pixhd
 from seg2vid_tf.models.rollout import RolloutOptions, rollout, warp_label_map  # noqa: F401
@@ -288,28 +290,3 @@ def seeded_normal(seeds, shape, stream):
         lambda row_seed: tf.random.stateless_normal(
             shape, seed=tf.stack([row_seed, tf.constant(stream, tf.int64)])),
         seeds, fn_output_signature=tf.TensorSpec(shape, tf.float32))
-
-
-def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="float32",
-                 rollout_options=RolloutOptions()):
-    """Both stages from their checkpoint directories.
-
-    Args:
-        checkpoint_dir: img2vid directory (`checkpoints.load_img2vid`).
-        label2image_checkpoint_dir: Optional stage-1 directory
-            (`checkpoints.load_label2image`); without it the first frame must be given.
-        precision: The video model's precision, `"float32"` or `"mixed_bfloat16"`
-            (`seg2vid_tf.models.precision`); stage 1 stays float32.
-        rollout_options: How videos longer than one round are made (`RolloutOptions`).
-
-    Raises:
-        FileNotFoundError: A directory without config or checkpoint (naming
-            `--checkpoint_dir` or `--label2image_checkpoint_dir`).
-    """
-    video_model = checkpoints.load_img2vid(checkpoint_dir, flag_name="checkpoint_dir",
-                                           precision=precision)
-    painter = None
-    if label2image_checkpoint_dir:
-        painter = checkpoints.load_label2image(label2image_checkpoint_dir,
-                                               flag_name="label2image_checkpoint_dir")
-    return Seg2Vid(video_model, painter, rollout_options)

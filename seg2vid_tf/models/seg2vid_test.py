@@ -7,6 +7,7 @@ import tensorflow as tf
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.ops.warp import pixel_to_normalized_flow
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 
 # --------------------------------------------------------------------------- label warping
@@ -110,7 +111,7 @@ def test_each_round_restarts_from_the_last_frame_and_the_warped_labels(pipeline)
 
 def test_no_label_model_works_from_the_first_frame_alone(tmp_path):
     img2vid_dir, _ = save_tiny_models(str(tmp_path), label_mode="none")
-    pipeline = seg2vid.load_seg2vid(img2vid_dir)
+    pipeline = load_seg2vid(img2vid_dir)
     frame = np.random.default_rng(0).uniform(size=(1, SIZE, SIZE, 3)).astype(np.float32)
     result = pipeline.generate(5, seed=0, first_frame=frame)
     assert result["video"].shape == (1, 6, SIZE, SIZE, 3) and "label_maps" not in result
@@ -134,10 +135,10 @@ def test_bad_arguments_are_named(pipeline):
 
 def test_missing_checkpoint_directories_name_their_flags(model_dirs, tmp_path):
     with pytest.raises(FileNotFoundError, match="--checkpoint_dir"):
-        seg2vid.load_seg2vid(str(tmp_path / "missing"))
+        load_seg2vid(str(tmp_path / "missing"))
     img2vid_dir, _ = model_dirs
     with pytest.raises(FileNotFoundError, match="--label2image_checkpoint_dir"):
-        seg2vid.load_seg2vid(img2vid_dir, str(tmp_path / "missing"))
+        load_seg2vid(img2vid_dir, str(tmp_path / "missing"))
 
 
 def test_label_warp_follows_the_frame_warp():

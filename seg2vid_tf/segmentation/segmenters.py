@@ -128,7 +128,7 @@ def _ids_at_size(output, size, path):
 # --------------------------------------------------------------------------- kinds
 def _project(path, label_space):
     from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
-    from seg2vid_tf.training import segmenter as segmenter_training  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
 
     if label_space not in (None, "cityscapes_train_id"):
         raise ValueError("The project's segmenters predict Cityscapes train ids: "
@@ -136,7 +136,7 @@ def _project(path, label_space):
     if path is None:
         model = demo_weights.load_shipped("segmenter")
     else:
-        model = segmenter_training.load_segmenter(path, flag_name="segmenter")
+        model = checkpoints.load_segmenter(path, flag_name="segmenter")
 
     def predict(batch):
         return model(tf.cast(batch, tf.float32) / 255.0, training=False)["logits"]
@@ -260,9 +260,9 @@ def load_segmenter(path=None, label_space=None, signature="serving_default"):
     if not os.path.exists(path):
         raise FileNotFoundError(f"Segmenter not found: {path!r} (--segmenter).")
     if os.path.isdir(path):
-        from seg2vid_tf.training import segmenter as segmenter_training  # pylint: disable=import-outside-toplevel
+        from seg2vid_tf.conversion import checkpoints  # pylint: disable=import-outside-toplevel
 
-        if os.path.isfile(os.path.join(path, segmenter_training.SEGMENTER_CONFIG_FILENAME)):
+        if os.path.isfile(os.path.join(path, checkpoints.SEGMENTER_CONFIG_FILENAME)):
             return _project(path, label_space)
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             return _saved_model(path, label_space, signature)
@@ -273,7 +273,7 @@ def load_segmenter(path=None, label_space=None, signature="serving_default"):
                 "dependency of seg2vid_tf. Load it with keras-hub and save it as a .keras file "
                 "or a SavedModel, then pass that.")
         raise ValueError(f"{path} (--segmenter) is a directory with neither "
-                         f"{segmenter_training.SEGMENTER_CONFIG_FILENAME} (a seg2vid_tf "
+                         f"{checkpoints.SEGMENTER_CONFIG_FILENAME} (a seg2vid_tf "
                          "segmenter) nor saved_model.pb (a SavedModel).")
     extension = os.path.splitext(path)[1].lower()
     if extension == ".pb":

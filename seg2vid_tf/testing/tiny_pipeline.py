@@ -9,6 +9,7 @@ from seg2vid_tf.conversion.checkpoints import save_img2vid, save_label2image
 from seg2vid_tf.models import pix2pixhd, seg2vid
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.models.img2vid import Img2Vid
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 SIZE = 128  # The smallest square frame img2vid supports.
 
@@ -87,5 +88,5 @@ def export_tiny(directory, num_frames=2, label_mode="two_path"):
 
     checkpoint_dirs = save_tiny_models(os.path.join(directory, "checkpoints"), label_mode)
     export_base = os.path.join(directory, "models", "seg2vid")
-    export.export_saved_model(seg2vid.load_seg2vid(*checkpoint_dirs), export_base, num_frames)
+    export.export_saved_model(load_seg2vid(*checkpoint_dirs), export_base, num_frames)
     return export_base, checkpoint_dirs

@@ -11,12 +11,11 @@ random horizontal flips. The step loop is the other trainers'
 TensorBoard scalars and sample grids (label colours | frame | prediction).
 
 `model_dir` holds `segmenter_config.json` and the checkpoints, so
-`load_segmenter(model_dir)` (and `evaluate --segmenter_checkpoint_dir`)
-restores the network.
+`load_segmenter(model_dir)` (`seg2vid_tf.conversion.checkpoints`, and
+`evaluate --segmenter_checkpoint_dir`) restores the network.
 """
 
 import dataclasses
-import json
 import math
 import os
 
@@ -25,13 +24,12 @@ import numpy as np
 import tensorflow as tf
 
 from seg2vid_tf import labels
-from seg2vid_tf.conversion.checkpoints import read_checkpoint_dir
+from seg2vid_tf.conversion.checkpoints import (  # noqa: F401 (load_/save_segmenter re-exported)
+    SEGMENTER_CONFIG_FILENAME, load_segmenter, save_segmenter, write_config)
 from seg2vid_tf.config_data import check_ints
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
 from seg2vid_tf.training import base, checkpoints, label2image, loop
-
-SEGMENTER_CONFIG_FILENAME = "segmenter_config.json"
 
 
 # Help of the segmenter's own flags (`SegmenterTrainConfig` fields past the bookkeeping).
@@ -82,33 +80,6 @@ class SegmenterTrainConfig(base.BookkeepingConfig):
         return segmenter_lib.SegmenterConfig(base_filters=self.base_filters, depth=self.depth)
 
 
-def save_config(network_config, model_dir):
-    os.makedirs(model_dir, exist_ok=True)
-    with open(os.path.join(model_dir, SEGMENTER_CONFIG_FILENAME), "w", encoding="utf-8") as handle:
-        json.dump(network_config.to_dict(), handle, indent=2, sort_keys=True)
-
-
-def load_segmenter(model_dir, flag_name="segmenter_checkpoint_dir"):
-    """The segmenter of a directory written by training (or `demo_weights`).
-
-    Raises:
-        FileNotFoundError: No config or checkpoint there (naming `--flag_name`).
-    """
-    values, prefix = read_checkpoint_dir(model_dir, SEGMENTER_CONFIG_FILENAME, flag_name)
-    config = segmenter_lib.SegmenterConfig.from_dict(values)
-    model = segmenter_lib.build_segmenter(config)
-    status = tf.train.Checkpoint(model=model).restore(prefix)
-    status.expect_partial().assert_existing_objects_matched()
-    return model
-
-
-def save_segmenter(model, model_dir):
-    """Writes `model` as a checkpoint plus its config JSON; returns the checkpoint prefix."""
-    save_config(model.config, model_dir)
-    manager = checkpoints.make_manager(checkpoints.AtomicCheckpoint(model=model), model_dir, 1)
-    return manager.save()
-
-
 def segmentation_loss(logits, label_map):
     """Mean cross-entropy over the non-void pixels."""
     valid = label_map < segmenter_lib.NUM_SEGMENTER_CLASSES
@@ -135,7 +106,7 @@ class SegmenterTrainer(loop.CheckpointedRun):
         self.checkpoint = checkpoints.AtomicCheckpoint(
             model=self.model, optimizer=self.optimizer, step=self.step, iterator=self.iterator)
         self.manager = checkpoints.make_manager(self.checkpoint, workdir, config.keep_checkpoints)
-        save_config(config.network_config, workdir)
+        write_config(config.network_config, workdir, SEGMENTER_CONFIG_FILENAME)
         self._step = tf.function(self._train_step)
 
     def _train_step(self, iterator):
