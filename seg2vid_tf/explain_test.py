@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seg2vid_tf import explain
+from seg2vid_tf.evaluation import motion_saliency
 from seg2vid_tf.labels import LABEL_NAMES
 from seg2vid_tf.models.config import NUM_CLASSES
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
@@ -31,7 +31,7 @@ def test_wrapper_reproduces_the_model_flow(video_model):
     labels = street_label_map()
     frame = np.random.default_rng(0).uniform(size=(1, SIZE, SIZE, 3)).astype(np.float32)
     z = tf.random.stateless_normal([1, video_model.config.latent_rows, 1024], seed=[1, 0])
-    wrapped = explain.motion_model(video_model, z)
+    wrapped = motion_saliency.motion_model(video_model, z)
     conditioning = video_model.conditioning(tf.constant(frame), tf.constant(labels))
     flow = wrapped([conditioning]).numpy()
     outputs = video_model({"video": frame[:, None], "label_map": labels, "z": z,
@@ -62,7 +62,8 @@ def _regions():
 def explained(video_model):
     """Plain-gradient explanations of the motion in each of `_regions()`."""
     frame, labels = _pixels().astype(np.float32) / 255.0, street_label_map()[0]
-    return {name: explain.explain(video_model, frame, labels, region, seed=0, smooth_samples=0)
+    return {name: motion_saliency.explain(video_model, frame, labels, region, seed=0,
+                                          smooth_samples=0)
             for name, region in _regions().items()}
 
 
@@ -86,7 +87,7 @@ def _gradients(video_model, frame, labels, region, seed):
     conditioning = video_model.conditioning(start, tf.constant(labels[None]))
     with tf.GradientTape() as tape:
         tape.watch(conditioning)
-        label_score = score_of(explain.motion_model(video_model, z)([conditioning]))
+        label_score = score_of(motion_saliency.motion_model(video_model, z)([conditioning]))
     channels = frame.shape[-1]
     label_gradient = np.abs(tape.gradient(label_score, conditioning).numpy()[0, ..., channels:])
     return float(score), frame_gradient, label_gradient
@@ -131,11 +132,13 @@ def test_maps_have_the_input_size_and_respond_to_the_region(video_model, explain
     # SmoothGrad (noisy copies of the input, numpy's global generator) keeps the response.
     np.random.seed(0)
     labels, frame = street_label_map()[0], _pixels().astype(np.float32) / 255.0
-    smoothed = explain.explain(video_model, frame, labels, region, seed=0, smooth_samples=2)
+    smoothed = motion_saliency.explain(video_model, frame, labels, region, seed=0,
+                                       smooth_samples=2)
     inside, outside, _ = _mass_and_centre(smoothed["frame_saliency"], region)
     assert inside > outside
     with pytest.raises(ValueError, match="region is empty"):
-        explain.explain(video_model, frame, labels, np.zeros_like(region), smooth_samples=0)
+        motion_saliency.explain(video_model, frame, labels, np.zeros_like(region),
+                                smooth_samples=0)
 
 
 def test_command_writes_what_the_explanation_gives(model_dir, explained, tmp_path):
@@ -161,7 +164,7 @@ def test_command_writes_what_the_explanation_gives(model_dir, explained, tmp_pat
         totals.tolist(), rel=1e-6)  # the command sums float32 maps (pairwise: ~1e-7)
     # The pictures: the start frame beside its overlay; the overlays (uint8 truncation of the
     # same floats) may differ by one level where a float lands on a level boundary.
-    explain.write_explanations(expected, pixels.astype(np.float32) / 255.0,
+    motion_saliency.write_explanations(expected, pixels.astype(np.float32) / 255.0,
                                str(tmp_path / "in_process"))
     for name in ("saliency_frame.png", "gradcam.png", "saliency_labels.png"):
         with Image.open(tmp_path / "out" / name) as image:

@@ -3,7 +3,8 @@
     python -m seg2vid_tf.train_segmenter --flagfile=configs/segmenter_synthetic.cfg \
         --data_dir=DIR --model_dir=DIR [--train_steps=N]
 
-A thin entry point: flags -> `SegmenterTrainConfig` -> `segmenter.train`
+A thin entry point: flags (`segmenter.define_flags`) -> `SegmenterTrainConfig` ->
+`segmenter.train`
 (see `seg2vid_tf/training/segmenter.py`). Ctrl-C (or SIGTERM) writes a
 checkpoint and the same command resumes. At the end it prints the mean IoU on
 the real frames of the val split; `evaluate --segmenter_checkpoint_dir=MODEL_DIR`
@@ -14,29 +15,15 @@ import json
 
 from absl import app, flags
 
-from seg2vid_tf import cli, command_flags
-from seg2vid_tf.command_flags import define_flag
+from seg2vid_tf import cli
 from seg2vid_tf.training import segmenter
-
-
-def define_flags(flag_values=None):
-    """One flag per `SegmenterTrainConfig` field, plus `--model_dir` (idempotent)."""
-    define_flag("string", "model_dir", None, segmenter.FLAG_HELP["model_dir"],
-                flag_values=flag_values)
-    command_flags.define_config_flags(segmenter.SegmenterTrainConfig, segmenter.FLAG_HELP,
-                                      flag_values)
-
-
-def config_from_flags(values=None):
-    """A `SegmenterTrainConfig` from parsed flags (ValueError naming a bad flag)."""
-    return command_flags.config_from_flags(segmenter.SegmenterTrainConfig, values)
 
 
 def main(argv):
     values = flags.FLAGS
     cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
     try:
-        config = config_from_flags(values)
+        config = segmenter.config_from_flags(values)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
     terms = segmenter.train(config, values.model_dir)
@@ -49,5 +36,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    define_flags()
+    segmenter.define_flags()
     cli.run(main)

@@ -85,8 +85,8 @@ def main(argv):
     values = flags.FLAGS
     export_base = values.export_base
     if not export_base:
-        from seg2vid_tf import demo  # pylint: disable=import-outside-toplevel
-        export_base = demo.export_shipped_weights(serve.DEMO_EXPORT_BASE)
+        from seg2vid_tf.demos import showcase  # pylint: disable=import-outside-toplevel
+        export_base = showcase.export_shipped_weights(serve.DEMO_EXPORT_BASE)
     limits = http_server.Limits(request_timeout_s=values.request_timeout_s)
     server = serve.make_server(export_base, "seg2vid", port=0, limits=limits)
     serve.start_in_thread(server)

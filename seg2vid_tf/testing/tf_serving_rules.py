@@ -14,8 +14,7 @@ import urllib.request
 import grpc
 import tensorflow as tf
 
-from seg2vid_tf import serve
-from seg2vid_tf.serving import grpc_service
+from seg2vid_tf.serving import grpc_service, local_server
 
 MODEL = "half_plus_two"
 JT, JTT = "util/json_tensor.cc", "util/json_tensor_test.cc"
@@ -62,8 +61,8 @@ def serving(base):
                   "split": module.split, "checked": module.checked}
     for version in (1, 2):
         tf.saved_model.save(module, str(base / str(version)), signatures=signatures)
-    server = serve.make_server(str(base), MODEL, port=0)
-    serve.start_in_thread(server)
+    server = local_server.make_server(str(base), MODEL, port=0)
+    local_server.start_in_thread(server)
     grpc_server, port = grpc_service.make_grpc_server(server.registry, port=0)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:

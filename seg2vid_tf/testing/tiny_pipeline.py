@@ -45,7 +45,7 @@ def save_tiny_demo_weights(directory, data_settings, seed=0):
 
     Args:
         directory: Parent directory; `checkpoints/` and `weights/` are written in it.
-        data_settings: The recipe's synthetic-data settings (`demo_train.DATA_SETTINGS`).
+        data_settings: The recipe's synthetic-data settings (`demos.data.DATA_SETTINGS`).
         seed: Initialization seed.
 
     Returns:

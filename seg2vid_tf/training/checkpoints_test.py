@@ -261,7 +261,8 @@ def test_the_commands_print_the_error_and_exit_with_status_1(tmp_path, monkeypat
                               lambda values: None),
                              (train_label2image.label2image, "train",
                               train_with_damaged_checkpoints)]),
-        (train_segmenter, [(train_segmenter, "config_from_flags", lambda values: None),
+        (train_segmenter, [(train_segmenter.segmenter, "config_from_flags",
+                            lambda values: None),
                            (train_segmenter.segmenter, "train", train_with_damaged_checkpoints)]),
     ]
     from seg2vid_tf.training import trainer  # pylint: disable=import-outside-toplevel

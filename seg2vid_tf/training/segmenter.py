@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seg2vid_tf import labels
+from seg2vid_tf import command_flags, labels
 from seg2vid_tf.conversion.checkpoints import (  # noqa: F401 (load_/save_segmenter re-exported)
     SEGMENTER_CONFIG_FILENAME, load_segmenter, save_segmenter, write_config)
 from seg2vid_tf.config_data import check_ints
@@ -166,3 +166,15 @@ def score_real_frames(segmenter, data_dir, split="val", height=128, width=128):
             batch["label_map"].numpy(), segmenter_lib.predict_train_ids(segmenter, image))
     return {"miou": segmentation.mean_iou(confusion),
             "pixel_accuracy": segmentation.pixel_accuracy(confusion)}
+
+
+def define_flags(flag_values=None):
+    """One flag per `SegmenterTrainConfig` field, plus `--model_dir` (idempotent)."""
+    command_flags.define_flag("string", "model_dir", None, FLAG_HELP["model_dir"],
+                              flag_values=flag_values)
+    command_flags.define_config_flags(SegmenterTrainConfig, FLAG_HELP, flag_values)
+
+
+def config_from_flags(values=None):
+    """A `SegmenterTrainConfig` from parsed flags (ValueError naming a bad flag)."""
+    return command_flags.config_from_flags(SegmenterTrainConfig, values)

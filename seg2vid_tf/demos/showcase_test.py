@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seg2vid_tf import demo, demo_weights
+from seg2vid_tf import demo_weights
+from seg2vid_tf.demos import data as demo_data
+from seg2vid_tf.demos import pictures, showcase
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_demo_weights
 from seg2vid_tf.training import segmenter as segmenter_training
 
@@ -21,11 +23,11 @@ def demo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     weights_dir = save_tiny_demo_weights(str(root), DATA)
     patch = pytest.MonkeyPatch()
-    patch.setattr(demo, "HELD_OUT_SEQUENCES", 3)  # 1 train, 2 val sequences
-    patch.setattr(demo, "REPORT_SAMPLES", 1)
-    patch.setattr(demo, "NUM_SHOWN", 2)
+    patch.setattr(demo_data, "HELD_OUT_SEQUENCES", 3)  # 1 train, 2 val sequences
+    patch.setattr(showcase, "REPORT_SAMPLES", 1)
+    patch.setattr(showcase, "NUM_SHOWN", 2)
     try:
-        summary = demo.run_demo(str(root / "out"), weights_dir, progress=False)
+        summary = showcase.run_demo(str(root / "out"), weights_dir, progress=False)
     finally:
         patch.undo()
     return root / "out", summary
@@ -77,8 +79,8 @@ def test_metrics_have_the_contract_keys_and_agree_with_an_independent_reader(dem
     # Frame 0 of the videos from label maps is the painted first frame of every window.
     assert summary["num_videos"] == 2
     held_out = json.loads((output_dir / "heldout_data" / "synthetic.json").read_text())
-    assert held_out["settings"]["seed"] == demo.HELD_OUT_SEED != DATA["seed"]
-    assert set(summary["targets"]) == set(demo.TARGETS)
+    assert held_out["settings"]["seed"] == demo_data.HELD_OUT_SEED != DATA["seed"]
+    assert set(summary["targets"]) == set(showcase.TARGETS)
 
 
 def test_damaged_weights_stop_the_demo_with_the_file_named(demo_run, tmp_path):
@@ -90,7 +92,7 @@ def test_damaged_weights_stop_the_demo_with_the_file_named(demo_run, tmp_path):
         (copy / name).write_bytes((weights_dir / name).read_bytes())
     (copy / "img2vid.npz").write_bytes(b"not the weights")
     with pytest.raises(demo_weights.DamagedWeightsError, match="img2vid.npz is damaged"):
-        demo.run_demo(str(tmp_path / "out"), str(copy), progress=False)
+        showcase.run_demo(str(tmp_path / "out"), str(copy), progress=False)
 
 
 def test_serve_web_exports_the_shipped_weights_once(demo_run, tmp_path):
@@ -99,9 +101,9 @@ def test_serve_web_exports_the_shipped_weights_once(demo_run, tmp_path):
     output_dir, _ = demo_run
     weights_dir = str(output_dir.parent / "weights")
     base = str(tmp_path / "export")
-    assert demo.export_shipped_weights(base, weights_dir) == base
+    assert showcase.export_shipped_weights(base, weights_dir) == base
     assert export.existing_versions(base) == [1]
-    demo.export_shipped_weights(base, weights_dir)
+    showcase.export_shipped_weights(base, weights_dir)
     assert export.existing_versions(base) == [1]  # reused, not exported again
 
 
@@ -112,8 +114,8 @@ def test_several_futures_of_one_label_map_side_by_side(demo_run):
     assert summary["videos"]["futures"] == [str(output_dir / "futures.gif"),
                                             str(output_dir / "futures.mp4")]
     frames = np.stack(imageio.mimread(output_dir / "futures.gif"))[..., :3].astype(int)
-    assert frames.shape[:3] == (5, SIZE, (demo.NUM_FUTURES + 2) * SIZE)
-    panels = [frames[:, :, k * SIZE:(k + 1) * SIZE] for k in range(demo.NUM_FUTURES + 2)]
+    assert frames.shape[:3] == (5, SIZE, (pictures.NUM_FUTURES + 2) * SIZE)
+    panels = [frames[:, :, k * SIZE:(k + 1) * SIZE] for k in range(pictures.NUM_FUTURES + 2)]
     futures = panels[2:]
     for future in futures[1:]:
         assert np.abs(future[0] - futures[0][0]).max() <= 2  # GIF palette rounding only
@@ -130,9 +132,9 @@ def test_one_long_video_and_an_export_of_long_videos(demo_run):
     output_dir, summary = demo_run
     # The MP4 keeps every frame (a GIF writer may merge identical neighbours).
     frames = np.stack(imageio.mimread(output_dir / "long_video.mp4", memtest=False))
-    assert frames.shape[:3] == (demo.LONG_FRAMES + 1, SIZE, 3 * SIZE)
+    assert frames.shape[:3] == (pictures.LONG_FRAMES + 1, SIZE, 3 * SIZE)
     assert summary["videos"]["long_video"][0] == str(output_dir / "long_video.gif")
     info = json.loads((output_dir / summary["export"] / "assets.extra"
                        / "seg2vid_export.json").read_text())
-    assert info["num_frames"] == demo.EXPORT_FRAMES >= 24
+    assert info["num_frames"] == showcase.EXPORT_FRAMES >= 24
     assert info["rollout"]["frame_warp"] == info["rollout"]["label_warp"] == "composed"
