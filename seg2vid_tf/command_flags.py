@@ -57,15 +57,24 @@ def define_config_flags(config_class, help_texts, flag_values=None):
 def config_from_flags(config_class, flag_values=None):
     """`config_class` (a dataclass) filled from parsed flags of its field names.
 
-    An unset string flag (None) becomes `""`; the config's own checks raise
-    ValueError naming a bad flag.
+    An unset string flag (None) becomes `""`.
+
+    Raises:
+        FlagError: The config's own checks refused a value (their message names the
+            flag); a command reports it as a usage error.
     """
     flag_values = flags.FLAGS if flag_values is None else flag_values
     values = {}
     for field in dataclasses.fields(config_class):
         value = getattr(flag_values, field.name)
         values[field.name] = "" if value is None and field.type is str else value
-    return config_class(**values)
+    try:
+        return config_class(**values)
+    except FlagError:
+        raise
+    except ValueError as error:
+        raise FlagError(str(error)) from error
+
 
 def define_rollout_flags(flag_values=None):
     """The flags of `seg2vid_tf.models.rollout.RolloutOptions` (videos longer than one round)."""

@@ -32,6 +32,23 @@ def test_config_flags_take_their_kind_from_the_defaults_and_round_trip():
         values["count"].parse("seven")
 
 
+@dataclasses.dataclass(frozen=True)
+class _CheckedSettings(_Settings):
+    def __post_init__(self):
+        if self.count < 1:
+            raise ValueError(f"--count must be >= 1, got {self.count}.")
+
+
+def test_a_value_the_config_refuses_is_a_flag_error_with_its_message():
+    values = flags.FlagValues()
+    command_flags.define_config_flags(_CheckedSettings, _HELP, values)
+    values(["prog", "--count=0"])
+    with pytest.raises(command_flags.FlagError, match=r"^--count must be >= 1, got 0\.$"):
+        command_flags.config_from_flags(_CheckedSettings, values)
+    values(["prog", "--count=2"])
+    assert command_flags.config_from_flags(_CheckedSettings, values).count == 2
+
+
 def test_config_flags_are_idempotent_and_keep_the_first_definition():
     values = flags.FlagValues()
     command_flags.define_flag("integer", "count", 99, "Defined first.", flag_values=values)

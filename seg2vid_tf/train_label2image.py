@@ -13,7 +13,7 @@ same command resumes. The model directory then serves the pipeline directly:
 import json
 
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 from seg2vid_tf import cli
 from seg2vid_tf.data import cityscapes, decode_errors
@@ -46,10 +46,7 @@ def explain_data_error(error, data_dir, splits=("train", "val")):
 def main(argv):
     values = flags.FLAGS
     cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
-    try:
-        config = label2image.config_from_flags(values)
-    except ValueError as error:
-        raise app.UsageError(str(error)) from error
+    config = label2image.config_from_flags(values)  # a bad value: FlagError, a usage error
     try:
         terms = label2image.train(config, values.model_dir)
     except tf.errors.OpError as error:  # A corrupt data file: name it (the decoders do not).

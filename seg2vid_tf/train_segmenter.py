@@ -13,7 +13,7 @@ then uses the network for the FCN-score.
 
 import json
 
-from absl import app, flags
+from absl import flags
 
 from seg2vid_tf import cli
 from seg2vid_tf.training import segmenter
@@ -22,10 +22,7 @@ from seg2vid_tf.training import segmenter
 def main(argv):
     values = flags.FLAGS
     cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
-    try:
-        config = segmenter.config_from_flags(values)
-    except ValueError as error:
-        raise app.UsageError(str(error)) from error
+    config = segmenter.config_from_flags(values)  # a bad value: FlagError, a usage error
     terms = segmenter.train(config, values.model_dir)
     model = segmenter.load_segmenter(values.model_dir, flag_name="model_dir")
     scores = segmenter.score_real_frames(model, config.data_dir, "val", config.height,
