@@ -108,6 +108,16 @@ def sequence_length(sequences):
     return max((len(frames) for frames, _ in sequences), default=0)
 
 
+def check_sequence_length(sequences, num_frames, data_dir, split):
+    """Raises ValueError (naming the flag and the data) unless a sequence has N + 1 frames."""
+    longest = sequence_length(sequences)
+    if longest < num_frames + 1:
+        raise ValueError(
+            f"--num_frames={num_frames} needs held-out sequences of at least {num_frames + 1} "
+            f"frames; the {split} split of {data_dir} has at most {longest}. Render longer "
+            f"ones with `python -m seg2vid_tf.data.synthetic --num_frames={num_frames + 1}`.")
+
+
 def evaluate_long_horizon(pipeline, segmenter, data_dir, num_frames, from_label_map=False,
                           split="val", seed=0, batch_size=8, keep=0, sequences=None):
     """The long-horizon curves (module docstring) of one rollout per held-out sequence.
@@ -135,12 +145,7 @@ def evaluate_long_horizon(pipeline, segmenter, data_dir, num_frames, from_label_
     if sequences is None:
         sequences = label_maps_lib.labelled_sequences(data_dir, split, pipeline.height,
                                                       pipeline.width)
-    longest = sequence_length(sequences)
-    if longest < length:
-        raise ValueError(
-            f"--num_frames={num_frames} needs held-out sequences of at least {length} frames; "
-            f"the {split} split of {data_dir} has at most {longest}. Render longer ones with "
-            f"`python -m seg2vid_tf.data.synthetic --num_frames={length}`.")
+    check_sequence_length(sequences, num_frames, data_dir, split)
     real, maps = label_maps_lib.video_windows(
         [(frames[:length], labels_[:length]) for frames, labels_ in sequences
          if len(frames) >= length], length)

@@ -9,15 +9,16 @@ segmenter of `load_segmenter`.
 
 import tensorflow as tf
 
+from seg2vid_tf import demo_weights
 from seg2vid_tf.conversion import checkpoints
+from seg2vid_tf.evaluation import label_maps, long_horizon
+from seg2vid_tf.models import seg2vid
 
 
 def load_segmenter(segmenter_checkpoint_dir):
     """The FCN-score segmenter: from a directory, or the one shipped with the demo weights."""
     if segmenter_checkpoint_dir:
         return checkpoints.load_segmenter(segmenter_checkpoint_dir), segmenter_checkpoint_dir
-    from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
-
     return (demo_weights.load_shipped("segmenter", flag_name="segmenter_checkpoint_dir"),
             f"shipped demo segmenter ({demo_weights.DEFAULT_DIR})")
 
@@ -36,9 +37,6 @@ def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, 
         keep_videos: Videos kept under `_videos` for pictures.
         keep_first_frames: Painted first frames kept under `_first_frames`.
     """
-    from seg2vid_tf.evaluation import label_maps  # pylint: disable=import-outside-toplevel
-    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
-
     def paint(label_map):
         image = painter(seg2vid.painter_input(tf.convert_to_tensor(label_map, tf.int32),
                                               painter.config.input_channels), training=False)
@@ -53,8 +51,29 @@ def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, 
     return result
 
 
+def long_horizon_sequences(data_dir, num_frames, height, width):
+    """The held-out sequences for `--num_frames=N`, read and checked before anything is measured.
+
+    Returns:
+        `(sequences, note)`: `label_maps.labelled_sequences` of the val split, and None, or
+        a note saying why nothing is to be measured when the sequences have exactly N
+        frames (see `long_horizon_metrics`).
+
+    Raises:
+        ValueError: When the sequences are shorter than N + 1 frames (named).
+    """
+    sequences = label_maps.labelled_sequences(data_dir, "val", height, width)
+    if long_horizon.sequence_length(sequences) == num_frames:
+        return sequences, (
+            f"--num_frames={num_frames} equals the held-out sequences' length (the data "
+            f"setting); the long-horizon curves need sequences of N + 1 frames for "
+            f"--num_frames=N")
+    long_horizon.check_sequence_length(sequences, num_frames, data_dir, "val")
+    return sequences, None
+
+
 def long_horizon_metrics(video_model, painter, segmenter, data_dir, num_frames, seed=0, keep=0,
-                         rollout_options=None):
+                         rollout_options=None, checked_sequences=None):
     """The long-horizon curves (`seg2vid_tf.evaluation.long_horizon`) of `--num_frames=N`.
 
     N counts the frames predicted after the first; the held-out sequences need N + 1. When
@@ -72,20 +91,16 @@ def long_horizon_metrics(video_model, painter, segmenter, data_dir, num_frames, 
         seed: Base of the per-video latent seeds.
         keep: Videos kept under `_videos` (from the real first frame).
         rollout_options: `RolloutOptions` (the reference's when None).
+        checked_sequences: `long_horizon_sequences(...)` when already read.
 
     Raises:
-        ValueError: When the sequences are shorter than N frames (named).
+        ValueError: When the sequences are shorter than N + 1 frames (named).
     """
-    from seg2vid_tf.evaluation import label_maps, long_horizon  # pylint: disable=import-outside-toplevel
-    from seg2vid_tf.models import seg2vid  # pylint: disable=import-outside-toplevel
-
     pipeline = seg2vid.Seg2Vid(video_model, painter, rollout_options or seg2vid.RolloutOptions())
-    sequences = label_maps.labelled_sequences(data_dir, "val", pipeline.height, pipeline.width)
-    if long_horizon.sequence_length(sequences) == num_frames:
-        return {"long_horizon_note": (
-            f"--num_frames={num_frames} equals the held-out sequences' length (the data "
-            f"setting); the long-horizon curves need sequences of N + 1 frames for "
-            f"--num_frames=N")}
+    sequences, note = checked_sequences or long_horizon_sequences(
+        data_dir, num_frames, pipeline.height, pipeline.width)
+    if note:
+        return {"long_horizon_note": note}
     result = long_horizon.evaluate_long_horizon(pipeline, segmenter, data_dir, num_frames,
                                                 seed=seed, keep=keep, sequences=sequences)
     result["long_rollout"] = pipeline.rollout_options.to_dict()

@@ -109,6 +109,12 @@ def evaluate(run):
 
 def _measure(run, model, config):
     metrics, clips = {}, []
+    long_sequences = None
+    if (run.checkpoint_dir and run.num_frames is not None
+            and run.num_frames > model.config.num_predicted_frames):
+        # Read and checked first: a --num_frames the data cannot serve fails before the rest.
+        long_sequences = pipeline_metrics.long_horizon_sequences(
+            config.data_dir, run.num_frames, config.model.height, config.model.width)
     if model is not None:
         fvd_network = metrics_lib.load_i3d(run.i3d_module) if run.i3d_module else None
         fid_network = (metrics_lib.load_inception(run.inception_weights)
@@ -127,14 +133,13 @@ def _measure(run, model, config):
             config.model.height, config.model.width, seed=run.seed,
             keep_first_frames=run.kept))
         metrics["segmenter"] = segmenter_source
-    if (run.checkpoint_dir and run.num_frames is not None
-            and run.num_frames > model.config.num_predicted_frames):
+    if long_sequences is not None:
         painter = (checkpoints.load_label2image(run.label2image_checkpoint_dir)
                    if run.label2image_checkpoint_dir else None)
         metrics.update(pipeline_metrics.long_horizon_metrics(
             model, painter, pipeline_metrics.load_segmenter(run.segmenter_checkpoint_dir)[0],
             config.data_dir, run.num_frames, seed=run.seed, keep=run.kept,
-            rollout_options=RolloutOptions(**run.rollout)))
+            rollout_options=RolloutOptions(**run.rollout), checked_sequences=long_sequences))
     return EvaluationResult(metrics, clips, metrics.pop("_first_frames", None),
                             metrics.pop("_videos", None))
 
