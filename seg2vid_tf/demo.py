@@ -6,7 +6,7 @@
 1. verifies the shipped weights (`seg2vid_tf/assets/demo_weights`, SHA-256)
    and writes them as checkpoints under `output_dir/checkpoints/`;
 2. renders held-out synthetic street scenes with a seed never used in
-   training (`HELD_OUT_SEED`) and the training data's other settings;
+   training (`seg2vid_tf.demos.data.HELD_OUT_SEED`) and the training data's other settings;
 3. evaluates stage 2 on the held-out clips (reconstruction and prior samples,
    next to the copy-the-start-frame and zero-flow baselines);
 4. evaluates stage 1 and the whole pipeline on the held-out label maps

@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 from seg2vid_tf import demo_weights
-from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_demo_weights, street_label_map
 from seg2vid_tf.conversion.checkpoints import load_seg2vid
+from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_demo_weights, street_label_map
 
 DATA = {"num_frames": 5, "height": SIZE, "width": SIZE}
 
@@ -25,7 +25,7 @@ def test_unpacked_networks_compute_what_the_originals_did(weights_dir, tmp_path)
     assert sorted(directories) == sorted(demo_weights.NETWORKS)
     label_map = street_label_map()
     original = load_seg2vid(os.path.join(original_dir, "img2vid_two_path"),
-                                    os.path.join(original_dir, "label2image"))
+                            os.path.join(original_dir, "label2image"))
     unpacked = load_seg2vid(directories["img2vid"], directories["label2image"])
     before = original.generate(2, 3, label_map=label_map)
     after = unpacked.generate(2, 3, label_map=label_map)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from seg2vid_tf import evaluate, metrics
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 from seg2vid_tf.data import synthetic
 from seg2vid_tf.evaluation import diversity, frame_metrics, model_evaluation, pipeline_metrics
 from seg2vid_tf.evaluation import predictors, reports, runs
@@ -19,7 +20,6 @@ from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.frechet_reference import closed_form_frechet
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
 from seg2vid_tf.training.config import TrainConfig
-from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 
 # --------------------------------------------------------------------------- whole evaluation

@@ -9,8 +9,8 @@ The explained quantity is the predicted motion: the mean forward-flow magnitude
 `--explain_class` in the label map, or the whole frame. With the latent fixed
 (the prior sample keyed by `--seed`), the motion is a function of the image
 encoder's input, the start frame stacked with the one-hot label map. That path
-is wrapped as a functional Keras model (`motion_model`), because tf-keras-vis
-works only on functional models, and explained with
+is wrapped as a functional Keras model (`motion_saliency.motion_model`), as
+tf-keras-vis works only on functional models, and explained with
 
 * SmoothGrad saliency (`tf_keras_vis.saliency.Saliency`, `smooth_samples`
   noisy copies): the gradient magnitude with respect to the start frame (max
@@ -83,7 +83,7 @@ def main(argv):
     frame = inputs.read_first_frame(values.first_frame, c.channels, c.height, c.width)
     region = _region_from_flags(values, label_map, c.height, c.width)
     result = motion_saliency.explain(video_model, frame, label_map, region, values.seed,
-                     values.smooth_samples)
+                                     values.smooth_samples)
     paths = motion_saliency.write_explanations(result, frame, values.output_dir)
     print(f"Mean predicted motion in the region: {result['score']:.3f} px")
     for path in paths.values():

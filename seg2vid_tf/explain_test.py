@@ -10,11 +10,11 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 from seg2vid_tf.evaluation import motion_saliency
 from seg2vid_tf.labels import LABEL_NAMES
 from seg2vid_tf.models.config import NUM_CLASSES
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
-from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,7 @@ def test_command_writes_what_the_explanation_gives(model_dir, explained, tmp_pat
     # The pictures: the start frame beside its overlay; the overlays (uint8 truncation of the
     # same floats) may differ by one level where a float lands on a level boundary.
     motion_saliency.write_explanations(expected, pixels.astype(np.float32) / 255.0,
-                               str(tmp_path / "in_process"))
+                                       str(tmp_path / "in_process"))
     for name in ("saliency_frame.png", "gradcam.png", "saliency_labels.png"):
         with Image.open(tmp_path / "out" / name) as image:
             written = np.asarray(image, np.int16)

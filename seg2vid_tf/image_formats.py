@@ -1,6 +1,6 @@
 """The bytes that identify the image files the project reads (no TensorFlow needed).
 
-Defined once here for the dataset readers, the label-map reader of `generate`,
+Defined once here for the dataset readers, the label-map reader of `seg2vid_tf.generation.inputs`,
 the serving signatures and the test helpers that write or break files.
 """
 

@@ -115,10 +115,10 @@ def test_saved_model_cli_run_serving_default_with_npy_inputs(exported, checkpoin
     assert frames.dtype == np.uint8 and frames.shape == (1, NUM_FRAMES + 1, 128, 128, 3)
     assert flow.shape == (1, NUM_FRAMES, 128, 128, 2)
     # The same video from the checkpoints, in this process.
-    from seg2vid_tf.conversion.checkpoints import load_seg2vid  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.conversion import checkpoints as dirs  # pylint: disable=import-outside-toplevel
 
-    video = load_seg2vid(*checkpoints).generate(NUM_FRAMES, seed=4,
-                                                label_map=street_label_map())
+    video = dirs.load_seg2vid(*checkpoints).generate(NUM_FRAMES, seed=4,
+                                                     label_map=street_label_map())
     # The export rounds its frames to uint8 (documented); the rest is the same float32 graph.
     reference = np.round(np.clip(video["video"], 0, 1) * 255)
     assert np.abs(frames.astype(np.float64) - reference).max() <= 1.0

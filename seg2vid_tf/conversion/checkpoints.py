@@ -1,7 +1,7 @@
 """Networks as TensorFlow checkpoint directories (checkpoint plus config JSON).
 
-The one place that writes and rebuilds a network directory, for converted
-weights, training runs and the shipped demo weights alike:
+The one place that rebuilds a network directory (from conversion, training or
+the shipped demo weights), and that writes one outside training:
 `save_img2vid`/`load_img2vid` the img2vid network (`img2vid_config.json`),
 `save_label2image`/`load_label2image` the pix2pixHD generator of stage 1
 (`label2image_config.json`), `save_segmenter`/`load_segmenter` the FCN-score

@@ -35,7 +35,8 @@ def infer_img2vid_config(state_dict, *, height, width):
         else:
             raise ConversionError(
                 f"motion_net.main.0.weight has {motion_inputs} input channels; expected "
-                f"{clip_channels} (no labels) or {clip_channels + config_lib.NUM_CLASSES} (one path).")
+                f"{clip_channels} (no labels) or {clip_channels + config_lib.NUM_CLASSES} "
+                "(one path).")
     return config_lib.Img2VidConfig(
         height=height, width=width, label_mode=label_mode, channels=channels,
         num_predicted_frames=frames, width_multiplier=first_width / 32.0)

@@ -52,7 +52,8 @@ def load_reference_state_dict(path, flag_name="reference"):
         state = _read_torch_state_dict(path, flag_name)
     else:
         raise ConversionError(
-            f"{path}: unknown reference format; expected .npz, .pth, .pth.tar or .pt (--{flag_name}).")
+            f"{path}: unknown reference format; expected .npz, .pth, .pth.tar or .pt "
+            f"(--{flag_name}).")
     if state and all(name.startswith("module.") for name in state):
         state = {name[len("module."):]: value for name, value in state.items()}
     if not state:

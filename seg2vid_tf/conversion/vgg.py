@@ -62,7 +62,8 @@ def save_vgg19(network, path):
     arrays = {}
     for name, (variable, _) in network.reference_variables().items():
         value = np.asarray(variable.numpy())
-        arrays[f"features.{name}"] = (np.transpose(value, (3, 2, 0, 1)) if value.ndim == 4 else value)
+        arrays[f"features.{name}"] = (np.transpose(value, (3, 2, 0, 1)) if value.ndim == 4
+                                      else value)
     np.savez(path, **arrays)
     return path
 

@@ -62,7 +62,7 @@ def ensure_data(data_dir, settings, progress=True):
 
 
 def parse_flagfile(define, flagfile, data_dir, overrides=()):
-    """Flags of one config file, parsed apart from this command's own flags."""
+    """Flags of one config file, parsed apart from the calling command's own (`flags.FLAGS`)."""
     values = flags.FlagValues()
     define(values)
     values(["demo_train", f"--flagfile={flagfile}", f"--data_dir={data_dir}", *overrides])

@@ -1,4 +1,4 @@
-"""`make demo-train` refuses stale synthetic data instead of training on it, and reuses good data."""
+"""`make demo-train` refuses stale synthetic data instead of training on it; reuses good data."""
 
 import json
 import os

@@ -2,7 +2,7 @@
 
 `train_demo_networks` renders the training data (`seg2vid_tf.demos.data`),
 trains img2vid, pix2pixHD and the FCN-score segmenter from their config files
-(`CONFIGS`), each resuming from its checkpoints, and packs them as the shipped
+(`seg2vid_tf.demos.data.CONFIGS`), each resuming from its checkpoints, and packs them as the shipped
 weights (`seg2vid_tf.demo_weights`).
 """
 

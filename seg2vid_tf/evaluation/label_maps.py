@@ -220,7 +220,8 @@ def evaluate_videos_from_label_maps(pipeline, segmenter, data_dir, split="val", 
             generated_confusion[t] += segmentation.confusion_matrix(
                 maps[start:stop, t], segmenter_lib.predict_train_ids(segmenter, video[:, t]))
             real_confusion[t] += segmentation.confusion_matrix(
-                maps[start:stop, t], segmenter_lib.predict_train_ids(segmenter, real[start:stop, t]))
+                maps[start:stop, t],
+                segmenter_lib.predict_train_ids(segmenter, real[start:stop, t]))
         if len(kept["generated"]) < keep:
             kept["generated"].append(video)
             kept["real"].append(real[start:stop])

@@ -5,13 +5,13 @@ import shutil
 import numpy as np
 import pytest
 
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 from seg2vid_tf.data import decode_errors, synthetic
 from seg2vid_tf.evaluation import label_maps
 from seg2vid_tf.metrics import frechet, segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
 from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models
-from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 FRAMES = 5
 

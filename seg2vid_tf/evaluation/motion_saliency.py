@@ -51,7 +51,7 @@ class _MotionFromEncoding(keras.layers.Layer):
 
 
 def motion_model(video_model, z):
-    """A functional Keras model: conditioning `[B, H, W, C (+20)]` -> forward flow `[B, T, H, W, 2]`.
+    """A functional Keras model: conditioning `[B, H, W, C (+20)]` -> flow `[B, T, H, W, 2]`.
 
     Args:
         video_model: A built `Img2Vid`.

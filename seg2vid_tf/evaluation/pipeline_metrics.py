@@ -4,7 +4,8 @@
 label maps, `seg2vid_tf.evaluation.label_maps`) and `long_horizon_metrics`
 (the long-horizon curves, `seg2vid_tf.evaluation.long_horizon`) run the
 networks through `seg2vid_tf.models.seg2vid`; both score with the FCN-score
-segmenter of `load_segmenter`.
+segmenter of `load_segmenter`. `long_horizon_sequences` reads and checks the
+long-horizon data before anything is measured.
 """
 
 import tensorflow as tf
@@ -60,7 +61,7 @@ def long_horizon_sequences(data_dir, num_frames, height, width):
         frames (see `long_horizon_metrics`).
 
     Raises:
-        ValueError: When the sequences are shorter than N + 1 frames (named).
+        ValueError: When the sequences are shorter than N frames (named; exactly N: the note).
     """
     sequences = label_maps.labelled_sequences(data_dir, "val", height, width)
     if long_horizon.sequence_length(sequences) == num_frames:
@@ -94,7 +95,7 @@ def long_horizon_metrics(video_model, painter, segmenter, data_dir, num_frames, 
         checked_sequences: `long_horizon_sequences(...)` when already read.
 
     Raises:
-        ValueError: When the sequences are shorter than N + 1 frames (named).
+        ValueError: When the sequences are shorter than N frames (named; exactly N: the note).
     """
     pipeline = seg2vid.Seg2Vid(video_model, painter, rollout_options or seg2vid.RolloutOptions())
     sequences, note = checked_sequences or long_horizon_sequences(

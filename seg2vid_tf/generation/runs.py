@@ -71,7 +71,7 @@ def run(*, checkpoint_dir, output, num_frames=12, seed=0, label_map=None, first_
         label2image_checkpoint_dir=None, show_flow=False, label_ids="train", fps=4,
         pipeline=None, video_format="gif,mp4", image=None, segmenter=None,
         segmenter_label_space=None, resize="fit", loaded_segmenter=None, rollout_options=None):
-    """Loads both stages, generates one video and writes it (the command's work).
+    """Loads both stages, generates one video and writes it (`python -m seg2vid_tf.generate`).
 
     Args:
         checkpoint_dir: img2vid checkpoint directory.

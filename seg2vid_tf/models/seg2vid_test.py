@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.ops.warp import pixel_to_normalized_flow
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
-from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 
 # --------------------------------------------------------------------------- label warping

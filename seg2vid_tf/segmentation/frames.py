@@ -5,7 +5,7 @@ RGB arrays, one at a time (a long video is never held in memory). A
 directory or glob is read in sorted file-name order, as the frames of one
 sequence. Videos are decoded by imageio-ffmpeg's own ffmpeg binary.
 
-`resize_image` is the resize policy shared with `seg2vid_tf.generate`:
+`resize_image` is the resize policy shared with `seg2vid_tf.generation.inputs`:
 ``fit`` scales the whole picture to the target size (the aspect ratio may
 change), ``crop`` cuts the largest centred window of the target's aspect ratio
 and scales that.

@@ -185,7 +185,7 @@ def model_status(registry, request):
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    """`Predict` and `GetModelMetadata` over a `seg2vid_tf.serve.ModelRegistry`."""
+    """`Predict` and `GetModelMetadata` over a `seg2vid_tf.serving.local_server.ModelRegistry`."""
 
     def __init__(self, registry):
         self.registry = registry
@@ -204,7 +204,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
 
 class ModelService(model_service_pb2_grpc.ModelServiceServicer):
-    """`GetModelStatus` over a `seg2vid_tf.serve.ModelRegistry` (no config reloads)."""
+    """`GetModelStatus` over a `seg2vid_tf.serving.local_server.ModelRegistry` (no config reloads)."""
 
     def __init__(self, registry):
         self.registry = registry

@@ -4,7 +4,7 @@ Every malformed request must get a JSON `{"error": ...}` answer with a 4xx (neve
 a 5xx, an HTML page, a reset or silence), and a refused request must never
 leave bytes behind that the next request on the connection would be read from.
 The application here is a stub (no model): the REST routes behind it are
-`seg2vid_tf.serve.make_app` over a registry that knows one model, `m`.
+`seg2vid_tf.serving.local_server.make_app` over a registry that knows one model, `m`.
 """
 
 import concurrent.futures
@@ -17,8 +17,7 @@ import time
 import pytest
 import tensorflow as tf
 
-from seg2vid_tf import serve
-from seg2vid_tf.serving import http_server
+from seg2vid_tf.serving import http_server, local_server
 from seg2vid_tf.serving import rest
 from seg2vid_tf.testing import hostile_http
 
@@ -52,7 +51,7 @@ class _StubRegistry:
 
 
 def _start(limits, app=None):
-    server = http_server.HTTPServer(("127.0.0.1", 0), app or serve.make_app(_StubRegistry()),
+    server = http_server.HTTPServer(("127.0.0.1", 0), app or local_server.make_app(_StubRegistry()),
                                     limits)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

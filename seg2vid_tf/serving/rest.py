@@ -24,7 +24,7 @@ The routes and their errors follow `model_servers/http_rest_api_handler.cc` and
 
 `Predictor` runs one version for both transports (`seg2vid_tf.serving.
 grpc_service` uses it too); `handle_request` answers one HTTP request against
-a registry of versions (`seg2vid_tf.serve.ModelRegistry`).
+a registry of versions (`seg2vid_tf.serving.local_server.ModelRegistry`).
 """
 
 import base64
@@ -303,7 +303,7 @@ def handle_request(registry, method, path, body=b""):
 
     Args:
         registry: Has `get(name, version, label)` -> `Predictor` and
-            `status(name, version)` -> dict (`seg2vid_tf.serve.ModelRegistry`).
+            `status(name, version)` -> dict (`seg2vid_tf.serving.local_server.ModelRegistry`).
         method: HTTP method.
         path: Request path without the query string.
         body: Request body.

@@ -83,7 +83,7 @@ def test_error_codes_carry_tf_servings_http_status():
 
 
 class _Registry:
-    """Answers like `serve.ModelRegistry` for a model `m` without loading one."""
+    """Answers like `local_server.ModelRegistry` for a model `m` without loading one."""
 
     def get(self, name, version=None, label=None):
         raise rest.RequestError(f"get {name} {version} {label}", code="NOT_FOUND")

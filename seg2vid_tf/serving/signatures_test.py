@@ -7,11 +7,11 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from seg2vid_tf.conversion.checkpoints import load_seg2vid
 from seg2vid_tf.models import seg2vid
 from seg2vid_tf.serving import rest
 from seg2vid_tf.serving import signatures
 from seg2vid_tf.testing.tiny_pipeline import SIZE, save_tiny_models, street_label_map
-from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 NUM_FRAMES = 5  # more than one round of the model's 4 frames
 

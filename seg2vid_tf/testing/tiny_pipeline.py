@@ -5,11 +5,10 @@ import os
 import keras
 import numpy as np
 
-from seg2vid_tf.conversion.checkpoints import save_img2vid, save_label2image
+from seg2vid_tf.conversion.checkpoints import load_seg2vid, save_img2vid, save_label2image
 from seg2vid_tf.models import pix2pixhd, seg2vid
 from seg2vid_tf.models.config import Img2VidConfig
 from seg2vid_tf.models.img2vid import Img2Vid
-from seg2vid_tf.conversion.checkpoints import load_seg2vid
 
 SIZE = 128  # The smallest square frame img2vid supports.
 

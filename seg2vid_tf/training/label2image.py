@@ -219,7 +219,7 @@ def define_flags(flag_values=None):
 
 
 def config_from_flags(flag_values=None):
-    """A `Label2ImageConfig` from parsed flags (ValueError naming a bad flag)."""
+    """A `Label2ImageConfig` from parsed flags (FlagError, a ValueError, naming a bad flag)."""
     return command_flags.config_from_flags(Label2ImageConfig, flag_values)
 
 

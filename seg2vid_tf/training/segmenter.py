@@ -176,5 +176,5 @@ def define_flags(flag_values=None):
 
 
 def config_from_flags(values=None):
-    """A `SegmenterTrainConfig` from parsed flags (ValueError naming a bad flag)."""
+    """A `SegmenterTrainConfig` from parsed flags (FlagError, a ValueError, naming a bad flag)."""
     return command_flags.config_from_flags(SegmenterTrainConfig, values)
