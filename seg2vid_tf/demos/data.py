@@ -15,7 +15,7 @@ from seg2vid_tf.data import synthetic
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = {
-    "img2vid": os.path.join(REPO, "configs", "synthetic.cfg"),
+    "img2vid": os.path.join(REPO, "configs", "synthetic_diverse.cfg"),
     "label2image": os.path.join(REPO, "configs", "label2image_synthetic.cfg"),
     "segmenter": os.path.join(REPO, "configs", "segmenter_synthetic.cfg"),
 }
