@@ -46,15 +46,15 @@ def read_checkpoint_dir(checkpoint_dir, config_filename, flag_name):
         return json.load(handle), prefix
 
 
-def write_config(config, output_dir, config_filename):
-    """Writes a network config (`to_dict()`) as `output_dir/config_filename`."""
+def write_config(config_dict, output_dir, config_filename):
+    """Writes a network config (its `to_dict()`) as `output_dir/config_filename`."""
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, config_filename), "w", encoding="utf-8") as handle:
-        json.dump(config.to_dict(), handle, indent=2, sort_keys=True)
+        json.dump(config_dict, handle, indent=2, sort_keys=True)
 
 
 def _save(network, output_dir, config_filename):
-    write_config(network.config, output_dir, config_filename)
+    write_config(network.config.to_dict(), output_dir, config_filename)
     manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=network), output_dir,
                                          max_to_keep=1)
     return manager.save()

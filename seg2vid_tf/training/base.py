@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from seg2vid_tf.config_data import ConfigData, check_ints
+from seg2vid_tf.conversion.checkpoints import write_config
 from seg2vid_tf.training import checkpoints, loop
 
 # Help of the bookkeeping flags (`BookkeepingConfig`'s fields), shared by every trainer.
@@ -129,9 +130,7 @@ class TrainerBase(loop.CheckpointedRun):
         self.checkpoint = checkpoints.AtomicCheckpoint(**state)
         self.manager = checkpoints.make_manager(self.checkpoint, self.write_dir,
                                                 self.config.keep_checkpoints)
-        os.makedirs(self.write_dir, exist_ok=True)
-        with open(os.path.join(self.write_dir, config_filename), "w", encoding="utf-8") as handle:
-            json.dump(model_config, handle, indent=2, sort_keys=True)
+        write_config(model_config, self.write_dir, config_filename)
         self._compute = tf.function(self._compute_step, autograph=False)
         self._apply = tf.function(self._apply_step, autograph=False)
 

@@ -106,7 +106,7 @@ class SegmenterTrainer(loop.CheckpointedRun):
         self.checkpoint = checkpoints.AtomicCheckpoint(
             model=self.model, optimizer=self.optimizer, step=self.step, iterator=self.iterator)
         self.manager = checkpoints.make_manager(self.checkpoint, workdir, config.keep_checkpoints)
-        write_config(config.network_config, workdir, SEGMENTER_CONFIG_FILENAME)
+        write_config(config.network_config.to_dict(), workdir, SEGMENTER_CONFIG_FILENAME)
         self._step = tf.function(self._train_step)
 
     def _train_step(self, iterator):
