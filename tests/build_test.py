@@ -61,7 +61,22 @@ def test_deps_match_the_imports(declared, expected):
 
 def test_parser_reports_a_dangling_dep(tmp_path):
     build = tmp_path / "BUILD"
-    build.write_text('py_library(name = "a", srcs = ["a.py"], deps = [":b", requirement("numpy")])\n')
+    build.write_text('PY_LIBRARIES = {\n    "a": (["a.py"], [":b", requirement("numpy")]),\n}\n')
     parsed = build_graph.parse_build(str(build))
     assert parsed["a"]["deps"] == {"b"} and parsed["a"]["requirements"] == {"numpy"}
     assert "b" not in parsed
+
+
+def test_parser_refuses_an_entry_of_the_wrong_shape(tmp_path):
+    build = tmp_path / "BUILD"
+    build.write_text('PY_TESTS = {\n    "a_test": (["a_test.py"], [":a"]),\n}\n')
+    with pytest.raises(ValueError, match="'a_test' must be a tuple"):
+        build_graph.parse_build(str(build))
+
+
+def test_render_round_trips_through_the_parser(tmp_path, expected):
+    build = tmp_path / "BUILD"
+    build.write_text(build_graph.render(expected))
+    parsed = build_graph.parse_build(str(build))
+    assert {name: (t["rule"], t["deps"], t["requirements"]) for name, t in parsed.items()} == {
+        name: (t["rule"], t["deps"], t["requirements"]) for name, t in expected.items()}
