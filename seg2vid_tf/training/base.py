@@ -64,6 +64,34 @@ class BookkeepingConfig(ConfigData):
         check_ints(self, BOOKKEEPING_FIELDS, 1)
 
 
+@dataclasses.dataclass(frozen=True)
+class ImageTrainingConfig(BookkeepingConfig):
+    """The settings of a trainer on single labelled frames: data, frame size, schedule.
+
+    Stage 1 (`label2image.Label2ImageConfig`) and the FCN-score segmenter
+    (`segmenter.SegmenterTrainConfig`) derive from it. The defaults are
+    pix2pixHD's with the paper's 128x256 frames; a subclass overrides the
+    ones it sets differently.
+    """
+
+    data_dir: str = ""
+    height: int = 128
+    width: int = 256
+    batch_size: int = 1
+    train_steps: int = 1000
+    learning_rate: float = 2e-4
+    seed: int = 0
+    flip: bool = True
+    num_samples: int = 4  # frames in each sample grid
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_ints(self, ("height", "width", "batch_size", "train_steps", "num_samples"), 1)
+        check_ints(self, ("seed",), 0)
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
+
+
 def make_strategy():
     """The strategy for this process, from `TF_CONFIG` and the visible devices.
 

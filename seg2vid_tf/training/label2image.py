@@ -71,37 +71,35 @@ LOSS_KEYS = ("g_gan", "g_feat", "g_vgg", "g_l1", "d_real", "d_fake")
 VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
 
 
+# The networks' own defaults (pix2pixHD's), under the flag names below.
+_GENERATOR = pix2pixhd.Pix2PixHDConfig
+_DISCRIMINATOR = pix2pixhd.DiscriminatorConfig
+
+
 @dataclasses.dataclass(frozen=True)
-class Label2ImageConfig(base.BookkeepingConfig):
+class Label2ImageConfig(base.ImageTrainingConfig):
     """Everything stage-1 training needs besides the work directory.
 
     Field names are the flag names (see `define_flags`); the defaults are
-    pix2pixHD's except the image size (the paper's 128x256 video size).
+    pix2pixHD's except the image size (the paper's 128x256 video size). Data,
+    size and schedule fields come from `base.ImageTrainingConfig`.
     """
 
-    data_dir: str = ""
-    height: int = 128
-    width: int = 256
-    batch_size: int = 1
-    train_steps: int = 1000
-    learning_rate: float = 2e-4
     beta_1: float = 0.5
     beta_2: float = 0.999
     decay_fraction: float = 0.5
-    seed: int = 0
-    flip: bool = True
     # Generator (pix2pixHD --netG global / local).
-    ngf: int = 64
-    n_downsample_global: int = 4
-    n_blocks_global: int = 9
-    n_local_enhancers: int = 0
-    n_blocks_local: int = 3
-    norm: str = "instance"
+    ngf: int = _GENERATOR.ngf
+    n_downsample_global: int = _GENERATOR.n_downsampling
+    n_blocks_global: int = _GENERATOR.n_blocks
+    n_local_enhancers: int = _GENERATOR.n_local_enhancers
+    n_blocks_local: int = _GENERATOR.n_blocks_local
+    norm: str = _GENERATOR.norm
     label_edges: bool = False
     # Discriminator.
-    ndf: int = 64
-    n_layers_d: int = 3
-    num_d: int = 2
+    ndf: int = _DISCRIMINATOR.ndf
+    n_layers_d: int = _DISCRIMINATOR.n_layers
+    num_d: int = _DISCRIMINATOR.num_d
     # Loss weights.
     weight_gan: float = 1.0
     weight_feat: float = 10.0
@@ -109,18 +107,14 @@ class Label2ImageConfig(base.BookkeepingConfig):
     vgg19_weights: str = ""
     # Not in pix2pixHD (0 = off): an L1 pixel term, see docs/training.md.
     weight_l1: float = 0.0
-    num_samples: int = 4  # images in each sample grid
 
     def __post_init__(self):
         super().__post_init__()
-        check_ints(self, ("height", "width", "batch_size", "train_steps", "ngf", "ndf",
-                          "n_layers_d", "num_d", "num_samples"), 1)
+        check_ints(self, ("ngf", "ndf", "n_layers_d", "num_d"), 1)
         check_ints(self, ("n_downsample_global", "n_blocks_global", "n_local_enhancers",
-                          "n_blocks_local", "seed"), 0)
+                          "n_blocks_local"), 0)
         if self.norm not in NORM_TYPES:
             raise ValueError(f"--norm must be one of {NORM_TYPES}, got {self.norm!r}.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
         for name in ("beta_1", "beta_2"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"--{name} must be in [0, 1), got {getattr(self, name)}.")

@@ -11,7 +11,7 @@ from absl import flags
 
 from seg2vid_tf import convert
 from seg2vid_tf.data import synthetic
-from seg2vid_tf.models import vgg19
+from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.testing import multi_worker
 from seg2vid_tf.training import label2image
 from seg2vid_tf.training.trainer import NonFiniteLossError
@@ -226,3 +226,11 @@ def test_two_workers_train_and_only_the_chief_writes(data_dir, tmp_path):
     assert not [name for name in os.listdir(workdir) if name.startswith("workertemp")]
     assert convert.load_label2image(workdir).config.to_dict() == \
         tiny_config(data_dir).generator_config.to_dict()
+
+
+def test_network_defaults_are_pix2pixhds():
+    config = label2image.Label2ImageConfig(weight_vgg=0.0)
+    assert config.generator_config == pix2pixhd.Pix2PixHDConfig(input_channels=20)
+    assert config.discriminator_config == pix2pixhd.DiscriminatorConfig(input_channels=23)
+    assert (config.ngf, config.n_downsample_global, config.n_blocks_global, config.ndf,
+            config.n_layers_d, config.num_d) == (64, 4, 9, 64, 3, 2)

@@ -16,7 +16,6 @@ TensorBoard scalars and sample grids (label colours | frame | prediction).
 """
 
 import dataclasses
-import math
 import os
 
 import keras
@@ -26,7 +25,6 @@ import tensorflow as tf
 from seg2vid_tf import command_flags, labels
 from seg2vid_tf.conversion.checkpoints import (  # noqa: F401 (load_/save_segmenter re-exported)
     SEGMENTER_CONFIG_FILENAME, load_segmenter, save_segmenter, write_config)
-from seg2vid_tf.config_data import check_ints
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
 from seg2vid_tf.training import base, checkpoints, label2image, loop
@@ -52,27 +50,23 @@ FLAG_HELP = {
 
 
 @dataclasses.dataclass(frozen=True)
-class SegmenterTrainConfig(base.BookkeepingConfig):
-    """Everything segmenter training needs besides the work directory (flag names)."""
+class SegmenterTrainConfig(base.ImageTrainingConfig):
+    """Everything segmenter training needs besides the work directory (flag names).
+
+    Data, size and schedule fields come from `base.ImageTrainingConfig`; the
+    segmenter trains square frames in larger batches at a higher rate.
+    """
 
     keep_checkpoints: int = 2
-    data_dir: str = ""
-    height: int = 128
     width: int = 128
     batch_size: int = 8
     train_steps: int = 1200
     learning_rate: float = 2e-3
-    seed: int = 0
-    flip: bool = True
-    base_filters: int = 16
-    depth: int = 3
-    num_samples: int = 4
+    base_filters: int = segmenter_lib.SegmenterConfig.base_filters
+    depth: int = segmenter_lib.SegmenterConfig.depth
 
     def __post_init__(self):
         super().__post_init__()
-        check_ints(self, ("height", "width", "batch_size", "train_steps", "num_samples"), 1)
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}.")
         self.network_config.check_size(self.height, self.width)
 
     @property

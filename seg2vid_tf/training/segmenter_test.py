@@ -108,6 +108,17 @@ def test_bad_config_names_the_flag(data_dir):
         tiny_config(data_dir, learning_rate=0.0)
     with pytest.raises(ValueError, match="multiple of 4"):
         tiny_config(data_dir, height=30)
+    with pytest.raises(ValueError, match="seed"):
+        tiny_config(data_dir, seed=-1)
+    with pytest.raises(ValueError, match="num_samples"):
+        tiny_config(data_dir, num_samples=0)
+
+
+def test_defaults_are_the_segmenters_and_the_networks():
+    config = segmenter.SegmenterTrainConfig()
+    assert (config.width, config.batch_size, config.train_steps, config.learning_rate,
+            config.keep_checkpoints) == (128, 8, 1200, 2e-3, 2)
+    assert config.network_config == segmenter_lib.SegmenterConfig()
 
 
 def test_command_reports_the_val_score(data_dir, tmp_path):
