@@ -6,9 +6,10 @@
 Every labelled frame of the train split is an example (the synthetic data
 labels every frame; Cityscapes one per sequence). Loss: softmax cross-entropy
 over the 19 train ids, void pixels left out; Adam with a cosine decay to 0;
-random horizontal flips. The step loop is the other trainers'
-(`seg2vid_tf.training.loop`): progress bar, checkpoints, resuming, signals,
-TensorBoard scalars and sample grids (label colours | frame | prediction).
+random horizontal flips. The trainer is the skeleton the other trainers share
+(`seg2vid_tf.training.base.TrainerBase`): the distribution strategy with
+chief-only writing, progress bar, checkpoints, resuming, signals, TensorBoard
+scalars and sample grids (label colours | frame | prediction).
 
 `model_dir` holds `segmenter_config.json` and the checkpoints, so
 `load_segmenter(model_dir)` (`seg2vid_tf.conversion.checkpoints`, and
@@ -16,7 +17,6 @@ TensorBoard scalars and sample grids (label colours | frame | prediction).
 """
 
 import dataclasses
-import os
 
 import keras
 import numpy as np
@@ -24,10 +24,10 @@ import tensorflow as tf
 
 from seg2vid_tf import command_flags, labels
 from seg2vid_tf.conversion.checkpoints import (  # noqa: F401 (load_/save_segmenter re-exported)
-    SEGMENTER_CONFIG_FILENAME, load_segmenter, save_segmenter, write_config)
+    SEGMENTER_CONFIG_FILENAME, load_segmenter, save_segmenter)
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
-from seg2vid_tf.training import base, checkpoints, label2image, loop
+from seg2vid_tf.training import base, label2image, loop
 
 
 # Help of the segmenter's own flags (`SegmenterTrainConfig` fields past the bookkeeping).
@@ -83,42 +83,54 @@ def segmentation_loss(logits, label_map):
     return tf.reduce_sum(per_pixel * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
 
 
-class SegmenterTrainer(loop.CheckpointedRun):
-    """Owns the network, its optimizer, the checkpoints and the step (see `loop.fit`)."""
+class SegmenterTrainer(base.TrainerBase):
+    """The network, its optimizer and its step (the rest is `base.TrainerBase`).
 
-    def __init__(self, config, workdir):
-        self.config = config
-        self.workdir = workdir
-        keras.utils.set_random_seed(config.seed)
-        self.model = segmenter_lib.build_segmenter(config.network_config)
+    Args:
+        config: A `SegmenterTrainConfig`.
+        workdir: Model directory (checkpoints, summaries, segmenter_config.json).
+        strategy: A `tf.distribute.Strategy`; `make_strategy()` when None.
+    """
+
+    def __init__(self, config, workdir, strategy=None):
+        super().__init__(config, workdir, strategy)
         self.schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate,
                                                                config.train_steps)
-        self.optimizer = keras.optimizers.Adam(learning_rate=self.schedule)
-        self.optimizer.build(self.model.trainable_variables)
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.iterator = iter(label2image.image_dataset(config))
-        self.checkpoint = checkpoints.AtomicCheckpoint(
-            model=self.model, optimizer=self.optimizer, step=self.step, iterator=self.iterator)
-        self.manager = checkpoints.make_manager(self.checkpoint, workdir, config.keep_checkpoints)
-        write_config(config.network_config.to_dict(), workdir, SEGMENTER_CONFIG_FILENAME)
-        self._step = tf.function(self._train_step)
+        with self.strategy.scope():
+            self.model = segmenter_lib.build_segmenter(config.network_config)
+            self.optimizer = keras.optimizers.Adam(learning_rate=self.schedule)
+            self.optimizer.build(self.model.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.iterator = iter(self.strategy.experimental_distribute_dataset(
+            label2image.image_dataset(config)))
+        self.track(dict(model=self.model, optimizer=self.optimizer, step=self.step),
+                   self.iterator, SEGMENTER_CONFIG_FILENAME, config.network_config.to_dict())
 
-    def _train_step(self, iterator):
+    def _compute_step(self, iterator):
         batch = next(iterator)
-        image = (batch["image"] + 1.0) * 0.5
-        with tf.GradientTape() as tape:
-            logits = self.model(image, training=True)["logits"]
-            loss = segmentation_loss(logits, batch["label_map"])
-        gradients = tape.gradient(loss, self.model.trainable_variables)
-        finite = tf.math.is_finite(loss)
-        if finite:
-            self.optimizer.apply(gradients, self.model.trainable_variables)
-            self.step.assign_add(1)
-        return loss, finite
 
-    def train_step(self):
-        loss, finite = self._step(self.iterator)
-        return {"cross_entropy": float(loss)}, bool(finite)
+        def replica_fn(batch):
+            scale = tf.cast(tf.shape(batch["image"])[0], tf.float32) / float(
+                self.config.batch_size)
+            image = (batch["image"] + 1.0) * 0.5
+            with tf.GradientTape() as tape:
+                logits = self.model(image, training=True)["logits"]
+                loss = segmentation_loss(logits, batch["label_map"]) * scale
+            return tape.gradient(loss, self.model.trainable_variables), {"cross_entropy": loss}
+
+        gradients, terms = self.strategy.run(replica_fn, args=(batch,))
+        terms = {key: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                 for key, value in terms.items()}
+        return gradients, terms
+
+    def _apply_step(self, gradients):
+        def replica_fn(gradients):
+            # Keras 3 optimizers all-reduce the gradients themselves; see label2image.
+            gradients = [None if grad is None else tf.identity(grad) for grad in gradients]
+            self.optimizer.apply(gradients, self.model.trainable_variables)
+
+        self.strategy.run(replica_fn, args=(gradients,))
+        self.step.assign_add(1)
 
     def write_samples(self, writer, step):
         """Rows label colours | frame | prediction, to TensorBoard and `samples/`."""
@@ -131,20 +143,21 @@ class SegmenterTrainer(loop.CheckpointedRun):
             np.concatenate([labels.colorize(truth), (frame * 255).round().astype(np.uint8),
                             labels.colorize(guess)], axis=1)
             for truth, frame, guess in zip(batch["label_map"].numpy(), image, predicted)])
-        return loop.write_sample_grid(writer, self.workdir, step, grid)
+        return loop.write_sample_grid(writer, self.write_dir, step, grid)
 
     def fit(self, progress=True):
-        return loop.fit(
-            self, summary_dir=os.path.join(self.workdir, "train"), desc="train segmenter",
+        """Trains until `train_steps`; returns the last loss terms (see `loop.fit`)."""
+        return self.run_loop(
+            desc="train segmenter",
             postfix=lambda terms: {"xent": f"{terms['cross_entropy']:.3f}"},
             scalars=lambda step, rate: {"learning_rate": float(self.schedule(step - 1)),
                                         "images_per_second": rate},
             progress=progress)
 
 
-def train(config, workdir, progress=True):
+def train(config, workdir, strategy=None, progress=True):
     """Trains (resuming from `workdir`) and returns the last loss terms."""
-    trainer = SegmenterTrainer(config, workdir)
+    trainer = SegmenterTrainer(config, workdir, strategy=strategy)
     trainer.restore()
     return trainer.fit(progress=progress)
 
