@@ -158,25 +158,38 @@ class HTTPServer:
         self._executor = concurrent.futures.ThreadPoolExecutor(
             limits.num_workers, thread_name_prefix="seg2vid-serve")
         self._loop = None
-        self._running = threading.Event()
-        self._stopped = threading.Event()
+        self._stopped = threading.Event()  # `serve_forever` has returned
+        self._life_lock = threading.Lock()  # orders `serve_forever`'s start and `shutdown`
+        self._stop_requested = False
         self._pending = 0
         self._connections = 0
 
     # ----------------------------------------------------------------- life cycle
     def serve_forever(self):
-        """Serves until `shutdown` is called (from another thread)."""
-        self._loop = asyncio.new_event_loop()
+        """Serves until `shutdown` is called (from another thread).
+
+        Returns at once when `shutdown` came first: a thread started just
+        before a shutdown never listens on a socket `server_close` has closed.
+        """
+        with self._life_lock:
+            if self._stop_requested:
+                self._stopped.set()
+                return
+            self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._serve_connection, sock=self._socket,
-                                 backlog=self.limits.backlog))
-        self._running.set()
+        servers = []
+
+        async def listen():
+            servers.append(await asyncio.start_server(
+                self._serve_connection, sock=self._socket, backlog=self.limits.backlog))
+
+        self._loop.create_task(listen())
         try:
-            self._loop.run_forever()
+            self._loop.run_forever()  # a stop queued by `shutdown` ends it even before `listen`
         finally:
             try:
-                server.close()
+                for server in servers:
+                    server.close()
                 tasks = asyncio.all_tasks(self._loop)
                 for task in tasks:
                     task.cancel()
@@ -185,14 +198,20 @@ class HTTPServer:
                         asyncio.gather(*tasks, return_exceptions=True))
                 self._loop.close()
             finally:
-                self._running.clear()
                 self._stopped.set()
 
     def shutdown(self):
-        """Stops `serve_forever` and waits until it has returned."""
-        if self._running.is_set() and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._stopped.wait()
+        """Stops `serve_forever` and waits until it has returned (at once if it never ran)."""
+        with self._life_lock:
+            self._stop_requested = True
+            loop = self._loop
+        if loop is None or self._stopped.is_set():
+            return
+        try:
+            loop.call_soon_threadsafe(loop.stop)
+        except RuntimeError:  # closed in between: `serve_forever` has returned
+            pass
+        self._stopped.wait()
 
     def server_close(self):
         """Closes the listening socket and lets the worker threads go."""

@@ -235,3 +235,38 @@ def test_expect_100_continue_is_honoured(server):
         assert sock.recv(100).startswith(b"HTTP/1.1 100 ")
         sock.sendall(body)
         assert _read_response(sock)[2] == {"predictions": [0]}
+
+
+def _serve_in_thread(server):
+    """Starts `serve_forever` in a thread; returns (thread, exceptions it raised)."""
+    errors = []
+
+    def serve():
+        try:
+            server.serve_forever()
+        except Exception as error:  # pylint: disable=broad-except
+            errors.append(error)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread, errors
+
+
+def test_a_shutdown_before_serving_starts_wins_and_nothing_listens_on_a_closed_socket():
+    server = http_server.HTTPServer(("127.0.0.1", 0), local_server.make_app(_StubRegistry()))
+    server.shutdown()  # returns although nothing serves yet
+    server.server_close()
+    thread, errors = _serve_in_thread(server)
+    thread.join(10.0)
+    assert not thread.is_alive() and errors == []
+
+
+def test_a_shutdown_right_after_the_start_ends_the_thread_and_a_second_one_returns():
+    for _ in range(20):  # the shutdown lands before, during or after the loop starts listening
+        server = http_server.HTTPServer(("127.0.0.1", 0), local_server.make_app(_StubRegistry()))
+        thread, errors = _serve_in_thread(server)
+        server.shutdown()
+        server.server_close()
+        thread.join(10.0)
+        assert not thread.is_alive() and errors == []
+        server.shutdown()
