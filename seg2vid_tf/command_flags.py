@@ -95,6 +95,10 @@ def define_rollout_flags(flag_values=None):
                 "Long videos: blend of stage 1's painting of the carried label map into each "
                 "round's start frame, in [0, 1]; 0 is the reference (needs stage 1 when > 0).",
                 flag_values=flag_values)
+    define_flag("float", "detail_weight", 0.0,
+                "Long videos: weight of stage 1's fine detail for the carried label map added to "
+                "every predicted frame, in [0, 1]; 0 is the reference (needs stage 1 when > 0).",
+                flag_values=flag_values)
 
 
 def rollout_settings(values=None):
@@ -102,7 +106,8 @@ def rollout_settings(values=None):
     (unchecked: `RolloutOptions` checks them)."""
     values = flags.FLAGS if values is None else values
     return {"label_warp": values.label_warp, "frame_warp": values.frame_warp,
-            "latent": values.latent_per_round, "repaint_weight": values.repaint_weight}
+            "latent": values.latent_per_round, "repaint_weight": values.repaint_weight,
+            "detail_weight": values.detail_weight}
 
 
 def rollout_options(values=None):

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from absl import app
 
 from seg2vid_tf import evaluate, metrics
 from seg2vid_tf.conversion.checkpoints import load_seg2vid
@@ -232,6 +233,18 @@ def test_missing_network_paths_name_their_flags(tmp_path):
     with pytest.raises(FileNotFoundError, match="--saved_model_dir"):
         predictors.SavedModelPredictor(str(tmp_path))
 
+
+
+@pytest.mark.parametrize("flag", ["repaint_weight", "detail_weight"])
+def test_painting_rollouts_without_stage_one_are_usage_errors(flag):
+    values = dict(data_dir="/d", output_json="m.json", report_dir="", checkpoint_dir="/c",
+                  saved_model_dir="", label2image_checkpoint_dir="", num_samples=0,
+                  repaint_weight=0.0, detail_weight=0.0)
+    evaluate._check_flags(type("Flags", (), values)())  # pylint: disable=protected-access
+    values[flag] = 0.4
+    with pytest.raises(app.UsageError, match=f"^--{flag} > 0 paints with stage 1: set "
+                                             "--label2image_checkpoint_dir.$"):
+        evaluate._check_flags(type("Flags", (), values)())  # pylint: disable=protected-access
 
 
 def test_command_adds_the_label_map_metrics_with_a_stage_1_checkpoint(setup):

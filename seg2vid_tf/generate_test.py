@@ -15,6 +15,7 @@ from PIL import Image
 
 from seg2vid_tf import generate
 from seg2vid_tf.command_flags import FlagError
+from seg2vid_tf.models import rollout
 from seg2vid_tf.segmentation import frames as frames_lib
 from seg2vid_tf.testing import corrupt_files
 from seg2vid_tf.testing.tiny_pipeline import SIZE, street_label_map
@@ -195,6 +196,13 @@ def test_missing_inputs_name_their_flags(model_dirs, tmp_path):
     with pytest.raises(FlagError, match="--num_frames"):
         generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
                      num_frames=0)
+    frame_path = str(tmp_path / "frame.png")
+    Image.fromarray(np.zeros((SIZE, SIZE, 3), np.uint8)).save(frame_path)
+    for flag in ("repaint_weight", "detail_weight"):  # stage 1 paints even with a first frame
+        with pytest.raises(FlagError, match=f"--{flag} > 0 paints with stage 1: set --label2im"):
+            generate.run(checkpoint_dir=img2vid_dir, output=output, label_map=label_path,
+                         first_frame=frame_path,
+                         rollout_options=rollout.RolloutOptions(**{flag: 0.5}))
 
 
 def test_command_line_end_to_end(model_dirs, tmp_path):

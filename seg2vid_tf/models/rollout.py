@@ -22,6 +22,11 @@ iterative variant (docs/method.md, "Long videos"):
   `w > 0` blends stage 1's painting of the carried label map into it,
   `(1 - w) * predicted + w * painted`, which restores what warping blurs and
   keeps the frame a street scene (needs stage 1).
+* `detail_weight=0`: frames are what warping and the refine step give;
+  `g > 0` adds stage 1's high frequencies for the carried label map to every
+  predicted frame, `frame + g * (painted - avgpool5x5(painted))`: warping
+  smooths, and each frame gets back detail that fits its map (needs stage 1;
+  not in the reference).
 
 docs/long_videos.md has the curves behind the choices.
 """
@@ -38,6 +43,7 @@ LABEL_WARPS = ("reference", "composed")
 FRAME_WARPS = ("reference", "composed")
 LATENTS = ("carry", "resample")
 RESAMPLED_LATENT_STREAM = 1_000_000  # round r >= 1 draws its latent from stream 1e6 + r
+DETAIL_POOL = 5  # `detail_weight`: the detail is the painting minus its 5x5 box average
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +54,7 @@ class RolloutOptions:
     frame_warp: str = "reference"
     latent: str = "carry"
     repaint_weight: float = 0.0
+    detail_weight: float = 0.0
 
     def __post_init__(self):
         if self.label_warp not in LABEL_WARPS:
@@ -58,6 +65,13 @@ class RolloutOptions:
             raise ValueError(f"--latent_per_round must be one of {LATENTS}, got {self.latent!r}.")
         if not 0.0 <= self.repaint_weight <= 1.0:
             raise ValueError(f"--repaint_weight must be in [0, 1], got {self.repaint_weight!r}.")
+        if not 0.0 <= self.detail_weight <= 1.0:
+            raise ValueError(f"--detail_weight must be in [0, 1], got {self.detail_weight!r}.")
+
+    @property
+    def paints(self):
+        """Whether the rollout calls stage 1 (repainting or adding detail)."""
+        return self.repaint_weight > 0 or self.detail_weight > 0
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -85,6 +99,12 @@ def warp_label_map(label_map, flow, keep_threshold=0.5):
     return tf.where(mass >= keep_threshold, labels, label_map)
 
 
+def add_painted_detail(frame, painted, weight):
+    """`frame + weight * (painted - avgpool(painted))`, clipped to [0, 1] (`detail_weight`)."""
+    smooth = tf.nn.avg_pool2d(painted, DETAIL_POOL, 1, "SAME")  # the mean of the pixels inside
+    return tf.clip_by_value(frame + weight * (painted - smooth), 0.0, 1.0)
+
+
 def _carry_frame(pipeline, options, tensors):
     """Carries one predicted frame of a round back to frame 0 (module docstring).
 
@@ -94,19 +114,19 @@ def _carry_frame(pipeline, options, tensors):
     Args:
         pipeline: The `Seg2Vid`.
         options: `RolloutOptions`.
-        tensors: dict: the frame's `flow` (normalized units) and `mask_fw`, the round's
+        tensors: dict: the model's `frame`, its `flow` (normalized units) and `mask_fw`, the round's
             fill `noise`, the rollout's `first_frame` and `to_start` (the masked flow
             composed from frame 0 to the round's start) and, with label maps,
             `first_labels` and the round's `start_labels`.
 
     Returns:
         dict: `composed` (the masked flow composed from frame 0 to this frame) when a
-        warp is composed, `frame` with `frame_warp="composed"` (otherwise the model's own
-        frame stands) and `label_map` with label maps.
+        warp is composed, `frame` (the model's own with `frame_warp="reference"`, then
+        with stage 1's detail when `detail_weight > 0`) and `label_map` with label maps.
     """
     mask_fw = tensors["mask_fw"]
     masked_flow = tensors["flow"] * mask_fw[..., None]
-    carried = {}
+    carried = {"frame": tensors["frame"]}
     # Frame t of this round reads the round's start at p + f(p), which reads
     # frame 0 at that point plus the flow composed so far.
     if "composed" in (options.frame_warp, options.label_warp):
@@ -120,6 +140,10 @@ def _carry_frame(pipeline, options, tensors):
         carried["label_map"] = (warp_label_map(tensors["first_labels"], carried["composed"])
                                 if options.label_warp == "composed"
                                 else warp_label_map(tensors["start_labels"], masked_flow))
+        if options.detail_weight > 0 and pipeline.painter is not None:
+            carried["frame"] = add_painted_detail(
+                carried["frame"], pipeline.paint_tensor(carried["label_map"]),
+                options.detail_weight)
     return carried
 
 
@@ -164,15 +188,15 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
         round_frames = [outputs["frames"][:, t] for t in range(per_round)]
         for t in range(take):
             mask_fw = outputs["mask_fw"][:, t]
-            step = {"flow": outputs["flow"][:, t], "mask_fw": mask_fw, "noise": noise,
+            step = {"frame": round_frames[t], "flow": outputs["flow"][:, t], "mask_fw": mask_fw,
+                    "noise": noise,
                     "first_frame": first_frame, "to_start": to_start}
             if start_labels is not None:
                 step.update(first_labels=label_map, start_labels=start_labels)
             carried = pipeline.traced_call(
                 f"frame_{options.frame_warp}_{options.label_warp}",
                 lambda tensors: _carry_frame(pipeline, options, tensors), step)
-            if "frame" in carried:
-                round_frames[t] = carried["frame"]
+            round_frames[t] = carried["frame"]
             frames.append(round_frames[t])
             flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
             masks_fw.append(mask_fw)

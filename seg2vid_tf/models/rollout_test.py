@@ -107,10 +107,42 @@ def test_repainting_blends_stage_one_into_each_next_start_frame():
     np.testing.assert_allclose(result["video"][:, T + 1], expected, atol=1e-5)
 
 
+def _box_mean_inside(image, size):
+    """Mean over the `size` x `size` window clipped to the image, per pixel and channel."""
+    half = size // 2
+    out = np.empty_like(image)
+    for y in range(image.shape[0]):
+        for x in range(image.shape[1]):
+            window = image[max(0, y - half):y + half + 1, max(0, x - half):x + half + 1]
+            out[y, x] = window.mean(axis=(0, 1))
+    return out
+
+
+def test_detail_adds_stage_ones_fine_structure_to_every_predicted_frame():
+    """With `detail_weight=g` frame t is `clip(frame_t + g * (painted - box5(painted)))`."""
+    model = _HalfPixelModel()
+    rng = np.random.default_rng(5)
+    painted = rng.uniform(0.0, 1.0, (1, H, W, 3)).astype(np.float32)
+    options = rollout_lib.RolloutOptions(detail_weight=0.4)
+    pipeline = seg2vid.Seg2Vid(model, rollout_options=options)
+    pipeline.painter = object()  # stage 1 present; its painting is stubbed below
+    pipeline.paint_tensor = lambda label_map: tf.constant(painted)
+    frame, labels = _scene()
+    result = rollout_lib.rollout(pipeline, frame, labels, tf.constant([7], tf.int64), T, options)
+    plain, _, _, _ = _roll(rollout_lib.RolloutOptions(), num_frames=T)
+    detail = painted[0] - _box_mean_inside(painted[0], rollout_lib.DETAIL_POOL)
+    assert np.abs(detail).mean() > 0.1  # the check below is not trivially met
+    for t in range(1, T + 1):
+        expected = np.clip(plain["video"][0, t] + 0.4 * detail, 0.0, 1.0)
+        np.testing.assert_allclose(result["video"][0, t], expected, atol=1e-5)
+    np.testing.assert_array_equal(result["video"][0, 0], frame[0])  # the first frame stays
+
+
 @pytest.mark.parametrize("field, value, flag", [("label_warp", "x", "--label_warp"),
                                                 ("frame_warp", "x", "--frame_warp"),
                                                 ("latent", "x", "--latent_per_round"),
-                                                ("repaint_weight", 1.5, "--repaint_weight")])
+                                                ("repaint_weight", 1.5, "--repaint_weight"),
+                                                ("detail_weight", -0.1, "--detail_weight")])
 def test_bad_options_name_their_flag(field, value, flag):
     with pytest.raises(ValueError, match=flag):
         rollout_lib.RolloutOptions(**{field: value})
