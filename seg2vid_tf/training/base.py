@@ -17,8 +17,12 @@ A trainer built on `TrainerBase` gets, without writing them again:
 
 A model's trainer specialises only its networks, its losses and its step:
 it builds its state inside `self.strategy.scope()`, calls `track(...)`, and
-defines `_compute_step(iterator) -> (*gradients, terms)` and
-`_apply_step(*gradients)`, plus `write_samples(writer, step)` for pictures.
+defines `replica_gradients(batch) -> (*gradient lists, terms)` (one replica's
+share of the batch, each term scaled by local / global batch) and
+`optimizers_and_variables()` (which optimizer applies each gradient list),
+plus `write_samples(writer, step)` for pictures. The base runs the first on
+every replica and sums the terms, and applies the gradients on every replica
+(Keras 3 optimizers all-reduce them there themselves).
 """
 
 import dataclasses
@@ -162,11 +166,37 @@ class TrainerBase(loop.CheckpointedRun):
         self._compute = tf.function(self._compute_step, autograph=False)
         self._apply = tf.function(self._apply_step, autograph=False)
 
-    def _compute_step(self, iterator):
+    def replica_gradients(self, batch):
+        """One replica's `(*gradient lists, terms)` for its part of `batch` (the trainer's)."""
         raise NotImplementedError
 
-    def _apply_step(self, *gradients):
+    def optimizers_and_variables(self):
+        """`[(optimizer, variables)]`, one per gradient list of `replica_gradients`."""
         raise NotImplementedError
+
+    def _compute_step(self, iterator):
+        """`replica_gradients` on every replica; the terms summed over the replicas."""
+        batch = next(iterator)
+        *gradients, terms = self.strategy.run(self.replica_gradients, args=(batch,))
+        terms = {key: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                 for key, value in terms.items()}
+        return (*gradients, terms)
+
+    def _apply_step(self, *gradients):
+        """Each optimizer applies its gradients on every replica; the step advances."""
+        updates = self.optimizers_and_variables()
+
+        def replica_fn(*gradients):
+            for (optimizer, variables), grads in zip(updates, gradients):
+                # The gradients arrive as inputs of this function, without a device; the
+                # optimizer's all-reduce sends each result to its input's device, so give
+                # them the replica's (MultiWorkerMirroredStrategy fails with "destinations
+                # can not be empty" otherwise).
+                grads = [None if grad is None else tf.identity(grad) for grad in grads]
+                optimizer.apply(grads, variables)
+
+        self.strategy.run(replica_fn, args=gradients)
+        self.step.assign_add(1)
 
     def train_step(self):
         """One step; returns the loss terms (floats) and whether it was applied.

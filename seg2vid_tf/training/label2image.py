@@ -386,34 +386,18 @@ class Label2ImageTrainer(base.TrainerBase):
         terms["d_total"] = discriminator_objective
         return generator_objective, discriminator_objective, terms, fake
 
-    def _compute_step(self, iterator):
-        batch = next(iterator)
-
-        def replica_fn(batch):
-            with tf.GradientTape(persistent=True) as tape:
-                g_objective, d_objective, terms, _ = self.replica_losses(batch)
-            g_grads = tape.gradient(g_objective, self.generator.trainable_variables)
-            d_grads = tape.gradient(d_objective, self.discriminator.trainable_variables)
-            del tape
-            return g_grads, d_grads, terms
-
-        g_grads, d_grads, terms = self.strategy.run(replica_fn, args=(batch,))
-        terms = {key: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
-                 for key, value in terms.items()}
+    def replica_gradients(self, batch):
+        """One replica's generator and discriminator gradients and its loss terms."""
+        with tf.GradientTape(persistent=True) as tape:
+            g_objective, d_objective, terms, _ = self.replica_losses(batch)
+        g_grads = tape.gradient(g_objective, self.generator.trainable_variables)
+        d_grads = tape.gradient(d_objective, self.discriminator.trainable_variables)
+        del tape
         return g_grads, d_grads, terms
 
-    def _apply_step(self, g_grads, d_grads):
-        def replica_fn(g_grads, d_grads):
-            # Keras 3 optimizers all-reduce (sum) the gradients here themselves. The gradients
-            # arrive without a device; give them the replica's, or the all-reduce under
-            # MultiWorkerMirroredStrategy fails ("destinations can not be empty").
-            g_grads = [None if grad is None else tf.identity(grad) for grad in g_grads]
-            d_grads = [None if grad is None else tf.identity(grad) for grad in d_grads]
-            self.generator_optimizer.apply(g_grads, self.generator.trainable_variables)
-            self.discriminator_optimizer.apply(d_grads, self.discriminator.trainable_variables)
-
-        self.strategy.run(replica_fn, args=(g_grads, d_grads))
-        self.step.assign_add(1)
+    def optimizers_and_variables(self):
+        return [(self.generator_optimizer, self.generator.trainable_variables),
+                (self.discriminator_optimizer, self.discriminator.trainable_variables)]
 
     # ------------------------------------------------------------------ loop
     def fit(self, progress=True):

@@ -106,31 +106,17 @@ class SegmenterTrainer(base.TrainerBase):
         self.track(dict(model=self.model, optimizer=self.optimizer, step=self.step),
                    self.iterator, SEGMENTER_CONFIG_FILENAME, config.network_config.to_dict())
 
-    def _compute_step(self, iterator):
-        batch = next(iterator)
+    def replica_gradients(self, batch):
+        """One replica's gradients of the cross-entropy, scaled by local / global batch."""
+        scale = tf.cast(tf.shape(batch["image"])[0], tf.float32) / float(self.config.batch_size)
+        image = (batch["image"] + 1.0) * 0.5
+        with tf.GradientTape() as tape:
+            logits = self.model(image, training=True)["logits"]
+            loss = segmentation_loss(logits, batch["label_map"]) * scale
+        return tape.gradient(loss, self.model.trainable_variables), {"cross_entropy": loss}
 
-        def replica_fn(batch):
-            scale = tf.cast(tf.shape(batch["image"])[0], tf.float32) / float(
-                self.config.batch_size)
-            image = (batch["image"] + 1.0) * 0.5
-            with tf.GradientTape() as tape:
-                logits = self.model(image, training=True)["logits"]
-                loss = segmentation_loss(logits, batch["label_map"]) * scale
-            return tape.gradient(loss, self.model.trainable_variables), {"cross_entropy": loss}
-
-        gradients, terms = self.strategy.run(replica_fn, args=(batch,))
-        terms = {key: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
-                 for key, value in terms.items()}
-        return gradients, terms
-
-    def _apply_step(self, gradients):
-        def replica_fn(gradients):
-            # Keras 3 optimizers all-reduce the gradients themselves; see label2image.
-            gradients = [None if grad is None else tf.identity(grad) for grad in gradients]
-            self.optimizer.apply(gradients, self.model.trainable_variables)
-
-        self.strategy.run(replica_fn, args=(gradients,))
-        self.step.assign_add(1)
+    def optimizers_and_variables(self):
+        return [(self.optimizer, self.model.trainable_variables)]
 
     def write_samples(self, writer, step):
         """Rows label colours | frame | prediction, to TensorBoard and `samples/`."""

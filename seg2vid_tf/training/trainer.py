@@ -163,31 +163,15 @@ class Trainer(base.TrainerBase):
             return tf.where(since >= 0.0, 1.0, 0.0)
         return tf.clip_by_value(since / float(warmup), 0.0, 1.0)
 
-    def _compute_step(self, iterator):
-        batch = next(iterator)
+    def replica_gradients(self, batch):
+        """One replica's gradients of the objective and its scaled terms (`total` too)."""
+        with tf.GradientTape() as tape:
+            objective, scaled, _ = self._replica_objective(batch)
+        grads = tape.gradient(objective, self.model.trainable_variables)
+        return grads, dict(scaled, total=objective)
 
-        def replica_fn(batch):
-            with tf.GradientTape() as tape:
-                objective, scaled, _ = self._replica_objective(batch)
-            grads = tape.gradient(objective, self.model.trainable_variables)
-            return grads, dict(scaled, total=objective)
-
-        grads, terms = self.strategy.run(replica_fn, args=(batch,))
-        terms = {key: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
-                 for key, value in terms.items()}
-        return grads, terms
-
-    def _apply_step(self, grads):
-        def replica_fn(grads):
-            # The gradients arrive as inputs of this function, without a device; the
-            # optimizer's all-reduce sends each result to its input's device, so give them
-            # the replica's (MultiWorkerMirroredStrategy fails with "destinations can not
-            # be empty" otherwise).
-            grads = [None if grad is None else tf.identity(grad) for grad in grads]
-            self.optimizer.apply(grads, self.model.trainable_variables)
-
-        self.strategy.run(replica_fn, args=(grads,))
-        self.step.assign_add(1)
+    def optimizers_and_variables(self):
+        return [(self.optimizer, self.model.trainable_variables)]
 
     # ------------------------------------------------------------------ loop
     def fit(self, progress=True):
