@@ -101,8 +101,9 @@ def warp_label_map(label_map, flow, keep_threshold=0.5):
 
 def add_painted_detail(frame, painted, weight):
     """`frame + weight * (painted - avgpool(painted))`, clipped to [0, 1] (`detail_weight`)."""
+    painted = tf.cast(painted, tf.float32)
     smooth = tf.nn.avg_pool2d(painted, DETAIL_POOL, 1, "SAME")  # the mean of the pixels inside
-    return tf.clip_by_value(frame + weight * (painted - smooth), 0.0, 1.0)
+    return tf.clip_by_value(tf.cast(frame, tf.float32) + weight * (painted - smooth), 0.0, 1.0)
 
 
 def _carry_frame(pipeline, options, tensors):
@@ -114,8 +115,8 @@ def _carry_frame(pipeline, options, tensors):
     Args:
         pipeline: The `Seg2Vid`.
         options: `RolloutOptions`.
-        tensors: dict: the model's `frame`, its `flow` (normalized units) and `mask_fw`, the round's
-            fill `noise`, the rollout's `first_frame` and `to_start` (the masked flow
+        tensors: dict: the model's `frame`, its `flow` (normalized units) and `mask_fw`, the
+            round's fill `noise`, the rollout's `first_frame` and `to_start` (the masked flow
             composed from frame 0 to the round's start) and, with label maps,
             `first_labels` and the round's `start_labels`.
 
