@@ -101,7 +101,8 @@ def _main_folder(values):
         image_dir=values.image_dir, output_dir=values.output_dir,
         checkpoint_dir=values.checkpoint_dir, image_pattern=values.image_pattern,
         segmenter=values.segmenter, segmenter_label_space=values.segmenter_label_space,
-        rollout_options=command_flags.rollout_options(values), num_frames=values.num_frames,
+        rollout_options=command_flags.rollout_options(values),
+        label2image_checkpoint_dir=values.label2image_checkpoint_dir, num_frames=values.num_frames,
         seed=values.seed, show_flow=values.show_flow, fps=values.fps,
         video_format=values.video_format, resize=values.resize)
     total = len(outcome["videos"]) + len(outcome["failed"])

@@ -346,3 +346,13 @@ def test_folder_mode_refuses_missing_or_contradicting_flags():
     values.update(output_dir="/videos", label_map="labels.png")
     with pytest.raises(FlagError, match="do not combine it with --image, --label_map"):
         generate._main_folder(type("Flags", (), values)())  # pylint: disable=protected-access
+
+
+def test_folder_mode_refuses_a_painting_rollout_without_stage_one(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.zeros((SIZE, SIZE, 3), np.uint8)).save(photos / "a.png")
+    with pytest.raises(FlagError, match="--detail_weight > 0 paints with stage 1"):
+        generate.run_folder(image_dir=str(photos), output_dir=str(tmp_path / "videos"),
+                            checkpoint_dir=str(tmp_path / "img2vid"),
+                            rollout_options=rollout.RolloutOptions(detail_weight=0.4))

@@ -131,8 +131,8 @@ TABLES = {
 RULE_CALLS = (
     '[py_library(name = name, srcs = target[0], deps = target[1]) '
     'for name, target in PY_LIBRARIES.items()]',
-    '[py_test(name = name, srcs = target[0], size = target[1], data = glob(["tests/data/**"]), '
-    'deps = target[2]) for name, target in PY_TESTS.items()]',
+    '[py_test(name = name, srcs = target[0], main = target[0][0], size = target[1], '
+    'data = glob(["tests/data/**"]), deps = target[2]) for name, target in PY_TESTS.items()]',
     '[py_binary(name = name, srcs = target[0], main = target[0][0], deps = target[1]) '
     'for name, target in PY_BINARIES.items()]',
 )

@@ -167,7 +167,7 @@ def _read_inputs(pipeline, label_map, first_frame, label_ids, resize):
 
 def run_folder(*, image_dir, output_dir, checkpoint_dir=None, image_pattern="*.png",
                segmenter=None, segmenter_label_space=None, pipeline=None, loaded_segmenter=None,
-               rollout_options=None, **settings):
+               rollout_options=None, label2image_checkpoint_dir=None, **settings):
     """Generates one video per photo of a folder (e.g. KITTI's `training/image_2`).
 
     Every photo is a start frame, segmented as with `--image` (`run`); the
@@ -185,6 +185,8 @@ def run_folder(*, image_dir, output_dir, checkpoint_dir=None, image_pattern="*.p
         segmenter, segmenter_label_space, loaded_segmenter: As in `run`.
         pipeline: An already loaded `seg2vid.Seg2Vid`.
         rollout_options: As in `run`.
+        label2image_checkpoint_dir: Stage 1, loaded only for a rollout that paints
+            (`--repaint_weight` or `--detail_weight` > 0).
         **settings: `run`'s `num_frames`, `seed`, `show_flow`, `fps`,
             `video_format` and `resize`.
 
@@ -200,11 +202,9 @@ def run_folder(*, image_dir, output_dir, checkpoint_dir=None, image_pattern="*.p
                     "train", settings.get("resize", "fit"))
     photos = [clip.frame_paths[0] for clip in kitti.find_frames(image_dir, None, image_pattern,
                                                                 on_error="skip")]
-    if pipeline is None:
-        if not checkpoint_dir:
-            raise FlagError("Set --checkpoint_dir to the img2vid checkpoint directory.")
-        pipeline = load_seg2vid(checkpoint_dir, None,
-                                rollout_options=rollout_options or seg2vid.RolloutOptions())
+    if pipeline is None:  # every photo is a first frame: stage 1 only where the rollout paints
+        pipeline = _load_pipeline(checkpoint_dir, label2image_checkpoint_dir, True,
+                                  rollout_options)
     if loaded_segmenter is None:
         loaded_segmenter = segmenters.load_segmenter(segmenter, segmenter_label_space)
     os.makedirs(output_dir, exist_ok=True)

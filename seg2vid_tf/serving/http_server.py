@@ -170,6 +170,9 @@ class HTTPServer:
 
         Returns at once when `shutdown` came first: a thread started just
         before a shutdown never listens on a socket `server_close` has closed.
+
+        Raises:
+            OSError: The server could not listen on its socket (e.g. it was closed).
         """
         with self._life_lock:
             if self._stop_requested:
@@ -177,11 +180,15 @@ class HTTPServer:
                 return
             self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
-        servers = []
+        servers, failures = [], []
 
         async def listen():
-            servers.append(await asyncio.start_server(
-                self._serve_connection, sock=self._socket, backlog=self.limits.backlog))
+            try:
+                servers.append(await asyncio.start_server(
+                    self._serve_connection, sock=self._socket, backlog=self.limits.backlog))
+            except Exception as error:  # pylint: disable=broad-except  (raised below)
+                failures.append(error)
+                self._loop.stop()
 
         self._loop.create_task(listen())
         try:
@@ -199,6 +206,8 @@ class HTTPServer:
                 self._loop.close()
             finally:
                 self._stopped.set()
+        if failures:  # e.g. a closed socket: the caller sees why nothing listens
+            raise failures[0]
 
     def shutdown(self):
         """Stops `serve_forever` and waits until it has returned (at once if it never ran)."""

@@ -270,3 +270,12 @@ def test_a_shutdown_right_after_the_start_ends_the_thread_and_a_second_one_retur
         thread.join(10.0)
         assert not thread.is_alive() and errors == []
         server.shutdown()
+
+
+def test_serving_on_a_closed_socket_raises_instead_of_running_deaf():
+    server = http_server.HTTPServer(("127.0.0.1", 0), local_server.make_app(_StubRegistry()))
+    server.server_close()  # no shutdown: serve_forever must fail, not idle without listening
+    thread, errors = _serve_in_thread(server)
+    thread.join(10.0)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], OSError), errors
