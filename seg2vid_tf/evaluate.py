@@ -140,10 +140,10 @@ def _check_flags(values):
                              "and/or --label2image_checkpoint_dir (stage 1).")
     if values.num_samples < 0:
         raise app.UsageError(f"--num_samples must be >= 0, got {values.num_samples}.")
-    for flag in ("repaint_weight", "detail_weight"):
-        if getattr(values, flag) > 0 and not values.label2image_checkpoint_dir:
-            raise app.UsageError(f"--{flag} > 0 paints with stage 1: set "
-                                 "--label2image_checkpoint_dir.")
+    painting = command_flags.rollout_options(values).painting_flags
+    if painting and not values.label2image_checkpoint_dir:
+        raise app.UsageError(f"{painting[0]} > 0 paints with stage 1: set "
+                             "--label2image_checkpoint_dir.")
 
 
 def run_from_flags(values):

@@ -239,6 +239,7 @@ def test_missing_network_paths_name_their_flags(tmp_path):
 def test_painting_rollouts_without_stage_one_are_usage_errors(flag):
     values = dict(data_dir="/d", output_json="m.json", report_dir="", checkpoint_dir="/c",
                   saved_model_dir="", label2image_checkpoint_dir="", num_samples=0,
+                  label_warp="reference", frame_warp="reference", latent_per_round="carry",
                   repaint_weight=0.0, detail_weight=0.0)
     evaluate._check_flags(type("Flags", (), values)())  # pylint: disable=protected-access
     values[flag] = 0.4

@@ -138,12 +138,12 @@ def _load_pipeline(checkpoint_dir, label2image_checkpoint_dir, has_frame, rollou
     if not checkpoint_dir:
         raise FlagError("Set --checkpoint_dir to the img2vid checkpoint directory.")
     rollout_options = rollout_options or seg2vid.RolloutOptions()
-    repaints = rollout_options.paints
-    if repaints and not label2image_checkpoint_dir:
-        flag = "repaint_weight" if rollout_options.repaint_weight > 0 else "detail_weight"
-        raise FlagError(f"--{flag} > 0 paints with stage 1: set --label2image_checkpoint_dir.")
+    painting = rollout_options.painting_flags
+    if painting and not label2image_checkpoint_dir:
+        raise FlagError(f"{painting[0]} > 0 paints with stage 1: set "
+                        "--label2image_checkpoint_dir.")
     return load_seg2vid(
-        checkpoint_dir, None if has_frame and not repaints else label2image_checkpoint_dir,
+        checkpoint_dir, None if has_frame and not painting else label2image_checkpoint_dir,
         rollout_options=rollout_options)
 
 

@@ -69,9 +69,10 @@ class RolloutOptions:
             raise ValueError(f"--detail_weight must be in [0, 1], got {self.detail_weight!r}.")
 
     @property
-    def paints(self):
-        """Whether the rollout calls stage 1 (repainting or adding detail)."""
-        return self.repaint_weight > 0 or self.detail_weight > 0
+    def painting_flags(self):
+        """The flags set > 0 that make the rollout call stage 1 (empty: it never does)."""
+        return tuple(f"--{name}" for name in ("repaint_weight", "detail_weight")
+                     if getattr(self, name) > 0)
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -1,8 +1,9 @@
 """Checkpoints that survive a crash while they are written and a damaged file when resuming.
 
 Every trainer (`trainer.Trainer`, `label2image.Label2ImageTrainer`,
-`segmenter.SegmenterTrainer`, all through `base.TrainerBase`) saves through an `AtomicCheckpoint` and a manager from `make_manager`, and
-resumes with `restore_latest`.
+`segmenter.SegmenterTrainer`, all through `base.TrainerBase`) saves through an
+`AtomicCheckpoint` and a manager from `make_manager`, and resumes with
+`restore_latest`.
 
 What TensorFlow 2.21 already guarantees (local file system, seen with strace):
 
