@@ -32,6 +32,12 @@ the video the `seg2vid_png` signature returns beside its flow. With
 `--backend=http://host:8501` every `/v1/...` request is forwarded to that
 server (a real `tensorflow_model_server`) and only the page is served here.
 
+With `--enable_batching` concurrent predicts of one signature are merged into
+one call of the model, as TF Serving's flag of that name does; its
+`--batching_parameters_file` (TF Serving's `BatchingParameters` text proto) sets
+the batch size, the wait for more requests and the bounded queue
+(`seg2vid_tf.serving.batching`).
+
     python -m seg2vid_tf.serve --web
 
 serves the page on the demo model: `--export_base` defaults to `make demo`'s
@@ -52,6 +58,7 @@ from absl import app, flags
 
 from seg2vid_tf import cli
 from seg2vid_tf.command_flags import FlagError, define_flag
+from seg2vid_tf.serving import batching as batching_lib
 from seg2vid_tf.serving import http_server
 from seg2vid_tf.serving.local_server import (  # noqa: F401 (the library's names, re-exported)
     NUM_EXAMPLES, WEB_DIR, ModelRegistry, load_test, make_app, make_server, start_in_thread,
@@ -77,9 +84,35 @@ def define_flags():
                                                "loopback instance, print the numbers and exit.")
     define_flag("integer", "grpc_port", 0, "Also answer TF Serving's gRPC PredictionService and "
                                            "ModelService on this port (0: no gRPC).")
+    define_flag("bool", "enable_batching", False,
+                "Merge concurrent predicts of a signature into one call of the model, as TF "
+                "Serving's --enable_batching (seg2vid_tf.serving.batching).")
+    define_flag("string", "batching_parameters_file", None,
+                "TF Serving's BatchingParameters text proto (max_batch_size, "
+                "batch_timeout_micros, max_enqueued_batches, num_batch_threads, "
+                "allowed_batch_sizes); TF Serving's defaults without it.")
     define_flag("bool", "web", False, "Serve the page on the demo model when --export_base is not "
                                       "given: make demo's export, written from the shipped demo "
                                       f"weights if missing ({DEMO_EXPORT_BASE}).")
+
+
+def batching_parameters(values):
+    """`BatchingParameters` from `--enable_batching` and `--batching_parameters_file`, or None.
+
+    Raises:
+        FlagError: A parameters file without `--enable_batching` (TF Serving refuses
+            it too), or a file that cannot be read (named).
+    """
+    if not values.enable_batching:
+        if values.batching_parameters_file:
+            raise FlagError("You supplied --batching_parameters_file without --enable_batching")
+        return None
+    if not values.batching_parameters_file:
+        return batching_lib.BatchingParameters()
+    try:
+        return batching_lib.read_batching_parameters(values.batching_parameters_file)
+    except (OSError, ValueError) as error:
+        raise FlagError(str(error)) from None
 
 
 def main(argv):
@@ -95,11 +128,12 @@ def main(argv):
         raise FlagError(
             "--request_timeout_s must be > 0 and --server_threads >= 1; got "
             f"{values.request_timeout_s} and {values.server_threads}.")
+    batching = batching_parameters(values)
     limits = http_server.Limits(request_timeout_s=values.request_timeout_s,
                                 num_workers=values.server_threads)
     server = make_server(values.export_base, values.model_name, values.host,
                          0 if values.selftest_load else values.port, values.max_request_mb,
-                         values.backend, limits)
+                         values.backend, limits, batching)
     if values.selftest_load:
         start_in_thread(server)
         url = f"http://127.0.0.1:{server.server_address[1]}"

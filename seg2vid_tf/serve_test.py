@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from seg2vid_tf import serve
+from seg2vid_tf.serving import batching
 from seg2vid_tf.testing.tiny_pipeline import export_tiny, street_label_map
 
 NUM_FRAMES = 2
@@ -224,3 +225,55 @@ def _closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_a_batching_server_answers_each_request_as_the_unbatched_one(export_base, url):
+    """Four concurrent requests fill one batch of 4; each gets the video of its own seed."""
+    params = batching.BatchingParameters(max_batch_size=4, batch_timeout_micros=60_000_000,
+                                         num_batch_threads=1)
+    server = serve.make_server(export_base, "seg2vid", port=0, batching=params)
+    serve.start_in_thread(server)
+    batched_url = f"http://127.0.0.1:{server.server_address[1]}"
+    seeds = [1, 2, 3, 4]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(
+                lambda seed: _call(batched_url, "/v1/models/seg2vid:predict",
+                                   _columnar(seed=seed)), seeds))
+        sizes = server.registry.predictors[server.registry.latest].batcher.batch_sizes
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sizes == [4]
+    for seed, (status, answer) in zip(seeds, answers):
+        assert status == 200
+        _, alone = _call(url, "/v1/models/seg2vid:predict", _columnar(seed=seed))
+        # The same arithmetic on a batch of 4 instead of 1: oneDNN's kernels may add
+        # in another order, so a float may change in its last bits and, rarely, a
+        # uint8 pixel that sat on a rounding boundary by one level.
+        frames = np.asarray(answer["outputs"]["frames"], int)
+        frames_alone = np.asarray(alone["outputs"]["frames"], int)
+        assert np.abs(frames - frames_alone).max() <= 1
+        assert np.mean(frames != frames_alone) < 1e-3
+        for name in ("flow", "occlusion"):
+            np.testing.assert_allclose(np.asarray(answer["outputs"][name]),
+                                       np.asarray(alone["outputs"][name]), rtol=0, atol=1e-4,
+                                       err_msg=name)
+
+
+def test_batching_flags_follow_tf_serving(tmp_path):
+    class Values:
+        enable_batching, batching_parameters_file = False, None
+
+    values = Values()
+    assert serve.batching_parameters(values) is None
+    values.batching_parameters_file = str(tmp_path / "batching.txt")
+    with pytest.raises(serve.FlagError, match="without --enable_batching"):
+        serve.batching_parameters(values)
+    values.enable_batching = True
+    with pytest.raises(serve.FlagError, match="--batching_parameters_file: no such file"):
+        serve.batching_parameters(values)
+    (tmp_path / "batching.txt").write_text("max_batch_size { value: 8 }\n")
+    assert serve.batching_parameters(values).max_batch_size == 8
+    values.batching_parameters_file = None
+    assert serve.batching_parameters(values) == batching.BatchingParameters()

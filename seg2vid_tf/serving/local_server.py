@@ -43,12 +43,14 @@ class ModelRegistry:
     Args:
         export_base: Directory of all-digit version subdirectories.
         model_name: The name requests use.
+        batching: `batching.BatchingParameters` (each version gets its own
+            queues and threads), or None: each request runs alone.
 
     Raises:
         FileNotFoundError: No version under `export_base`.
     """
 
-    def __init__(self, export_base, model_name):
+    def __init__(self, export_base, model_name, batching=None):
         versions = export_lib.existing_versions(export_base)
         if not versions:
             raise FileNotFoundError(
@@ -59,7 +61,7 @@ class ModelRegistry:
         for version in versions:
             logging.info("Loading %s version %d", model_name, version)
             self.predictors[version] = rest.Predictor(
-                os.path.join(export_base, str(version)), model_name, version)
+                os.path.join(export_base, str(version)), model_name, version, batching)
         self.latest = versions[-1]
 
     def page_config(self):
@@ -184,7 +186,7 @@ def make_app(registry, backend=None, backend_timeout=300.0):
 
 
 def make_server(export_base, model_name="seg2vid", host="127.0.0.1", port=8501,
-                max_request_mb=64.0, backend=None, limits=None):
+                max_request_mb=64.0, backend=None, limits=None, batching=None):
     """The HTTP server (not started) for the model; `port=0` picks a free port.
 
     Args:
@@ -197,11 +199,13 @@ def make_server(export_base, model_name="seg2vid", host="127.0.0.1", port=8501,
             the page its size, classes and examples.
         limits: `http_server.Limits` for the rest (timeouts, pool, queue); the
             defaults when `None`. `max_request_mb` sets its body limit.
+        batching: `batching.BatchingParameters` to merge concurrent predicts
+            (TF Serving's `--enable_batching`), or None.
 
     Returns:
         An `http_server.HTTPServer` with a `registry` attribute.
     """
-    registry = ModelRegistry(export_base, model_name)
+    registry = ModelRegistry(export_base, model_name, batching)
     limits = dataclasses.replace(limits or http_server.Limits(),
                                  max_body_bytes=int(max_request_mb * 1024 * 1024))
     server = http_server.HTTPServer((host, port), make_app(registry, backend), limits)

@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from seg2vid_tf.serving import batching as batching_lib
 from seg2vid_tf.serving import json_parsing
 from seg2vid_tf.serving.json_decoding import decode_request
 from seg2vid_tf.serving.json_encoding import BYTES_SUFFIX, make_json  # noqa: F401  (public here)
@@ -182,9 +183,11 @@ class Predictor:
         export_dir: A version directory written by `seg2vid_tf.serving.export`.
         model_name: The name the model is served under.
         version: Its integer version.
+        batching: `batching.BatchingParameters` to merge concurrent predicts
+            (TF Serving's `--enable_batching`), or None to run each alone.
     """
 
-    def __init__(self, export_dir, model_name, version):
+    def __init__(self, export_dir, model_name, version, batching=None):
         self.export_dir = export_dir
         self.model_name = model_name
         self.version = int(version)
@@ -196,6 +199,8 @@ class Predictor:
         if os.path.isfile(info_path):
             with open(info_path, encoding="utf-8") as handle:
                 self.export_info = json.load(handle)
+        self.batcher = (None if batching is None
+                        else batching_lib.Batcher(self._run_now, batching))
 
     def input_specs(self, signature_name):
         """{input name: `tf.TensorSpec`} of a loaded signature."""
@@ -231,9 +236,19 @@ class Predictor:
             RequestError: An input of a shape the signature does not declare
                 (INVALID_ARGUMENT), or the graph's own error with its canonical code.
         """
+        self._signature(signature_name)
+        check_shapes(self.input_specs(signature_name), inputs)
+        if self.batcher is None:
+            outputs = self._run_now(signature_name, inputs)
+        else:
+            outputs = self.batcher.run(signature_name, inputs)
+        names = sorted(outputs) if output_names is None else output_names
+        return {name: outputs[name] for name in names}
+
+    def _run_now(self, signature_name, inputs):
+        """One call of the signature on checked inputs: all its outputs, as NumPy arrays."""
         function = self._signature(signature_name)
         specs = self.input_specs(signature_name)
-        check_shapes(specs, inputs)
         try:
             outputs = function(**{name: tf.constant(value, dtype=specs[name].dtype)
                                   for name, value in inputs.items()})
@@ -242,8 +257,7 @@ class Predictor:
                                code=_TF_CODES.get(error.error_code, "UNKNOWN")) from None
         except (TypeError, ValueError) as error:
             raise invalid(clean_error_message(error)) from None
-        names = sorted(outputs) if output_names is None else output_names
-        return {name: outputs[name].numpy() for name in names}
+        return {name: value.numpy() for name, value in outputs.items()}
 
     def predict_json(self, body):
         """A REST predict body (bytes, str or parsed object) -> TF Serving's response text."""

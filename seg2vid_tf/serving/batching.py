@@ -1,0 +1,294 @@
+"""Server-side batching of concurrent predicts, as TF Serving's `--enable_batching` does.
+
+Concurrent requests to the same signature are merged along dimension 0 into one
+call of the model, and the outputs are split back by rows. On a CPU the model's
+arithmetic runs at a better rate on a batch than on one video at a time, and
+the server makes one call where it would make many.
+
+The scheduling follows TF Serving's `BasicBatchScheduler` (`tensorflow/core/
+kernels/batching_util/`): a queue of batches per signature and input layout;
+a request joins the open batch unless it would exceed `max_batch_size`, which
+closes it and opens the next; a closed batch, or an open one whose first request
+has waited `batch_timeout_micros`, goes to the first free of
+`num_batch_threads` threads. With more than `max_enqueued_batches` batches
+waiting, a request is refused at once with UNAVAILABLE (HTTP 503) in TF
+Serving's words, so the queue is bounded. The parameters are TF Serving's
+`BatchingParameters` text proto, read from `--batching_parameters_file`
+(`read_batching_parameters`), with its defaults.
+
+One departure: when a merged call fails (say one request's PNG is corrupt), TF
+Serving fails every request of the batch with that error; here each request of
+the batch is then run alone, so that each gets its own answer: the same answer
+it gets without batching.
+
+Randomness in the exported signatures is keyed by each row's seed, so a
+request's video does not depend on the requests it was batched with.
+"""
+
+import dataclasses
+import os
+import re
+import threading
+import time
+
+import numpy as np
+
+from seg2vid_tf.serving.json_errors import RequestError
+
+QUEUE_FULL = "The batch scheduling queue to which this task was submitted is full"
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchingParameters:
+    """TF Serving's `BatchingParameters` (session_bundle_config.proto), with its defaults.
+
+    Attributes:
+        max_batch_size: The most rows of one merged call.
+        batch_timeout_micros: How long an open batch may wait for more requests
+            once a thread is free for it (0: not at all).
+        max_enqueued_batches: Batches that may wait; beyond, UNAVAILABLE.
+        num_batch_threads: Merged calls that may run at once.
+        allowed_batch_sizes: If given, increasing sizes ending at `max_batch_size`;
+            a batch is padded (with copies of its first row) up to the next one.
+    """
+
+    max_batch_size: int = 1000
+    batch_timeout_micros: int = 0
+    max_enqueued_batches: int = 10
+    num_batch_threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
+    allowed_batch_sizes: tuple = ()
+
+    def __post_init__(self):
+        for name in ("max_batch_size", "max_enqueued_batches", "num_batch_threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"BatchingParameters.{name} must be >= 1, "
+                                 f"got {getattr(self, name)}.")
+        if self.batch_timeout_micros < 0:
+            raise ValueError("BatchingParameters.batch_timeout_micros must be >= 0, "
+                             f"got {self.batch_timeout_micros}.")
+        sizes = list(self.allowed_batch_sizes)
+        if sizes and (sorted(set(sizes)) != sizes or sizes[0] < 1
+                      or sizes[-1] != self.max_batch_size):
+            raise ValueError("BatchingParameters.allowed_batch_sizes must increase and end "
+                             f"with max_batch_size ({self.max_batch_size}), got {sizes}.")
+
+
+# The fields of a BatchingParameters text proto that this server reads: wrapped
+# scalars (`name { value: N }`), the repeated sizes, and names it accepts and ignores.
+_WRAPPED_INTS = ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
+                 "num_batch_threads")
+_IGNORED = ("thread_pool_name", "pad_variable_length_inputs")
+_FIELD = re.compile(r"\s*([a-z_]+)\s*(?::\s*([^\s{}]+)|\{\s*value\s*:\s*([^\s{}]+)\s*\})")
+
+
+def read_batching_parameters(path, flag_name="batching_parameters_file"):
+    """Reads a TF Serving `BatchingParameters` text proto.
+
+    Reads `max_batch_size { value: 8 }` and the other wrapped integers,
+    `allowed_batch_sizes: N` (repeated); `thread_pool_name` and
+    `pad_variable_length_inputs` are accepted and have no effect here (one pool;
+    the signatures' inputs have fixed sizes). `#` starts a comment.
+
+    Raises:
+        FileNotFoundError: No such file (names the flag).
+        ValueError: A field this server does not know, a value that is not an
+            integer, or parameters `BatchingParameters` refuses (names the file).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"--{flag_name}: no such file {path!r}.")
+    with open(path, encoding="utf-8") as handle:
+        text = "\n".join(line.split("#", 1)[0] for line in handle)
+    values, sizes, position = {}, [], 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _FIELD.match(text, position)
+        if match is None:
+            raise ValueError(f"{path}: cannot read a BatchingParameters field at "
+                             f"{text[position:position + 40].strip()!r}.")
+        name, plain, wrapped = match.groups()
+        position = match.end()
+        while position < len(text) and text[position] in " \t\n\r":
+            position += 1
+        if name in _IGNORED:
+            continue
+        if name not in _WRAPPED_INTS + ("allowed_batch_sizes",):
+            raise ValueError(f"{path}: this server does not support the BatchingParameters "
+                             f"field {name!r}; it reads {', '.join(_WRAPPED_INTS)}, "
+                             "allowed_batch_sizes (and accepts " + ", ".join(_IGNORED) + ").")
+        repeated = name == "allowed_batch_sizes"
+        raw = plain if repeated else wrapped
+        if raw is None or not re.fullmatch(r"-?[0-9]+", raw):
+            form = f"{name}: N" if repeated else f"{name} {{ value: N }}"
+            raise ValueError(f"{path}: {name} needs an integer ({form}), "
+                             f"got {(plain or wrapped)!r}.")
+        if repeated:
+            sizes.append(int(raw))
+        else:
+            values[name] = int(raw)
+    try:
+        return BatchingParameters(allowed_batch_sizes=tuple(sizes), **values)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+class _Task:
+    """One request waiting for its rows of a merged call."""
+
+    def __init__(self, inputs, rows):
+        self.inputs, self.rows = inputs, rows
+        self.done = threading.Event()
+        self.outputs = self.error = None
+
+
+class _Batch:
+    def __init__(self):
+        self.tasks, self.rows, self.opened = [], 0, None
+
+
+def batch_rows(inputs):
+    """The rows of a request (its inputs' shared dimension 0); None if it cannot be batched."""
+    rows = {np.shape(value)[0] if np.ndim(value) else None for value in inputs.values()}
+    if len(rows) != 1 or None in rows or 0 in rows:
+        return None
+    return rows.pop()
+
+
+class Batcher:
+    """Merges concurrent calls of `run_now(signature_name, inputs)` (see the module docstring).
+
+    Args:
+        run_now: `(signature_name, {name: array}) -> {output name: array}`, the
+            unbatched call; raises `RequestError` for a request it refuses.
+        parameters: `BatchingParameters`.
+        clock: Seconds, monotonic (tests inject one).
+    """
+
+    def __init__(self, run_now, parameters, clock=time.monotonic):
+        self.run_now, self.parameters, self.clock = run_now, parameters, clock
+        self._queues = {}  # key -> list of _Batch, oldest first (the last one open)
+        self._condition = threading.Condition()
+        self._closed = False
+        self.batch_sizes = []  # rows of each merged call, for tests and measurements
+        self._threads = [threading.Thread(target=self._work, daemon=True,
+                                          name=f"batch-{index}")
+                         for index in range(parameters.num_batch_threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def run(self, signature_name, inputs):
+        """Runs one request, merged with whatever arrives with it; returns its outputs.
+
+        Raises:
+            RequestError: The request's own error; INVALID_ARGUMENT for more rows
+                than `max_batch_size`; UNAVAILABLE when the queue is full.
+        """
+        rows = batch_rows(inputs)
+        if rows is None:
+            return self.run_now(signature_name, inputs)
+        if rows > self.parameters.max_batch_size:
+            raise RequestError(f"Task size {rows} is larger than maximum batch size "
+                               f"{self.parameters.max_batch_size}", code="INVALID_ARGUMENT")
+        layout = sorted((name, np.shape(value)[1:], np.asarray(value).dtype.str)
+                        for name, value in inputs.items())
+        key = (signature_name, tuple(layout))
+        task = _Task(inputs, rows)
+        with self._condition:
+            if self._closed:
+                raise RequestError("The batch scheduler is shut down", code="UNAVAILABLE")
+            batches = self._queues.setdefault(key, [])
+            if not batches or batches[-1].rows + rows > self.parameters.max_batch_size:
+                if len(batches) >= self.parameters.max_enqueued_batches:
+                    raise RequestError(QUEUE_FULL, code="UNAVAILABLE")
+                batches.append(_Batch())
+            batch = batches[-1]
+            if not batch.tasks:
+                batch.opened = self.clock()
+            batch.tasks.append(task)
+            batch.rows += rows
+            self._condition.notify_all()
+        task.done.wait()
+        if task.error is not None:
+            raise task.error
+        return task.outputs
+
+    def close(self):
+        """Stops the threads once the waiting batches have run."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _ready(self):
+        """The key and batch to run now, or (None, seconds to wait) if none is ready."""
+        wait = None
+        timeout = self.parameters.batch_timeout_micros / 1e6
+        for key, batches in self._queues.items():
+            if not batches:
+                continue
+            first = batches[0]
+            full = first.rows >= self.parameters.max_batch_size or len(batches) > 1
+            left = first.opened + timeout - self.clock()
+            if full or left <= 0 or self._closed:
+                return key, batches.pop(0)
+            wait = left if wait is None else min(wait, left)
+        return None, wait
+
+    def _work(self):
+        while True:
+            with self._condition:
+                while True:
+                    key, batch = self._ready()
+                    if key is not None:
+                        break
+                    if self._closed:
+                        return
+                    self._condition.wait(timeout=batch)
+            self._run_batch(key[0], batch)
+
+    def _run_batch(self, signature_name, batch):
+        tasks = batch.tasks
+        try:
+            if len(tasks) == 1:
+                tasks[0].outputs = self.run_now(signature_name, tasks[0].inputs)
+            else:
+                self._run_merged(signature_name, tasks, batch.rows)
+        except RequestError as error:
+            if len(tasks) == 1:
+                tasks[0].error = error
+            else:
+                for task in tasks:  # each request's own answer (see the module docstring)
+                    try:
+                        task.outputs = self.run_now(signature_name, task.inputs)
+                    except RequestError as own_error:
+                        task.error = own_error
+        except Exception as error:  # pylint: disable=broad-except
+            for task in tasks:
+                task.error = RequestError(f"Batched run failed: {error}", code="INTERNAL")
+        finally:
+            self.batch_sizes.append(batch.rows)
+            for task in tasks:
+                task.done.set()
+
+    def _run_merged(self, signature_name, tasks, rows):
+        padded = rows
+        for size in self.parameters.allowed_batch_sizes:
+            if size >= rows:
+                padded = size
+                break
+        merged = {}
+        for name in tasks[0].inputs:
+            parts = [np.asarray(task.inputs[name]) for task in tasks]
+            if padded > rows:
+                parts.append(np.repeat(parts[0][:1], padded - rows, axis=0))
+            merged[name] = np.concatenate(parts, axis=0)
+        outputs = self.run_now(signature_name, merged)
+        for name, value in outputs.items():
+            if np.ndim(value) == 0 or np.shape(value)[0] != padded:
+                raise RequestError(
+                    f"Batched output tensor {name}'s 0th dimension does not equal the sum "
+                    "of the 0th dimension sizes of the input tensors", code="INTERNAL")
+        start = 0
+        for task in tasks:
+            task.outputs = {name: value[start:start + task.rows] for name, value in outputs.items()}
+            start += task.rows
