@@ -51,5 +51,8 @@ def test_accumulator_counts_active_dims_and_coverage():
     assert result["latent_active_dims"] == 1
     assert result["sample_diversity_l1"] == pytest.approx(0.25)
     assert result["speed_spearman"] == pytest.approx(1.0)
+    assert result["speed_spearman_truth"] == pytest.approx(-1.0)  # truth rises, speed falls
     assert result["prior_speed_coverage"] == pytest.approx((1 + 2 + 0 + 2) / 4 / 4)
-    assert "speed_spearman_note" in accumulator.summary(camera_speed=None)
+    without_speeds = accumulator.summary(camera_speed=None)
+    assert "speed_spearman_note" in without_speeds
+    assert "speed_spearman_truth" not in without_speeds
