@@ -3,25 +3,8 @@
 import os
 import platform
 
-
-def _cpu_info():
-    """(model name, set of feature flags) of the first CPU in /proc/cpuinfo ('', {} elsewhere)."""
-    model, features = "", set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name") and not model:
-                    model = line.split(":", 1)[1].strip()
-                if line.startswith("flags") and not features:
-                    features = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return model, features
-
-
-def cpu_has_native_bfloat16():
-    """Whether the CPU does bfloat16 arithmetic natively (AVX512_BF16 or AMX-BF16)."""
-    return bool({"avx512_bf16", "amx_bf16"} & _cpu_info()[1])
+from seg2vid_tf.models.precision import cpu_has_native_bfloat16  # noqa: F401 (public here)
+from seg2vid_tf.models.precision import cpu_info as _cpu_info
 
 
 # Terraform's variables share TensorFlow's `TF_` prefix.

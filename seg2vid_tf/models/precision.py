@@ -6,15 +6,72 @@ the warp, the occlusion blend and its outputs in float32, and batch norm keeps
 its statistics in float32; the losses are computed in float32.
 
 bfloat16 pays off on CPUs with native bfloat16 arithmetic (AVX512_BF16, AMX)
-and on GPUs/TPUs; elsewhere oneDNN emulates it, which is not expected to beat float32
-(`python -m seg2vid_tf.benchmark` measures both and says which this CPU is).
+and on GPUs; elsewhere oneDNN emulates it, slower than float32. So
+`choose_precision` runs a requested `mixed_bfloat16` only there and otherwise
+float32, with a one-line message (`python -m seg2vid_tf.benchmark` measures both
+and records which CPU it ran on; docs/performance.md, "Mixed precision").
 """
 
 import contextlib
+import sys
 
 import keras
 
 PRECISIONS = ("float32", "mixed_bfloat16")
+NATIVE_BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_info():
+    """(model name, set of feature flags) of the first CPU in /proc/cpuinfo ('', {} elsewhere)."""
+    model, features = "", set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name") and not model:
+                    model = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not features:
+                    features = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return model, features
+
+
+def cpu_has_native_bfloat16():
+    """Whether the CPU does bfloat16 arithmetic natively (AVX512_BF16 or AMX-BF16)."""
+    return bool(set(NATIVE_BFLOAT16_CPU_FLAGS) & cpu_info()[1])
+
+
+def choose_precision(requested, native_bfloat16=None, gpu=None, flag_name="precision"):
+    """The precision to run for a requested one: float32 where bfloat16 would be emulated.
+
+    Args:
+        requested: One of `PRECISIONS`.
+        native_bfloat16: Whether the CPU has native bfloat16 arithmetic (read from
+            /proc/cpuinfo when None).
+        gpu: Whether TensorFlow sees a GPU (asked when None).
+        flag_name: The flag named in the message.
+
+    Returns:
+        `(precision, message)`: `message` is None when `requested` runs as asked,
+        else one line saying why float32 runs instead.
+
+    Raises:
+        ValueError: An unknown precision.
+    """
+    check_precision(requested, flag_name)
+    if requested == "float32":
+        return requested, None
+    if gpu is None:
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+        gpu = bool(tf.config.list_physical_devices("GPU"))
+    if native_bfloat16 is None:
+        native_bfloat16 = cpu_has_native_bfloat16()
+    if gpu or native_bfloat16:
+        return requested, None
+    return "float32", (f"--{flag_name}={requested}: running float32, since this CPU has no native "
+                       "bfloat16 arithmetic (AVX512_BF16 or AMX) and no GPU is visible, so "
+                       "bfloat16 would be emulated and slower.")
 
 
 def check_precision(precision, flag_name="precision"):
@@ -23,6 +80,14 @@ def check_precision(precision, flag_name="precision"):
         raise ValueError(f"--{flag_name} must be one of {', '.join(PRECISIONS)}, "
                          f"got {precision!r}.")
     return precision
+
+
+def precision_for_flag(requested, flag_name="precision", stream=None):
+    """`choose_precision` for a command's flag: prints its one-line message, returns the choice."""
+    chosen, message = choose_precision(requested, flag_name=flag_name)
+    if message:
+        print(message, file=stream or sys.stderr, flush=True)
+    return chosen
 
 
 @contextlib.contextmanager

@@ -83,3 +83,43 @@ def test_a_float32_checkpoint_loads_in_mixed_precision(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(ValueError, match="--precision"):
         checkpoints.load_img2vid(str(tmp_path), precision="bfloat16")
+
+
+@pytest.mark.parametrize("native, gpu, expected", [
+    (True, False, "mixed_bfloat16"), (False, True, "mixed_bfloat16"),
+    (True, True, "mixed_bfloat16"), (False, False, "float32")])
+def test_bfloat16_runs_only_with_native_arithmetic_or_a_gpu(native, gpu, expected):
+    chosen, message = precision.choose_precision("mixed_bfloat16", native_bfloat16=native,
+                                                 gpu=gpu)
+    assert chosen == expected
+    if expected == "float32":
+        assert "--precision=mixed_bfloat16: running float32" in message
+        assert "AVX512_BF16" in message and "\n" not in message
+    else:
+        assert message is None
+
+
+def test_float32_is_never_changed_and_unknown_precisions_are_refused():
+    assert precision.choose_precision("float32", native_bfloat16=False, gpu=False) == (
+        "float32", None)
+    with pytest.raises(ValueError, match="--precision must be one of"):
+        precision.choose_precision("float16", native_bfloat16=True, gpu=False)
+
+
+def test_the_flag_choice_prints_its_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(precision, "cpu_has_native_bfloat16", lambda: False)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert precision.precision_for_flag("mixed_bfloat16") == "float32"
+    assert capsys.readouterr().err.count("\n") == 1
+    monkeypatch.setattr(precision, "cpu_has_native_bfloat16", lambda: True)
+    assert precision.precision_for_flag("mixed_bfloat16") == "mixed_bfloat16"
+    assert capsys.readouterr().err == ""
+
+
+def test_cpu_flags_decide_native_bfloat16(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_info", lambda: ("cpu", {"avx2", "avx512_bf16"}))
+    assert precision.cpu_has_native_bfloat16()
+    monkeypatch.setattr(precision, "cpu_info", lambda: ("cpu", {"avx2", "amx_bf16"}))
+    assert precision.cpu_has_native_bfloat16()
+    monkeypatch.setattr(precision, "cpu_info", lambda: ("cpu", {"avx2", "avx512f"}))
+    assert not precision.cpu_has_native_bfloat16()

@@ -203,4 +203,5 @@ def config_from_flags(values=None, check_weights=True):
         checkpoint_every=values.checkpoint_every, summary_every=values.summary_every,
         image_summary_every=values.image_summary_every, keep_checkpoints=values.keep_checkpoints,
         sync_batch_norm=values.sync_batch_norm, max_nonfinite_steps=values.max_nonfinite_steps,
-        eval_batches=values.eval_batches, precision=values.precision)
+        eval_batches=values.eval_batches,
+        precision=precision_lib.precision_for_flag(values.precision))
