@@ -37,8 +37,8 @@ def wait_queued(batcher, rows):
     """Waits until `rows` rows are queued (behind the running call)."""
     for _ in range(3000):
         with batcher._condition:  # pylint: disable=protected-access
-            if sum(batch.rows for batches in batcher._queues.values()  # pylint: disable=protected-access
-                   for batch in batches) == rows:
+            queues = batcher._queues.values()  # pylint: disable=protected-access
+            if sum(batch.rows for batches in queues for batch in batches) == rows:
                 return
         threading.Event().wait(0.01)
     raise AssertionError(f"{rows} rows never queued")

@@ -1,0 +1,155 @@
+"""What a long video could score if it moved exactly as the truth: the true-flow oracle.
+
+    python -m tools.long_video_ceiling --data_dir=long_heldout --num_frames=24 \
+        --segmenter_checkpoint_dir=demo_output/checkpoints/segmenter [--output_json=F]
+
+On synthetic held-out data (the renderer writes the exact forward flow of every
+frame), carries frame 0 and its label map to frame t by the *true* flow, one frame
+at a time: each pixel moves to its rounded target (pixels the flow marks invalid,
+occluded or leaving the image, are dropped), and the pixels nothing lands on
+(content that comes into view) take their nearest carried neighbour. That is the
+best any rollout that carries the first frame can do without knowing what comes
+into view. Per frame t, against the true map of frame t, as
+`python -m seg2vid_tf.evaluate --num_frames=N` scores the model (dataset-level mean
+IoU over the train ids present, void ignored):
+
+* `label_miou_oracle` / `label_miou_kept`: the carried map, and the first map kept;
+* `fcn_miou_oracle` / `fcn_miou_copy` / `fcn_miou_real`: the FCN-score segmenter
+  on the carried frame, on frame 0 copied, and on the real frame t.
+
+The numbers are in docs/long_videos.md ("What the targets allow").
+"""
+
+import glob
+import json
+import os
+
+import numpy as np
+from absl import app, flags
+from PIL import Image
+
+from seg2vid_tf.data.synthetic.flow_png import read_kitti_flow
+from seg2vid_tf.metrics import segmentation
+
+flags.DEFINE_string("data_dir", None, "Synthetic held-out data (synthetic.json, flow/).")
+flags.DEFINE_string("split", "val", "Its split.")
+flags.DEFINE_integer("num_frames", 24, "N: frames after the first one.")
+flags.DEFINE_string("segmenter_checkpoint_dir", None, "The FCN-score segmenter.")
+flags.DEFINE_string("output_json", None, "Where the curves are written (printed anyway).")
+
+NAMES = ("label_miou_oracle", "label_miou_kept", "fcn_miou_oracle", "fcn_miou_copy",
+         "fcn_miou_real")
+
+
+def _shifted(array, dy, dx, fill):
+    """`array` moved by (dy, dx) pixels (no wrap-around); what comes in is `fill`."""
+    height, width = array.shape[:2]
+    out = np.full_like(array, fill)
+    out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+        array[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+    return out
+
+
+def fill_holes(values, hole):
+    """`values` with every `hole` pixel taken from its nearest non-hole 4-neighbour, repeatedly."""
+    values, hole = values.copy(), hole.copy()
+    if hole.all():
+        raise ValueError("Nothing to fill the holes from: every pixel is a hole.")
+    while hole.any():
+        for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+            source = _shifted(values, dy, dx, 0)
+            take = hole & ~_shifted(hole, dy, dx, True)
+            values[take] = source[take]
+            hole &= ~take
+    return values
+
+
+def splat_forward(values, flow, valid):
+    """`values` `[H, W, ...]` moved by `flow` `[H, W, 2]` (dx, dy) to rounded targets, holes filled.
+
+    Pixels where `valid` is false are dropped; where two pixels land on one target
+    the later one in row-major order wins.
+    """
+    height, width = flow.shape[:2]
+    rows, cols = np.mgrid[0:height, 0:width]
+    target_x = np.rint(cols + flow[..., 0]).astype(int)
+    target_y = np.rint(rows + flow[..., 1]).astype(int)
+    moved = valid & (target_x >= 0) & (target_x < width) & (target_y >= 0) & (target_y < height)
+    out = np.zeros_like(values)
+    hit = np.zeros((height, width), bool)
+    out[target_y[moved], target_x[moved]] = values[moved]
+    hit[target_y[moved], target_x[moved]] = True
+    return fill_holes(out, ~hit)
+
+
+def _read_sequence(data_dir, split, prefix, length):
+    """Frames (float [L, H, W, 3]), train-id maps and the L - 1 flow files of one sequence."""
+    def paths(folder, suffix):
+        return sorted(glob.glob(os.path.join(data_dir, folder, split, "*",
+                                             f"{prefix}_*_{suffix}.png")))
+
+    frames = paths("leftImg8bit_sequence", "leftImg8bit")
+    maps = paths("gtFine_sequence", "gtFine_labelTrainIds")
+    flows = paths("flow", "flow")
+    if min(len(frames), len(maps), len(flows) + 1) < length:
+        raise ValueError(f"Sequence {prefix!r} of {data_dir} has fewer than {length} frames "
+                         "with labels and flow; render it with --num_frames >= N + 1.")
+    return (np.stack([np.asarray(Image.open(p), np.float32) / 255.0 for p in frames[:length]]),
+            np.stack([np.asarray(Image.open(p), np.int32) for p in maps[:length]]),
+            flows[:length - 1])
+
+
+def ceiling_curves(data_dir, split, num_frames, segmenter):
+    """The per-frame curves of the module docstring, summed over every sequence of `split`."""
+    from seg2vid_tf.models import segmenter as segmenter_lib  # pylint: disable=C0415
+
+    path = os.path.join(data_dir, "synthetic.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"--data_dir: no synthetic.json in {data_dir}; the oracle needs "
+                                "the synthetic renderer's flow.")
+    with open(path, encoding="utf-8") as handle:
+        prefixes = [entry["prefix"] for entry in json.load(handle)["sequences"][split]]
+    length = num_frames + 1
+    shape = (length,) + (segmentation.NUM_SCORED_CLASSES,) * 2
+    confusion = {name: np.zeros(shape, np.int64) for name in NAMES}
+    for prefix in prefixes:
+        frames, maps, flows = _read_sequence(data_dir, split, prefix, length)
+        carried_frames, carried_maps = [frames[0]], [maps[0]]
+        for flow_path in flows:
+            flow, valid = read_kitti_flow(flow_path)
+            carried_frames.append(splat_forward(carried_frames[-1], flow, valid))
+            carried_maps.append(splat_forward(carried_maps[-1], flow, valid))
+        segment = lambda images: segmenter_lib.predict_train_ids(segmenter, images)  # noqa: E731
+        predicted = {
+            "fcn_miou_oracle": segment(np.stack(carried_frames)),
+            "fcn_miou_copy": segment(np.repeat(frames[:1], length, 0)),
+            "fcn_miou_real": segment(frames),
+            "label_miou_oracle": np.stack(carried_maps),
+            "label_miou_kept": np.repeat(maps[:1], length, 0)}
+        for name, prediction in predicted.items():
+            for t in range(length):
+                confusion[name][t] += segmentation.confusion_matrix(maps[t], prediction[t])
+    return {name: [segmentation.mean_iou(matrix) for matrix in confusion[name]]
+            for name in NAMES}
+
+
+def main(argv):
+    del argv
+    values = flags.FLAGS
+    for name in ("data_dir", "segmenter_checkpoint_dir"):
+        if not getattr(values, name):
+            raise app.UsageError(f"--{name} is required.")
+    from seg2vid_tf import demo_weights  # pylint: disable=import-outside-toplevel
+
+    segmenter = demo_weights.load_network("segmenter", values.segmenter_checkpoint_dir)
+    curves = ceiling_curves(values.data_dir, values.split, values.num_frames, segmenter)
+    for name in NAMES:
+        print(f"{name:18s} " + " ".join(f"{value:.3f}" for value in curves[name]))
+    if values.output_json:
+        with open(values.output_json, "w", encoding="utf-8") as handle:
+            json.dump(curves, handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)
