@@ -14,15 +14,21 @@ from seg2vid_tf.ops.warp import warp
 
 tfd = tfp.distributions
 
-LOSS_KEYS = ("flow_smoothness", "recon", "recon_back", "recon_before", "kld",
-             "flow_consistency", "image_similarity", "vgg", "mask")
+REFERENCE_LOSS_KEYS = ("flow_smoothness", "recon", "recon_back", "recon_before", "kld",
+                       "flow_consistency", "image_similarity", "vgg", "mask")
+# Terms the reference does not have, weight 0 by default (docs/experiments.md).
+DEPARTURE_LOSS_KEYS = ("recon_coarse",)
+LOSS_KEYS = REFERENCE_LOSS_KEYS + DEPARTURE_LOSS_KEYS
 
 # The reference's weights: total = flow_smoothness + 2 recon + recon_back + recon_before
 # + 0.1 kld + flow_consistency + image_similarity + vgg + 0.1 mask.
 DEFAULT_WEIGHTS = {
     "flow_smoothness": 1.0, "recon": 2.0, "recon_back": 1.0, "recon_before": 1.0, "kld": 0.1,
     "flow_consistency": 1.0, "image_similarity": 1.0, "vgg": 1.0, "mask": 0.1,
+    "recon_coarse": 0.0,
 }
+# Pooling factors of `coarse_reconstruction`.
+COARSE_FACTORS = (2, 4)
 
 _SMOOTHNESS_FLOW_SCALE = 128.0
 _SMOOTHNESS_IMAGE_SCALE = 256.0
@@ -105,8 +111,33 @@ def perceptual_distance(perceptual, target, prediction):
     return total
 
 
+def coarse_reconstruction(start, target, flow, mask_fw):
+    """`recon_before` at coarser scales: the start frame warped by the flow, pooled.
+
+    At 1/2 and 1/4 of the resolution (average pooling of the frames, the flow
+    and the mask; normalized flow units do not depend on the size), the start
+    frame warped by each frame's flow against that frame, masked, L1, summed over
+    the scales. A bilinear warp's photometric gradient reaches about a pixel;
+    pooled, it reaches 2 and 4 pixels of the full frame, where the road's
+    long vectors are (docs/experiments.md).
+
+    Args:
+        start: `[B, H, W, C]`; target: `[B, T, H, W, C]`; flow: `[B, T, H, W, 2]`
+            normalized; mask_fw: `[B, T, H, W, 1]`.
+    """
+    num_frames = target.shape[1]
+    starts = _merge_time(tf.repeat(start[:, None], num_frames, axis=1))
+    targets, flows, masks = _merge_time(target), _merge_time(flow), _merge_time(mask_fw)
+    total = 0.0
+    for factor in COARSE_FACTORS:
+        pool = lambda x, f=factor: tf.nn.avg_pool2d(x, f, f, "VALID")  # noqa: E731
+        warped = warp(pool(starts), pool(flows))
+        total += tf.reduce_mean(tf.abs((warped - pool(targets)) * pool(masks)))
+    return total
+
+
 def img2vid_losses(video, outputs, perceptual, weights=None):
-    """The nine img2vid training terms and their weighted total.
+    """The nine img2vid training terms of the reference (and departures) and their total.
 
     Args:
         video: float32 `[B, T+1, H, W, C]` ground-truth clip (frame 0 = start frame).
@@ -170,6 +201,8 @@ def img2vid_losses(video, outputs, perceptual, weights=None):
     losses["recon_back"] = tf.reduce_mean(tf.abs((start_from_later - start[:, None]) * mask_bw))
 
     losses["recon_before"] = tf.reduce_mean(tf.abs((warped - target) * mask_fw))
+    losses["recon_coarse"] = (coarse_reconstruction(start, target, flow, mask_fw)
+                              if weights["recon_coarse"] else tf.constant(0.0))
 
     if perceptual is None:
         losses["vgg"] = tf.constant(0.0)

@@ -1,0 +1,58 @@
+"""The departure terms of the img2vid losses (the reference's nine: tests/img2vid_parity_test.py)."""
+
+import numpy as np
+import tensorflow as tf
+
+from seg2vid_tf import losses
+from seg2vid_tf.ops.warp import normalized_to_pixel_flow
+
+
+def _texture(size=32, seed=0):
+    """A smooth random texture `[1, size, size, 1]` (4x4 noise, bilinearly enlarged)."""
+    coarse = np.random.default_rng(seed).random((1, 4, 4, 1)).astype(np.float32)
+    return tf.image.resize(coarse, [size, size], method="bilinear")
+
+
+def _uniform_flow(dx_pixels, size=32, frames=1):
+    """Normalized flow `[1, T, H, W, 2]` that samples the start frame dx pixels to the left."""
+    fx = 2.0 * dx_pixels / (size - 1)
+    return tf.concat([tf.fill([1, frames, size, size, 1], fx),
+                      tf.zeros([1, frames, size, size, 1])], axis=-1)
+
+
+def test_coarse_reconstruction_by_hand():
+    start = tf.zeros([1, 8, 8, 3])
+    target = tf.ones([1, 2, 8, 8, 3])
+    flow = tf.zeros([1, 2, 8, 8, 2])
+    mask = tf.ones([1, 2, 8, 8, 1])
+    # Each of the two scales: mean |0 - 1| over the pooled frames = 1.
+    assert float(losses.coarse_reconstruction(start, target, flow, mask)) == len(
+        losses.COARSE_FACTORS)
+    assert float(losses.coarse_reconstruction(start, target, flow, 0.0 * mask)) == 0.0
+
+
+def test_the_flow_unit_is_the_warps():
+    """A normalized fx of 2 / (W - 1) is one pixel of the full frame."""
+    pixels = normalized_to_pixel_flow(_uniform_flow(1.0)[:, 0])
+    np.testing.assert_allclose(pixels[..., 1].numpy(), 1.0, rtol=1e-6)
+
+
+def test_the_true_shift_scores_lower_and_the_gradient_points_to_it():
+    start = _texture()
+    true_shift = 3.0
+    target = tf.roll(start, shift=3, axis=2)[:, None]  # content 3 pixels to the right
+    mask = tf.pad(tf.ones([1, 1, 32, 20, 1]), [[0, 0], [0, 0], [0, 0], [6, 6], [0, 0]])
+    at_truth = losses.coarse_reconstruction(start, target, _uniform_flow(true_shift), mask)
+    at_zero = losses.coarse_reconstruction(start, target, _uniform_flow(0.0), mask)
+    assert float(at_truth) < 0.5 * float(at_zero)
+    shift = tf.Variable(0.0)
+    with tf.GradientTape() as tape:
+        flow = _uniform_flow(1.0) * shift
+        loss = losses.coarse_reconstruction(start, target, flow, mask)
+    # Sampling p - f(p): a positive x flow reads content from the left, where it came from.
+    assert float(tape.gradient(loss, shift)) < 0.0
+
+
+def test_departures_weigh_nothing_by_default():
+    assert all(losses.DEFAULT_WEIGHTS[key] == 0.0 for key in losses.DEPARTURE_LOSS_KEYS)
+    assert set(losses.LOSS_KEYS) == set(losses.DEFAULT_WEIGHTS)
