@@ -115,9 +115,12 @@ def coarse_reconstruction(start, target, flow, mask_fw):
     """`recon_before` at coarser scales: the start frame warped by the flow, pooled.
 
     At 1/2 and 1/4 of the resolution (average pooling of the frames, the flow
-    and the mask; normalized flow units do not depend on the size), the start
-    frame warped by each frame's flow against that frame, masked, L1, summed over
-    the scales. A bilinear warp's photometric gradient reaches about a pixel;
+    and the mask), the start frame warped by each frame's flow against that
+    frame, masked, L1, summed over the scales. The warp's normalized units span
+    the image between the first and the last pixel centre (`align_corners`), so
+    a displacement of d full-size pixels is `2 d / (W - 1)` at full size and
+    `2 d / (W - s)` pooled by s: the pooled flow is rescaled by `(W - 1) / (W - s)`
+    (and the same in y). A bilinear warp's photometric gradient reaches about a pixel;
     pooled, it reaches 2 and 4 pixels of the full frame, where the road's
     long vectors are (docs/experiments.md).
 
@@ -125,13 +128,15 @@ def coarse_reconstruction(start, target, flow, mask_fw):
         start: `[B, H, W, C]`; target: `[B, T, H, W, C]`; flow: `[B, T, H, W, 2]`
             normalized; mask_fw: `[B, T, H, W, 1]`.
     """
-    num_frames = target.shape[1]
+    num_frames, height, width = target.shape[1], target.shape[2], target.shape[3]
     starts = _merge_time(tf.repeat(start[:, None], num_frames, axis=1))
     targets, flows, masks = _merge_time(target), _merge_time(flow), _merge_time(mask_fw)
     total = 0.0
     for factor in COARSE_FACTORS:
         pool = lambda x, f=factor: tf.nn.avg_pool2d(x, f, f, "VALID")  # noqa: E731
-        warped = warp(pool(starts), pool(flows))
+        rescale = tf.constant([(width - 1) / (width - factor), (height - 1) / (height - factor)],
+                              flows.dtype)
+        warped = warp(pool(starts), pool(flows) * rescale)
         total += tf.reduce_mean(tf.abs((warped - pool(targets)) * pool(masks)))
     return total
 

@@ -4,10 +4,11 @@
         --segmenter_checkpoint_dir=demo_output/checkpoints/segmenter [--output_json=F]
 
 On synthetic held-out data (the renderer writes the exact forward flow of every
-frame), carries frame 0 and its label map to frame t by the *true* flow, one frame
-at a time: each pixel moves to its rounded target (pixels the flow marks invalid,
-occluded or leaving the image, are dropped), and the pixels nothing lands on
-(content that comes into view) take their nearest carried neighbour. That is the
+frame), carries frame 0 and its label map to frame t by the *true* flow: each
+pixel of frame 0 is followed at sub-pixel precision through the flows of frames
+0..t-1 (its track ends where the flow marks it occluded or leaving the image) and
+drawn at its rounded position at t; the pixels nothing lands on (content that
+comes into view) take their nearest drawn neighbour. That is the
 best any rollout that carries the first frame can do without knowing what comes
 into view. Per frame t, against the true map of frame t, as
 `python -m seg2vid_tf.evaluate --num_frames=N` scores the model (dataset-level mean
@@ -64,22 +65,53 @@ def fill_holes(values, hole):
     return values
 
 
-def splat_forward(values, flow, valid):
-    """`values` `[H, W, ...]` moved by `flow` `[H, W, 2]` (dx, dy) to rounded targets, holes filled.
+def splat(values, x, y, alive):
+    """`values` `[H, W, ...]` drawn at the rounded positions (x, y) of its `alive` pixels.
 
-    Pixels where `valid` is false are dropped; where two pixels land on one target
-    the later one in row-major order wins.
+    Where two pixels land on one target the one with the larger row-major index
+    wins (made explicit, not left to NumPy's assignment order); what nothing lands
+    on is filled from the nearest drawn pixel.
     """
-    height, width = flow.shape[:2]
-    rows, cols = np.mgrid[0:height, 0:width]
-    target_x = np.rint(cols + flow[..., 0]).astype(int)
-    target_y = np.rint(rows + flow[..., 1]).astype(int)
-    moved = valid & (target_x >= 0) & (target_x < width) & (target_y >= 0) & (target_y < height)
-    out = np.zeros_like(values)
-    hit = np.zeros((height, width), bool)
-    out[target_y[moved], target_x[moved]] = values[moved]
-    hit[target_y[moved], target_x[moved]] = True
-    return fill_holes(out, ~hit)
+    height, width = x.shape
+    target_x, target_y = np.rint(x).astype(int), np.rint(y).astype(int)
+    drawn = alive & (target_x >= 0) & (target_x < width) & (target_y >= 0) & (target_y < height)
+    sources = np.flatnonzero(drawn)  # increasing: a later source overwrites an earlier one
+    targets = target_y.ravel()[sources] * width + target_x.ravel()[sources]
+    last = np.unique(targets[::-1], return_index=True)[1]
+    chosen_targets, chosen_sources = targets[::-1][last], sources[::-1][last]
+    out = np.zeros_like(values).reshape((height * width,) + values.shape[2:])
+    hit = np.zeros(height * width, bool)
+    out[chosen_targets] = values.reshape((height * width,) + values.shape[2:])[chosen_sources]
+    hit[chosen_targets] = True
+    return fill_holes(out.reshape(values.shape), ~hit.reshape(height, width))
+
+
+class FlowTracks:
+    """Where each pixel of frame 0 is at frame t, following the true flow at sub-pixel precision.
+
+    Each step reads the flow at the track's nearest pixel; a track ends where that
+    flow is invalid (occluded, leaving the image). Positions stay fractional, so
+    slow motion adds up instead of being rounded away each frame.
+    """
+
+    def __init__(self, height, width):
+        self.y, self.x = (grid.astype(np.float64) for grid in np.mgrid[0:height, 0:width])
+        self.alive = np.ones((height, width), bool)
+
+    def step(self, flow, valid):
+        height, width = self.alive.shape
+        column = np.clip(np.rint(self.x).astype(int), 0, width - 1)
+        row = np.clip(np.rint(self.y).astype(int), 0, height - 1)
+        inside = ((self.x > -0.5) & (self.x < width - 0.5)
+                  & (self.y > -0.5) & (self.y < height - 0.5))
+        self.alive &= inside & valid[row, column]
+        self.x = self.x + flow[row, column, 0]
+        self.y = self.y + flow[row, column, 1]
+
+
+def _read(path, mode, dtype):
+    with Image.open(path) as image:
+        return np.asarray(image.convert(mode) if mode else image, dtype)
 
 
 def _read_sequence(data_dir, split, prefix, length):
@@ -94,8 +126,8 @@ def _read_sequence(data_dir, split, prefix, length):
     if min(len(frames), len(maps), len(flows) + 1) < length:
         raise ValueError(f"Sequence {prefix!r} of {data_dir} has fewer than {length} frames "
                          "with labels and flow; render it with --num_frames >= N + 1.")
-    return (np.stack([np.asarray(Image.open(p), np.float32) / 255.0 for p in frames[:length]]),
-            np.stack([np.asarray(Image.open(p), np.int32) for p in maps[:length]]),
+    return (np.stack([_read(p, "RGB", np.float32) / 255.0 for p in frames[:length]]),
+            np.stack([_read(p, None, np.int32) for p in maps[:length]]),
             flows[:length - 1])
 
 
@@ -114,11 +146,12 @@ def ceiling_curves(data_dir, split, num_frames, segmenter):
     confusion = {name: np.zeros(shape, np.int64) for name in NAMES}
     for prefix in prefixes:
         frames, maps, flows = _read_sequence(data_dir, split, prefix, length)
+        tracks = FlowTracks(*maps.shape[1:])
         carried_frames, carried_maps = [frames[0]], [maps[0]]
         for flow_path in flows:
-            flow, valid = read_kitti_flow(flow_path)
-            carried_frames.append(splat_forward(carried_frames[-1], flow, valid))
-            carried_maps.append(splat_forward(carried_maps[-1], flow, valid))
+            tracks.step(*read_kitti_flow(flow_path))
+            carried_frames.append(splat(frames[0], tracks.x, tracks.y, tracks.alive))
+            carried_maps.append(splat(maps[0], tracks.x, tracks.y, tracks.alive))
         segment = lambda images: segmenter_lib.predict_train_ids(segmenter, images)  # noqa: E731
         predicted = {
             "fcn_miou_oracle": segment(np.stack(carried_frames)),

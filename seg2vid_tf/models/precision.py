@@ -18,7 +18,9 @@ import sys
 import keras
 
 PRECISIONS = ("float32", "mixed_bfloat16")
-NATIVE_BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+NATIVE_BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+# GPUs with bfloat16 arithmetic: NVIDIA compute capability 8.0 (Ampere) and later.
+MIN_BFLOAT16_COMPUTE_CAPABILITY = (8, 0)
 
 
 def cpu_info():
@@ -29,7 +31,8 @@ def cpu_info():
             for line in handle:
                 if line.startswith("model name") and not model:
                     model = line.split(":", 1)[1].strip()
-                if line.startswith("flags") and not features:
+                # x86 lists "flags", ARM "Features" (bf16 on Neoverse V1, Graviton3).
+                if line.startswith(("flags", "Features")) and not features:
                     features = set(line.split(":", 1)[1].split())
     except OSError:
         pass
@@ -37,7 +40,7 @@ def cpu_info():
 
 
 def cpu_has_native_bfloat16():
-    """Whether the CPU does bfloat16 arithmetic natively (AVX512_BF16 or AMX-BF16)."""
+    """Whether the CPU does bfloat16 arithmetic natively (AVX512_BF16, AMX-BF16, ARM BF16)."""
     return bool(set(NATIVE_BFLOAT16_CPU_FLAGS) & cpu_info()[1])
 
 
@@ -48,7 +51,8 @@ def choose_precision(requested, native_bfloat16=None, gpu=None, flag_name="preci
         requested: One of `PRECISIONS`.
         native_bfloat16: Whether the CPU has native bfloat16 arithmetic (read from
             /proc/cpuinfo when None).
-        gpu: Whether TensorFlow sees a GPU (asked when None).
+        gpu: Whether TensorFlow sees a GPU with bfloat16 arithmetic (asked when None:
+            compute capability `MIN_BFLOAT16_COMPUTE_CAPABILITY` or later).
         flag_name: The flag named in the message.
 
     Returns:
@@ -62,16 +66,26 @@ def choose_precision(requested, native_bfloat16=None, gpu=None, flag_name="preci
     if requested == "float32":
         return requested, None
     if gpu is None:
-        import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-        gpu = bool(tf.config.list_physical_devices("GPU"))
+        gpu = _gpu_has_bfloat16()
     if native_bfloat16 is None:
         native_bfloat16 = cpu_has_native_bfloat16()
     if gpu or native_bfloat16:
         return requested, None
     return "float32", (f"--{flag_name}={requested}: running float32, since this CPU has no native "
-                       "bfloat16 arithmetic (AVX512_BF16 or AMX) and no GPU is visible, so "
-                       "bfloat16 would be emulated and slower.")
+                       "bfloat16 arithmetic (AVX512_BF16, AMX or ARM BF16) and no GPU with it "
+                       "(compute capability 8.0+) is visible, so bfloat16 would be emulated and "
+                       "slower.")
+
+
+def _gpu_has_bfloat16():
+    """Whether TensorFlow sees a GPU of compute capability `MIN_BFLOAT16_COMPUTE_CAPABILITY`+."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    for device in tf.config.list_physical_devices("GPU"):
+        capability = tf.config.experimental.get_device_details(device).get("compute_capability")
+        if capability is not None and tuple(capability) >= MIN_BFLOAT16_COMPUTE_CAPABILITY:
+            return True
+    return False
 
 
 def check_precision(precision, flag_name="precision"):

@@ -108,7 +108,7 @@ def test_float32_is_never_changed_and_unknown_precisions_are_refused():
 
 def test_the_flag_choice_prints_its_one_line(monkeypatch, capsys):
     monkeypatch.setattr(precision, "cpu_has_native_bfloat16", lambda: False)
-    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    monkeypatch.setattr(precision, "_gpu_has_bfloat16", lambda: False)
     assert precision.precision_for_flag("mixed_bfloat16") == "float32"
     assert capsys.readouterr().err.count("\n") == 1
     monkeypatch.setattr(precision, "cpu_has_native_bfloat16", lambda: True)
@@ -123,3 +123,14 @@ def test_cpu_flags_decide_native_bfloat16(monkeypatch):
     assert precision.cpu_has_native_bfloat16()
     monkeypatch.setattr(precision, "cpu_info", lambda: ("cpu", {"avx2", "avx512f"}))
     assert not precision.cpu_has_native_bfloat16()
+
+
+@pytest.mark.parametrize("capabilities, expected", [
+    ([], False), ([(7, 0)], False), ([(8, 0)], True), ([(7, 5), (9, 0)], True)])
+def test_gpus_count_from_compute_capability_8(monkeypatch, capabilities, expected):
+    devices = [f"GPU:{index}" for index in range(len(capabilities))]
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: devices if kind == "GPU" else ["CPU:0"])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda device: {
+        "compute_capability": capabilities[devices.index(device)]})
+    assert precision._gpu_has_bfloat16() is expected  # pylint: disable=protected-access

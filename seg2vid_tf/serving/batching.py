@@ -9,22 +9,33 @@ The scheduling follows TF Serving's `BasicBatchScheduler` (`tensorflow/core/
 kernels/batching_util/`): a queue of batches per signature and input layout;
 a request joins the open batch unless it would exceed `max_batch_size`, which
 closes it and opens the next; a closed batch, or an open one whose first request
-has waited `batch_timeout_micros`, goes to the first free of
-`num_batch_threads` threads. With more than `max_enqueued_batches` batches
-waiting, a request is refused at once with UNAVAILABLE (HTTP 503) in TF
-Serving's words, so the queue is bounded. The parameters are TF Serving's
-`BatchingParameters` text proto, read from `--batching_parameters_file`
-(`read_batching_parameters`), with its defaults.
+arrived `batch_timeout_micros` ago, goes to the first free of
+`num_batch_threads` threads (of the ready batches, the one waiting longest, so
+that one busy signature cannot starve another). With more than
+`max_enqueued_batches` batches waiting, a request is refused at once with
+UNAVAILABLE (HTTP 503) in TF Serving's words, so the queue is bounded.
+`allowed_batch_sizes` pads every batch (with copies of its first row) up to the
+next allowed size. The parameters are TF Serving's `BatchingParameters` text
+proto, read from `--batching_parameters_file` (`read_batching_parameters`), with
+its defaults.
 
-One departure: when a merged call fails (say one request's PNG is corrupt), TF
-Serving fails every request of the batch with that error; here each request of
-the batch is then run alone, so that each gets its own answer: the same answer
-it gets without batching.
+Where this differs from TF Serving:
+
+* When a merged call fails (say one request's PNG is corrupt), TF Serving fails
+  every request of the batch with that error; here each request of the batch is
+  then run alone, so that each gets its own answer: the one it gets without
+  batching.
+* Each model version has its own threads (TF Serving shares one pool across
+  models and versions).
+* A request whose inputs do not share dimension 0 cannot be split back, and
+  runs alone at once (TF Serving refuses it); the signature then says what is
+  wrong with it.
 
 Randomness in the exported signatures is keyed by each row's seed, so a
 request's video does not depend on the requests it was batched with.
 """
 
+import collections
 import dataclasses
 import os
 import re
@@ -78,7 +89,8 @@ class BatchingParameters:
 _WRAPPED_INTS = ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
                  "num_batch_threads")
 _IGNORED = ("thread_pool_name", "pad_variable_length_inputs")
-_FIELD = re.compile(r"\s*([a-z_]+)\s*(?::\s*([^\s{}]+)|\{\s*value\s*:\s*([^\s{}]+)\s*\})")
+_FIELD = re.compile(r"\s*([a-z_]+)\s*(?::\s*(\[[^\]]*\]|[^\s{}\[]+)"
+                    r"|:?\s*\{\s*value\s*:\s*([^\s{}]+)\s*\})")
 
 
 def read_batching_parameters(path, flag_name="batching_parameters_file"):
@@ -117,18 +129,26 @@ def read_batching_parameters(path, flag_name="batching_parameters_file"):
                              "allowed_batch_sizes (and accepts " + ", ".join(_IGNORED) + ").")
         repeated = name == "allowed_batch_sizes"
         raw = plain if repeated else wrapped
-        if raw is None or not re.fullmatch(r"-?[0-9]+", raw):
+        items = ([] if raw is None else raw.strip("[]").split(",") if raw.startswith("[")
+                 else [raw])
+        if raw is None or not all(re.fullmatch(r"\s*-?[0-9]+\s*", item) for item in items):
             form = f"{name}: N" if repeated else f"{name} {{ value: N }}"
             raise ValueError(f"{path}: {name} needs an integer ({form}), "
                              f"got {(plain or wrapped)!r}.")
         if repeated:
-            sizes.append(int(raw))
+            sizes.extend(int(item) for item in items)
+        elif name in values:
+            raise ValueError(f"{path}: {name} is given twice.")
         else:
             values[name] = int(raw)
     try:
         return BatchingParameters(allowed_batch_sizes=tuple(sizes), **values)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+
+
+def _internal(error):
+    return RequestError(f"Batched run failed: {error}", code="INTERNAL")
 
 
 class _Task:
@@ -168,7 +188,8 @@ class Batcher:
         self._queues = {}  # key -> list of _Batch, oldest first (the last one open)
         self._condition = threading.Condition()
         self._closed = False
-        self.batch_sizes = []  # rows of each merged call, for tests and measurements
+        # Rows of the latest batches run, for tests and measurements.
+        self.batch_sizes = collections.deque(maxlen=1000)
         self._threads = [threading.Thread(target=self._work, daemon=True,
                                           name=f"batch-{index}")
                          for index in range(parameters.num_batch_threads)]
@@ -220,18 +241,28 @@ class Batcher:
             thread.join()
 
     def _ready(self):
-        """The key and batch to run now, or (None, seconds to wait) if none is ready."""
-        wait = None
+        """The key and batch to run now, or (None, seconds to wait) if none is ready.
+
+        Of the ready batches, the one whose first request has waited longest, so that
+        a busy signature cannot starve the others (TF Serving's shared scheduler
+        takes its queues in turn).
+        """
+        wait, chosen = None, None
         timeout = self.parameters.batch_timeout_micros / 1e6
+        now = self.clock()
         for key, batches in self._queues.items():
             if not batches:
                 continue
             first = batches[0]
             full = first.rows >= self.parameters.max_batch_size or len(batches) > 1
-            left = first.opened + timeout - self.clock()
+            left = first.opened + timeout - now
             if full or left <= 0 or self._closed:
-                return key, batches.pop(0)
-            wait = left if wait is None else min(wait, left)
+                if chosen is None or first.opened < self._queues[chosen][0].opened:
+                    chosen = key
+            else:
+                wait = left if wait is None else min(wait, left)
+        if chosen is not None:
+            return chosen, self._queues[chosen].pop(0)
         return None, wait
 
     def _work(self):
@@ -247,35 +278,46 @@ class Batcher:
             self._run_batch(key[0], batch)
 
     def _run_batch(self, signature_name, batch):
+        """Runs one batch; every task ends with outputs or an error, whatever is raised."""
         tasks = batch.tasks
+        alone = len(tasks) == 1 and self._padded(batch.rows) == batch.rows
         try:
-            if len(tasks) == 1:
-                tasks[0].outputs = self.run_now(signature_name, tasks[0].inputs)
-            else:
-                self._run_merged(signature_name, tasks, batch.rows)
+            self._run_merged(signature_name, tasks, batch.rows)
         except RequestError as error:
-            if len(tasks) == 1:
+            if alone:
                 tasks[0].error = error
             else:
                 for task in tasks:  # each request's own answer (see the module docstring)
-                    try:
-                        task.outputs = self.run_now(signature_name, task.inputs)
-                    except RequestError as own_error:
-                        task.error = own_error
+                    task.outputs, task.error = None, None
+                    self._run_alone(signature_name, task)
         except Exception as error:  # pylint: disable=broad-except
             for task in tasks:
-                task.error = RequestError(f"Batched run failed: {error}", code="INTERNAL")
+                task.error = _internal(error)
         finally:
             self.batch_sizes.append(batch.rows)
             for task in tasks:
+                if task.outputs is None and task.error is None:
+                    task.error = _internal("no outputs")
                 task.done.set()
 
+    def _run_alone(self, signature_name, task):
+        try:
+            task.outputs = self.run_now(signature_name, task.inputs)
+        except RequestError as error:
+            task.error = error
+        except Exception as error:  # pylint: disable=broad-except
+            task.error = _internal(error)
+
+    def _padded(self, rows):
+        """The smallest allowed batch size that holds `rows` (`rows` without a list)."""
+        return next((size for size in self.parameters.allowed_batch_sizes if size >= rows), rows)
+
     def _run_merged(self, signature_name, tasks, rows):
-        padded = rows
-        for size in self.parameters.allowed_batch_sizes:
-            if size >= rows:
-                padded = size
-                break
+        """One call for `tasks` (padded to an allowed batch size); their outputs split by rows."""
+        padded = self._padded(rows)
+        if len(tasks) == 1 and padded == rows:
+            tasks[0].outputs = self.run_now(signature_name, tasks[0].inputs)
+            return
         merged = {}
         for name in tasks[0].inputs:
             parts = [np.asarray(task.inputs[name]) for task in tasks]

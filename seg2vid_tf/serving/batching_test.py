@@ -118,8 +118,75 @@ def test_allowed_batch_sizes_pad_with_the_first_row_and_drop_the_padding():
     params = batching.BatchingParameters(max_batch_size=8, allowed_batch_sizes=(2, 4, 8),
                                          num_batch_threads=1)
     model, results = run_gated(params, [1.0, 2.0, 3.0, 4.0])
-    assert model.calls == [1, 4]  # 3 waiting rows padded to 4
+    assert model.calls == [2, 4]  # a lone row padded to 2, then 3 waiting rows to 4
     assert results == [[2.0], [4.0], [6.0], [8.0]]
+
+
+def test_a_lone_request_runs_once_the_timeout_has_passed():
+    model = GatedModel()
+    model.release.set()
+    batcher = batching.Batcher(model, batching.BatchingParameters(
+        max_batch_size=8, batch_timeout_micros=50_000, num_batch_threads=1))
+    assert batcher.run("sig", {"x": np.array([3.0], np.float32)})["y"].tolist() == [6.0]
+    batcher.close()
+    assert model.calls == [1]
+
+
+class BrokenModel(GatedModel):
+    """Fails a merged call with a RequestError, and x == 13 with an unexpected exception."""
+
+    def __call__(self, signature_name, inputs):
+        outputs = super().__call__(signature_name, inputs)
+        if len(inputs["x"]) > 1:
+            raise RequestError("merged calls fail", code="INVALID_ARGUMENT")
+        if inputs["x"][0] == 13.0:
+            raise RuntimeError("out of luck")
+        return outputs
+
+
+def test_an_unexpected_error_is_internal_and_the_threads_go_on():
+    model = BrokenModel()
+    batcher = batching.Batcher(model, batching.BatchingParameters(num_batch_threads=1))
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        first = submit_all(batcher, [1.0], pool)
+        assert model.started.wait(30)
+        queued = submit_all(batcher, [13.0, 2.0], pool)
+        wait_queued(batcher, 2)
+        model.release.set()
+        answers = []
+        for future in first + queued:
+            try:
+                answers.append(future.result(30)["y"].tolist())
+            except RequestError as error:
+                answers.append((error.code, str(error)))
+    assert answers[0] == [2.0] and answers[2] == [4.0]
+    assert answers[1] == ("INTERNAL", "Batched run failed: out of luck")
+    # The thread survived: a later request is answered.
+    assert batcher.run("sig", {"x": np.array([5.0], np.float32)})["y"].tolist() == [10.0]
+    batcher.close()
+
+
+def test_a_busy_signature_does_not_starve_another():
+    """Batches run in the order their first requests arrived, across signatures."""
+    model = GatedModel()
+    order = []
+    batcher = batching.Batcher(
+        lambda name, inputs: (order.append(name), model(name, inputs))[1],
+        batching.BatchingParameters(max_batch_size=1, num_batch_threads=1))
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(batcher.run, "a", {"x": np.array([1.0], np.float32)})]
+        assert model.started.wait(30)
+        futures.append(pool.submit(batcher.run, "a", {"x": np.array([2.0], np.float32)}))
+        wait_queued(batcher, 1)
+        futures.append(pool.submit(batcher.run, "b", {"x": np.array([3.0], np.float32)}))
+        wait_queued(batcher, 2)
+        futures.append(pool.submit(batcher.run, "a", {"x": np.array([4.0], np.float32)}))
+        wait_queued(batcher, 3)
+        model.release.set()
+        assert [future.result(30)["y"].tolist() for future in futures] == [
+            [2.0], [4.0], [6.0], [8.0]]
+    batcher.close()
+    assert order == ["a", "a", "b", "a"]
 
 
 def test_an_open_batch_waits_for_the_timeout_unless_it_fills():
@@ -138,12 +205,12 @@ def test_an_open_batch_waits_for_the_timeout_unless_it_fills():
 def test_parameters_file_is_read_as_tf_servings_text_proto(tmp_path):
     path = tmp_path / "batching.txt"
     path.write_text("# a comment\nmax_batch_size { value: 8 }\nbatch_timeout_micros {value:5000}\n"
-                    "max_enqueued_batches { value: 3 } num_batch_threads { value: 2 }\n"
-                    "allowed_batch_sizes: 4\nallowed_batch_sizes: 8\n"
+                    "max_enqueued_batches: { value: 3 } num_batch_threads { value: 2 }\n"
+                    "allowed_batch_sizes: [2]\nallowed_batch_sizes: 4\nallowed_batch_sizes: 8\n"
                     'thread_pool_name { value: "pool" }\npad_variable_length_inputs: true\n')
     assert batching.read_batching_parameters(str(path)) == batching.BatchingParameters(
         max_batch_size=8, batch_timeout_micros=5000, max_enqueued_batches=3,
-        num_batch_threads=2, allowed_batch_sizes=(4, 8))
+        num_batch_threads=2, allowed_batch_sizes=(2, 4, 8))
 
 
 @pytest.mark.parametrize("text, message", [
@@ -152,6 +219,8 @@ def test_parameters_file_is_read_as_tf_servings_text_proto(tmp_path):
     ("max_batch_size { value: 0 }", "max_batch_size must be >= 1"),
     ("max_batch_size { value: 8 }\nallowed_batch_sizes: 4", "end with max_batch_size"),
     ("max_batch_size: {", "cannot read"),
+    ("max_batch_size { value: 8 }\nmax_batch_size { value: 4 }", "max_batch_size is given twice"),
+    ("allowed_batch_sizes: [4, x]", "allowed_batch_sizes needs an integer"),
 ])
 def test_bad_parameters_files_are_refused_naming_the_file(tmp_path, text, message):
     path = tmp_path / "batching.txt"
@@ -199,13 +268,13 @@ def test_a_batching_predictor_answers_each_request_as_an_unbatched_one(half_plus
     requests = [{"x": np.array([value, value + 1], np.float32)} for value in (0.0, 10.0)]
     requests += [{"x": np.array([value], np.float32)} for value in (-4.0, 7.0)]
     results = concurrent_runs(batched, "serving_default", requests)
-    assert batched.batcher.batch_sizes == [6]
+    assert list(batched.batcher.batch_sizes) == [6]
     for request, result in zip(requests, results):
         np.testing.assert_array_equal(result["y"], alone.run("serving_default", request)["y"])
     # One request the graph refuses: its error is the unbatched one, the others are answered.
     checked = [{"ids": np.array(ids, np.int32)} for ids in ([1, 2], [25], [3], [4, 5])]
     results = concurrent_runs(batched, "checked", checked)
-    assert batched.batcher.batch_sizes == [6, 6]
+    assert list(batched.batcher.batch_sizes) == [6, 6]
     with pytest.raises(RequestError) as alone_error:
         alone.run("checked", checked[1])
     assert isinstance(results[1], RequestError) and str(results[1]) == str(alone_error.value)
@@ -224,5 +293,5 @@ def test_an_output_without_the_batch_rows_fails_a_merged_call_but_not_a_lone_one
     results = concurrent_runs(batched, "split", requests)
     # The merged call's outputs cannot be split: each request ran alone and is answered.
     assert [result["head"].tolist() for result in results] == [[1.0], [3.0]]
-    assert batched.batcher.batch_sizes == [2]
+    assert list(batched.batcher.batch_sizes) == [2]
     batched.batcher.close()

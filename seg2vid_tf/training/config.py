@@ -173,8 +173,9 @@ def _define_training_flags(define):
     define("bool", "sync_batch_norm", False, "Batch statistics over all replicas.")
     define("integer", "eval_batches", 4, "Batches of the val split evaluated after training.")
     define("enum", "precision", "float32", list(precision_lib.PRECISIONS),
-           "float32 (the reference's) or mixed_bfloat16 (bfloat16 compute, float32 weights: fast "
-           "on CPUs with AVX512_BF16/AMX, GPUs and TPUs; see seg2vid_tf.benchmark).")
+           "float32 (the reference's) or mixed_bfloat16 (bfloat16 compute, float32 weights; runs "
+           "as float32, with a message, unless the CPU has native bfloat16 or a GPU of compute "
+           "capability 8.0+ is visible: seg2vid_tf.models.precision).")
 
 def config_from_flags(values=None, check_weights=True):
     """A `TrainConfig` from parsed flags (absl's global `FLAGS` by default).
