@@ -1,7 +1,7 @@
 """Training steps per second of this tree against another git revision, in one run.
 
     python -m tools.compare_train_speed --ref=8b05621 [--flagfile=configs/synthetic.cfg] \
-        [--short_steps=5 --long_steps=25 --rounds=3] [--output_json=F]
+        [--short_steps=5 --long_steps=65 --rounds=3] [--output_json=F]
 
 Checks out `--ref` into a temporary git worktree, renders the flagfile's synthetic
 data once (with this tree's renderer; both trees read the same files), and then,
@@ -29,7 +29,7 @@ flags.DEFINE_string("ref", None, "The git revision to compare with (e.g. 8b05621
 flags.DEFINE_string("flagfile_path", os.path.join(REPO, "configs", "synthetic.cfg"),
                     "Training recipe both trees run (its data settings render the data).")
 flags.DEFINE_integer("short_steps", 5, "Steps of the short run.")
-flags.DEFINE_integer("long_steps", 25, "Steps of the long run.")
+flags.DEFINE_integer("long_steps", 65, "Steps of the long run.")
 flags.DEFINE_integer("rounds", 3, "Rounds; each trains both trees twice.")
 flags.DEFINE_string("output_json", None, "Where the result is written (printed anyway).")
 
