@@ -25,13 +25,19 @@ from absl import app, flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-flags.DEFINE_string("ref", None, "The git revision to compare with (e.g. 8b05621).")
-flags.DEFINE_string("flagfile_path", os.path.join(REPO, "configs", "synthetic.cfg"),
-                    "Training recipe both trees run (its data settings render the data).")
-flags.DEFINE_integer("short_steps", 5, "Steps of the short run.")
-flags.DEFINE_integer("long_steps", 65, "Steps of the long run.")
-flags.DEFINE_integer("rounds", 3, "Rounds; each trains both trees twice.")
-flags.DEFINE_string("output_json", None, "Where the result is written (printed anyway).")
+
+def define_flags():
+    """Defines the flags; called only when run as a script.
+
+    Tests import several tools into one process, and absl refuses a flag defined twice.
+    """
+    flags.DEFINE_string("ref", None, "The git revision to compare with (e.g. 8b05621).")
+    flags.DEFINE_string("flagfile_path", os.path.join(REPO, "configs", "synthetic.cfg"),
+                        "Training recipe both trees run (its data settings render the data).")
+    flags.DEFINE_integer("short_steps", 5, "Steps of the short run.")
+    flags.DEFINE_integer("long_steps", 65, "Steps of the long run.")
+    flags.DEFINE_integer("rounds", 3, "Rounds; each trains both trees twice.")
+    flags.DEFINE_string("output_json", None, "Where the result is written (printed anyway).")
 
 
 def train_seconds(tree, flagfile, data_dir, steps, workdir):
@@ -104,4 +110,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

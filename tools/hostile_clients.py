@@ -27,10 +27,16 @@ from seg2vid_tf import serve
 from seg2vid_tf.serving import http_server
 from seg2vid_tf.testing import hostile_http
 
-flags.DEFINE_string("export_base", None, "Export to serve (default: the demo model's export).")
-flags.DEFINE_float("request_timeout_s", 3.0, "The server's request deadline for this run.")
-flags.DEFINE_integer("concurrent", 64, "Concurrent valid predict requests.")
-flags.DEFINE_integer("slow_clients", 24, "Clients that send half a request and stop.")
+
+def define_flags():
+    """Defines the flags; called only when run as a script.
+
+    Tests import several tools into one process, and absl refuses a flag defined twice.
+    """
+    flags.DEFINE_string("export_base", None, "Export to serve (default: the demo model's export).")
+    flags.DEFINE_float("request_timeout_s", 3.0, "The server's request deadline for this run.")
+    flags.DEFINE_integer("concurrent", 64, "Concurrent valid predict requests.")
+    flags.DEFINE_integer("slow_clients", 24, "Clients that send half a request and stop.")
 
 
 def hostile_campaign(address, model, limits):
@@ -111,4 +117,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     sys.exit(app.run(main))

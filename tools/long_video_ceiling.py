@@ -32,11 +32,18 @@ from PIL import Image
 from seg2vid_tf.data.synthetic.flow_png import read_kitti_flow
 from seg2vid_tf.metrics import segmentation
 
-flags.DEFINE_string("data_dir", None, "Synthetic held-out data (synthetic.json, flow/).")
-flags.DEFINE_string("split", "val", "Its split.")
-flags.DEFINE_integer("num_frames", 24, "N: frames after the first one.")
-flags.DEFINE_string("segmenter_checkpoint_dir", None, "The FCN-score segmenter.")
-flags.DEFINE_string("output_json", None, "Where the curves are written (printed anyway).")
+
+def define_flags():
+    """Defines the flags; called only when run as a script.
+
+    Tests import several tools into one process, and absl refuses a flag defined twice.
+    """
+    flags.DEFINE_string("data_dir", None, "Synthetic held-out data (synthetic.json, flow/).")
+    flags.DEFINE_string("split", "val", "Its split.")
+    flags.DEFINE_integer("num_frames", 24, "N: frames after the first one.")
+    flags.DEFINE_string("segmenter_checkpoint_dir", None, "The FCN-score segmenter.")
+    flags.DEFINE_string("output_json", None, "Where the curves are written (printed anyway).")
+
 
 NAMES = ("label_miou_oracle", "label_miou_kept", "fcn_miou_oracle", "fcn_miou_copy",
          "fcn_miou_real")
@@ -185,4 +192,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

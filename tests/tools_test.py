@@ -1,0 +1,31 @@
+"""The tools under tools/ live side by side: one process imports them all, and each still runs."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS_WITH_FLAGS = {"compare_train_speed": "--long_steps", "hostile_clients": "--slow_clients",
+                    "long_video_ceiling": "--segmenter_checkpoint_dir"}
+
+
+def _python(*args):
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_every_tool_imports_into_one_process():
+    names = sorted(name[:-3] for name in os.listdir(os.path.join(REPO, "tools"))
+                   if name.endswith(".py") and name != "__init__.py")
+    assert set(TOOLS_WITH_FLAGS) <= set(names)
+    result = _python("-c", "; ".join(f"import tools.{name}" for name in names))
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", sorted(TOOLS_WITH_FLAGS))
+def test_each_tool_still_defines_its_flags_when_run(name):
+    result = _python("-m", f"tools.{name}", "--helpshort")
+    # absl's help flags exit with status 1 once the help is printed.
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert TOOLS_WITH_FLAGS[name] in result.stdout + result.stderr
