@@ -102,8 +102,11 @@ def test_fvd_and_fid_compare_the_videos_of_each_mode(setup, in_process):
 def test_diversity_keys_and_the_true_camera_speeds(setup, in_process):
     result, _ = in_process
     for key in ("psnr", "psnr_prior", "best_of_k_psnr", "sample_diversity_l1",
-                "latent_active_dims", "speed_spearman", "prior_speed_coverage"):
+                "latent_active_dims", "speed_spearman", "speed_spearman_interval",
+                "prior_speed_coverage"):
         assert key in result, key
+    low, high = result["speed_spearman_interval"]  # two val sequences: resampled, not skipped
+    assert -1.0 <= low <= high <= 1.0
     assert result["psnr_prior"] == result["generation"]["mean_psnr"]
     assert result["best_of_k_psnr"] == result["generation"]["best_of_k_psnr"]
     # The true speeds come from synthetic.json: the val clips' mean camera speeds over 4 steps.

@@ -14,6 +14,10 @@ whatever the sample. Measured over held-out clips, next to PSNR:
   `synthetic.json`'s `sequences[split][i]["motion"]["camera_speed"]`) and the
   mean forward-flow magnitude of the posterior reconstruction: does encoding
   a faster clip give faster motion?
+* `speed_spearman_interval`: a 95% interval of `speed_spearman`, from 1000
+  bootstrap resamples of whole sequences (the clips of one sequence share its
+  camera, so they are not independent): how far two runs' Spearman may differ
+  by the choice of held-out sequences alone.
 * `speed_spearman_truth`: the same correlation with the ground truth's flow
   (valid pixels) in place of the reconstruction's: what a perfect flow would
   score, since the mean flow length also depends on the scene's depths, turns
@@ -33,6 +37,7 @@ import os
 import numpy as np
 
 ACTIVE_VARIANCE = 0.01
+BOOTSTRAP_RESAMPLES = 1000
 MOTION_NOTE = ("speed_spearman needs the synthetic data's motion record (synthetic.json with "
                "sequences[split][i]['motion']); render the data with this version of "
                "seg2vid_tf.data.synthetic")
@@ -48,6 +53,42 @@ def rank_correlation(x, y):
     centred = [r - r.mean() for r in ranks]
     norm = np.sqrt((centred[0] ** 2).sum() * (centred[1] ** 2).sum())
     return float((centred[0] * centred[1]).sum() / norm) if norm > 0 else float("nan")
+
+
+def sequence_of(clip_id):
+    """The sequence prefix `<city>_<seq:06d>` of a clip id `<city>_<seq>_<frame>_leftImg8bit`."""
+    clip_id = clip_id.decode() if isinstance(clip_id, bytes) else str(clip_id)
+    return "_".join(clip_id.split("_")[:-2])
+
+
+def grouped_bootstrap_interval(x, y, groups, resamples=BOOTSTRAP_RESAMPLES, seed=0):
+    """A 95% percentile interval of `rank_correlation(x, y)`, resampling whole groups.
+
+    Args:
+        x, y: 1-D samples of equal length.
+        groups: One label per sample; each resample draws as many groups as there
+            are, with replacement, and keeps all the samples of each.
+        resamples: Bootstrap resamples.
+        seed: Seed of the draws (the interval is reproducible).
+
+    Returns:
+        `[low, high]`, or None with fewer than two groups.
+    """
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    labels = np.asarray(groups)
+    if len(labels) != len(x):
+        raise ValueError(f"groups has {len(labels)} labels for {len(x)} samples.")
+    members = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    if len(members) < 2:
+        return None
+    generator = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        drawn = np.concatenate([members[i] for i in generator.integers(len(members),
+                                                                       size=len(members))])
+        values.append(rank_correlation(x[drawn], y[drawn]) if len(drawn) > 1 else np.nan)
+    low, high = np.nanpercentile(values, [2.5, 97.5])
+    return [float(low), float(high)]
 
 
 def _average_ranks(values):
@@ -99,11 +140,10 @@ def camera_speeds(data_dir, split, clip_ids, num_transitions):
     speeds = []
     for clip_id in clip_ids:
         clip_id = clip_id.decode() if isinstance(clip_id, bytes) else str(clip_id)
-        parts = clip_id.split("_")
-        entry = entries.get("_".join(parts[:-2]))
+        entry = entries.get(sequence_of(clip_id))
         if entry is None or "motion" not in entry:
             return None
-        start = int(parts[-2])
+        start = int(clip_id.split("_")[-2])
         speeds.append(float(np.mean(
             entry["motion"]["camera_speed"][start:start + num_transitions])))
     return np.array(speeds)
@@ -155,8 +195,12 @@ class DiversityAccumulator:
             result["latent_max_variance"] = float(variance.max())
         if self.reconstruction_speed:
             if camera_speed is not None and len(camera_speed) > 1:
-                result["speed_spearman"] = rank_correlation(
-                    camera_speed, np.concatenate(self.reconstruction_speed))
+                speeds = np.concatenate(self.reconstruction_speed)
+                result["speed_spearman"] = rank_correlation(camera_speed, speeds)
+                interval = grouped_bootstrap_interval(
+                    camera_speed, speeds, [sequence_of(clip) for clip in self.clip_ids])
+                if interval is not None:
+                    result["speed_spearman_interval"] = interval
             else:
                 result["speed_spearman_note"] = MOTION_NOTE
         if self.truth_speed and camera_speed is not None and len(camera_speed) > 1:

@@ -56,3 +56,46 @@ def test_accumulator_counts_active_dims_and_coverage():
     without_speeds = accumulator.summary(camera_speed=None)
     assert "speed_spearman_note" in without_speeds
     assert "speed_spearman_truth" not in without_speeds
+
+
+def test_sequence_of_strips_the_frame_and_suffix():
+    assert diversity.sequence_of(b"synthetic_000012_000003_leftImg8bit") == "synthetic_000012"
+    assert diversity.sequence_of("a_b_000001_000000_leftImg8bit") == "a_b_000001"
+
+
+def test_bootstrap_interval_by_hand_with_two_sequences():
+    # Resamples are A+A (Spearman 1), B+B (-1) or A+B, each pair about a quarter of the draws:
+    # the 2.5th and 97.5th percentiles are -1 and 1.
+    x, y = [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 1.0, 0.0]
+    assert diversity.grouped_bootstrap_interval(x, y, ["A", "A", "B", "B"]) == [-1.0, 1.0]
+    assert diversity.grouped_bootstrap_interval(x, y, ["A"] * 4) is None
+    with pytest.raises(ValueError, match="3 labels for 4 samples"):
+        diversity.grouped_bootstrap_interval(x, y, ["A", "A", "B"])
+
+
+def test_bootstrap_resamples_whole_sequences_not_clips():
+    rng = np.random.default_rng(1)
+    speeds = rng.uniform(0.1, 1.5, 6)
+    flows = speeds + rng.normal(scale=0.4, size=6)
+    # Five clips per sequence, each a copy of its sequence's values.
+    x, y = np.repeat(speeds, 5), np.repeat(flows, 5)
+    by_sequence = diversity.grouped_bootstrap_interval(x, y, np.repeat(np.arange(6), 5))
+    by_clip = diversity.grouped_bootstrap_interval(x, y, np.arange(30))
+    # Six independent sequences say less than thirty clips would: a wider interval.
+    assert by_sequence[1] - by_sequence[0] > 1.3 * (by_clip[1] - by_clip[0])
+    monotone = np.arange(12, dtype=float)
+    assert diversity.grouped_bootstrap_interval(monotone, 2 * monotone,
+                                                np.arange(12) // 3) == [1.0, 1.0]
+
+
+def test_accumulator_reports_the_interval_over_sequences():
+    accumulator = diversity.DiversityAccumulator()
+    clips = [f"synthetic_{seq:06d}_{frame:06d}_leftImg8bit" for seq in range(5) for frame in (0, 4)]
+    speeds = np.repeat([0.1, 0.5, 0.3, 0.9, 1.2], 2)
+    flow = np.ones((10, 1, 1, 1, 2)) * np.array([1, 4, 5, 6, 9, 8, 7, 11, 12, 10])[
+        :, None, None, None, None] / np.sqrt(2)
+    accumulator.add(clips, reconstruction_flow=flow)
+    result = accumulator.summary(camera_speed=speeds)
+    low, high = result["speed_spearman_interval"]
+    assert -1.0 <= low <= result["speed_spearman"] <= high <= 1.0
+    assert low < high
