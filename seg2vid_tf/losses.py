@@ -27,8 +27,8 @@ DEFAULT_WEIGHTS = {
     "flow_consistency": 1.0, "image_similarity": 1.0, "vgg": 1.0, "mask": 0.1,
     "recon_coarse": 0.0,
 }
-# Pooling factors of `coarse_reconstruction`.
-COARSE_FACTORS = (2, 4)
+# Pooling factors of `coarse_reconstruction` (`--recon_coarse_factors`; docs/experiments.md, r9).
+COARSE_FACTORS = (2, 4, 8, 16)
 
 _SMOOTHNESS_FLOW_SCALE = 128.0
 _SMOOTHNESS_IMAGE_SCALE = 256.0
@@ -111,28 +111,34 @@ def perceptual_distance(perceptual, target, prediction):
     return total
 
 
-def coarse_reconstruction(start, target, flow, mask_fw):
+def coarse_reconstruction(start, target, flow, mask_fw, factors=COARSE_FACTORS):
     """`recon_before` at coarser scales: the start frame warped by the flow, pooled.
 
-    At 1/2 and 1/4 of the resolution (average pooling of the frames, the flow
-    and the mask), the start frame warped by each frame's flow against that
+    At 1/s of the resolution for each s of `factors` (average pooling of the
+    frames, the flow and the mask), the start frame warped by each frame's flow against that
     frame, masked, L1, summed over the scales. The warp's normalized units span
     the image between the first and the last pixel centre (`align_corners`), so
     a displacement of d full-size pixels is `2 d / (W - 1)` at full size and
     `2 d / (W - s)` pooled by s: the pooled flow is rescaled by `(W - 1) / (W - s)`
     (and the same in y). A bilinear warp's photometric gradient reaches about a pixel;
-    pooled, it reaches 2 and 4 pixels of the full frame, where the road's
-    long vectors are (docs/experiments.md).
+    pooled by s, it reaches s pixels of the full frame: the road's vectors grow to
+    16 pixels and more by the fourth frame (docs/experiments.md).
 
     Args:
         start: `[B, H, W, C]`; target: `[B, T, H, W, C]`; flow: `[B, T, H, W, 2]`
             normalized; mask_fw: `[B, T, H, W, 1]`.
+        factors: Pooling factors, each at least 2 and at most half the frame's
+            height and width.
+
+    Raises:
+        ValueError: On a factor outside that range.
     """
     num_frames, height, width = target.shape[1], target.shape[2], target.shape[3]
+    check_coarse_factors(factors, height, width)
     starts = _merge_time(tf.repeat(start[:, None], num_frames, axis=1))
     targets, flows, masks = _merge_time(target), _merge_time(flow), _merge_time(mask_fw)
     total = 0.0
-    for factor in COARSE_FACTORS:
+    for factor in factors:
         pool = lambda x, f=factor: tf.nn.avg_pool2d(x, f, f, "VALID")  # noqa: E731
         rescale = tf.constant([(width - 1) / (width - factor), (height - 1) / (height - factor)],
                               flows.dtype)
@@ -141,7 +147,15 @@ def coarse_reconstruction(start, target, flow, mask_fw):
     return total
 
 
-def img2vid_losses(video, outputs, perceptual, weights=None):
+def check_coarse_factors(factors, height, width):
+    """Raises ValueError unless every factor is an integer in [2, min(height, width) / 2]."""
+    limit = min(height, width) // 2
+    if not factors or any(not isinstance(f, int) or not 2 <= f <= limit for f in factors):
+        raise ValueError(f"--recon_coarse_factors must be integers from 2 to {limit} (half of "
+                         f"the {height}x{width} frame), got {list(factors)}.")
+
+
+def img2vid_losses(video, outputs, perceptual, weights=None, coarse_factors=COARSE_FACTORS):
     """The nine img2vid training terms of the reference (and departures) and their total.
 
     Args:
@@ -151,6 +165,7 @@ def img2vid_losses(video, outputs, perceptual, weights=None):
             relu1_1..relu4_4 (average pooling), or None to leave the perceptual
             term out (it is then 0).
         weights: Optional dict overriding entries of `DEFAULT_WEIGHTS`.
+        coarse_factors: The pooling factors of `recon_coarse`.
 
     Returns:
         dict with the keys of `LOSS_KEYS` and `total`, each a float32 scalar.
@@ -206,7 +221,8 @@ def img2vid_losses(video, outputs, perceptual, weights=None):
     losses["recon_back"] = tf.reduce_mean(tf.abs((start_from_later - start[:, None]) * mask_bw))
 
     losses["recon_before"] = tf.reduce_mean(tf.abs((warped - target) * mask_fw))
-    losses["recon_coarse"] = (coarse_reconstruction(start, target, flow, mask_fw)
+    losses["recon_coarse"] = (coarse_reconstruction(start, target, flow, mask_fw,
+                                                    coarse_factors)
                               if weights["recon_coarse"] else tf.constant(0.0))
 
     if perceptual is None:

@@ -1,6 +1,7 @@
 """The departure terms of the img2vid losses (the reference's nine: tests/img2vid_parity_test.py)."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from seg2vid_tf import losses
@@ -25,10 +26,18 @@ def test_coarse_reconstruction_by_hand():
     target = tf.ones([1, 2, 8, 8, 3])
     flow = tf.zeros([1, 2, 8, 8, 2])
     mask = tf.ones([1, 2, 8, 8, 1])
-    # Each of the two scales: mean |0 - 1| over the pooled frames = 1.
-    assert float(losses.coarse_reconstruction(start, target, flow, mask)) == len(
-        losses.COARSE_FACTORS)
-    assert float(losses.coarse_reconstruction(start, target, flow, 0.0 * mask)) == 0.0
+    # Each scale: mean |0 - 1| over the pooled frames = 1.
+    assert float(losses.coarse_reconstruction(start, target, flow, mask, (2, 4))) == 2.0
+    assert float(losses.coarse_reconstruction(start, target, flow, mask, (4,))) == 1.0
+    assert float(losses.coarse_reconstruction(start, target, flow, 0.0 * mask, (2, 4))) == 0.0
+
+
+@pytest.mark.parametrize("factors", [(), (1, 2), (2, 8), (2.0,)])
+def test_factors_outside_two_to_half_the_frame_are_refused(factors):
+    with pytest.raises(ValueError, match=r"--recon_coarse_factors must be integers from 2 to 4 "
+                                         r"\(half of the 8x8 frame\)"):
+        losses.coarse_reconstruction(tf.zeros([1, 8, 8, 3]), tf.ones([1, 2, 8, 8, 3]),
+                                     tf.zeros([1, 2, 8, 8, 2]), tf.ones([1, 2, 8, 8, 1]), factors)
 
 
 def test_the_flow_unit_is_the_warps():
@@ -42,13 +51,13 @@ def test_the_true_shift_scores_lower_and_the_gradient_points_to_it():
     true_shift = 3.0
     target = tf.roll(start, shift=3, axis=2)[:, None]  # content 3 pixels to the right
     mask = tf.pad(tf.ones([1, 1, 32, 20, 1]), [[0, 0], [0, 0], [0, 0], [6, 6], [0, 0]])
-    at_truth = losses.coarse_reconstruction(start, target, _uniform_flow(true_shift), mask)
-    at_zero = losses.coarse_reconstruction(start, target, _uniform_flow(0.0), mask)
+    at_truth = losses.coarse_reconstruction(start, target, _uniform_flow(true_shift), mask, (2, 4))
+    at_zero = losses.coarse_reconstruction(start, target, _uniform_flow(0.0), mask, (2, 4))
     assert float(at_truth) < 0.5 * float(at_zero)
     shift = tf.Variable(0.0)
     with tf.GradientTape() as tape:
         flow = _uniform_flow(1.0) * shift
-        loss = losses.coarse_reconstruction(start, target, flow, mask)
+        loss = losses.coarse_reconstruction(start, target, flow, mask, (2, 4))
     # Sampling p - f(p): a positive x flow reads content from the left, where it came from.
     assert float(tape.gradient(loss, shift)) < 0.0
 
@@ -58,14 +67,19 @@ def test_departures_weigh_nothing_by_default():
     assert set(losses.LOSS_KEYS) == set(losses.DEFAULT_WEIGHTS)
 
 
-def test_an_exact_shift_is_reconstructed_exactly_at_every_scale():
-    """Content moved 4 pixels (2 and 1 pooled pixels): the true flow leaves no error.
+@pytest.mark.parametrize("size, shift, factors", [(32, 4, (2, 4)), (64, 16, (2, 4, 8, 16))])
+def test_an_exact_shift_is_reconstructed_exactly_at_every_scale(size, shift, factors):
+    """Content moved by a multiple of every factor: the true flow leaves no error.
 
     Without the rescaling of the pooled flow to its grid the warp falls short by
     (W - s) / (W - 1) of the shift (11% at W = 32, s = 4) and the error is not 0.
     """
-    start = tf.random.stateless_uniform([1, 32, 32, 3], seed=[1, 2])
-    target = tf.roll(start, shift=4, axis=2)[:, None]
-    mask = tf.pad(tf.ones([1, 1, 32, 16, 1]), [[0, 0], [0, 0], [0, 0], [8, 8], [0, 0]])
-    loss = losses.coarse_reconstruction(start, target, _uniform_flow(4.0), mask)
+    start = tf.random.stateless_uniform([1, size, size, 3], seed=[1, 2])
+    target = tf.roll(start, shift=shift, axis=2)[:, None]
+    mask = tf.pad(tf.ones([1, 1, size, size // 2, 1]),
+                  [[0, 0], [0, 0], [0, 0], [size // 4, size // 4], [0, 0]])
+    loss = losses.coarse_reconstruction(start, target, _uniform_flow(float(shift), size), mask,
+                                        factors)
     assert float(loss) < 1e-5
+    assert float(losses.coarse_reconstruction(start, target, _uniform_flow(0.0, size), mask,
+                                              factors)) > 0.05

@@ -46,6 +46,7 @@ class TrainConfig(base.BookkeepingConfig):
     beta_1: float = 0.9
     beta_2: float = 0.999
     loss_weights: tuple = tuple(sorted(losses.DEFAULT_WEIGHTS.items()))
+    recon_coarse_factors: tuple = losses.COARSE_FACTORS  # of the recon_coarse departure
     kld_warmup_steps: int = 0  # reference: the KL term at full weight from the first step
     posterior_noise_warmup_steps: int = 0  # reference: full posterior sampling noise from step 0
     latent_warmup_delay_steps: int = 0  # both warm-ups start after this many steps
@@ -70,6 +71,9 @@ class TrainConfig(base.BookkeepingConfig):
                              f"got {self.learning_rate_schedule!r}.")
         precision_lib.check_precision(self.precision)
         weights = dict(self.loss_weights)
+        if weights.get("recon_coarse", 0.0) > 0:
+            losses.check_coarse_factors(self.recon_coarse_factors, self.model.height,
+                                        self.model.width)
         if weights.get("vgg", 0.0) > 0 and not self.vgg19_weights:
             raise ValueError(
                 "The perceptual loss needs VGG19 weights: set --vgg19_weights to a local file "
@@ -155,6 +159,10 @@ def _define_training_flags(define):
     define("float", "beta_2", 0.999, "Adam beta_2.")
     for key, value in losses.DEFAULT_WEIGHTS.items():
         define("float", f"weight_{key}", value, f"Weight of the {key} loss term.")
+    define("list", "recon_coarse_factors", [str(f) for f in losses.COARSE_FACTORS],
+           "Pooling factors of the recon_coarse term (a departure, off at "
+           "--weight_recon_coarse=0): the photometric loss once more at 1/s of the resolution "
+           "for each s (docs/experiments.md: r8 ran 2,4; r9 2,4,8,16).")
     define("integer", "kld_warmup_steps", 0,
            "Steps over which the KL weight rises linearly from 0 to --weight_kld (KL annealing, "
            "against posterior collapse); 0, the reference, applies it in full from the start.")
@@ -177,6 +185,16 @@ def _define_training_flags(define):
            "as float32, with a message, unless the CPU has native bfloat16 or a GPU of compute "
            "capability 8.0+ is visible: seg2vid_tf.models.precision).")
 
+
+def _integers(name, values):
+    """The list flag `--name` as a tuple of ints; ValueError naming the flag otherwise."""
+    try:
+        return tuple(int(item) for item in getattr(values, name))
+    except ValueError:
+        raise ValueError(f"--{name} must be comma-separated integers, got "
+                         f"{','.join(getattr(values, name))!r}.") from None
+
+
 def config_from_flags(values=None, check_weights=True):
     """A `TrainConfig` from parsed flags (absl's global `FLAGS` by default).
 
@@ -197,7 +215,9 @@ def config_from_flags(values=None, check_weights=True):
         label_files=values.label_files, batch_size=values.batch_size, train_steps=values.train_steps,
         learning_rate=values.learning_rate, learning_rate_schedule=values.learning_rate_schedule,
         beta_1=values.beta_1, beta_2=values.beta_2,
-        loss_weights=weights, kld_warmup_steps=values.kld_warmup_steps,
+        loss_weights=weights,
+        recon_coarse_factors=_integers("recon_coarse_factors", values),
+        kld_warmup_steps=values.kld_warmup_steps,
         posterior_noise_warmup_steps=values.posterior_noise_warmup_steps,
         latent_warmup_delay_steps=values.latent_warmup_delay_steps,
         vgg19_weights=values.vgg19_weights, seed=values.seed,

@@ -125,3 +125,19 @@ def test_mixed_precision_falls_back_to_float32_where_bfloat16_would_be_emulated(
     assert "running float32" in capsys.readouterr().err
     monkeypatch.setattr(precision, "cpu_has_native_bfloat16", lambda: True)
     assert config_lib.config_from_flags(values).precision == "mixed_bfloat16"
+
+
+def test_recon_coarse_factors_reach_the_config_and_bad_ones_are_named():
+    config = config_lib.config_from_flags(parse("--weight_vgg=0", "--recon_coarse_factors=2,4"))
+    assert config.recon_coarse_factors == (2, 4)
+    assert config_lib.config_from_flags(parse("--weight_vgg=0")).recon_coarse_factors == (
+        2, 4, 8, 16)
+    with pytest.raises(ValueError, match="--recon_coarse_factors must be comma-separated "
+                                         "integers, got '2,x'"):
+        config_lib.config_from_flags(parse("--weight_vgg=0", "--recon_coarse_factors=2,x"))
+    # Checked where the term is on: 128 is more than half of a 128x128 frame.
+    too_coarse = ("--weight_vgg=0", "--height=128", "--width=128", "--recon_coarse_factors=2,128")
+    assert config_lib.config_from_flags(parse(*too_coarse)).recon_coarse_factors == (2, 128)
+    with pytest.raises(ValueError, match="from 2 to 64 \\(half of the 128x128 frame\\), got "
+                                         "\\[2, 128\\]"):
+        config_lib.config_from_flags(parse(*too_coarse, "--weight_recon_coarse=1"))

@@ -147,7 +147,8 @@ class Trainer(base.TrainerBase):
         inputs["video"] = batch["video"][:, :1]
         inputs["z"] = z
         outputs = dict(model(inputs, training=True), mu=mu, logvar=logvar)
-        terms = losses.img2vid_losses(batch["video"], outputs, self.perceptual, self.config.weights)
+        terms = losses.img2vid_losses(batch["video"], outputs, self.perceptual, self.config.weights,
+                                      self.config.recon_coarse_factors)
         scaled = {key: value * (1.0 if key in _SUMMED_TERMS else local_batch / global_batch)
                   for key, value in terms.items() if key != "total"}
         weights = dict(self.config.weights,

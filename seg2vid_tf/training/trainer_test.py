@@ -77,6 +77,21 @@ def test_training_steps_reduce_the_loss_on_a_fixed_batch(data_dir, tmp_path):
     assert after < before
 
 
+def test_the_step_weighs_recon_coarse_at_the_configured_factors(data_dir, tmp_path):
+    weights = dict(trainer.losses.DEFAULT_WEIGHTS, vgg=0.0, recon_coarse=1.0)
+    run = trainer.Trainer(tiny_config(data_dir, model=ONE_FRAME, recon_coarse_factors=(4,),
+                                      loss_weights=tuple(sorted(weights.items()))),
+                          str(tmp_path))
+    batch = next(iter(trainer.train_dataset(run.config, repeat=False, shuffle=False)))
+    _, terms, outputs = run._replica_objective(batch)
+    video = batch["video"]
+    expected = [float(trainer.losses.coarse_reconstruction(
+        video[:, 0], video[:, 1:], outputs["flow"], outputs["mask_fw"][..., None], factors))
+        for factors in ((4,), (2, 4))]
+    assert float(terms["recon_coarse"]) == pytest.approx(expected[0], rel=1e-5)
+    assert abs(expected[1] - expected[0]) > 1e-3  # the factors make a difference
+
+
 def test_mixed_bfloat16_training_steps_and_checkpoints_float32_weights(data_dir, tmp_path):
     run = trainer.Trainer(tiny_config(data_dir, precision="mixed_bfloat16"), str(tmp_path))
     assert run.model.flow_decoder.compute_dtype == "bfloat16"
