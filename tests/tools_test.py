@@ -1,4 +1,5 @@
 """The tools under tools/ live side by side: one process imports them all, and each still runs."""
+import json
 import os
 import subprocess
 import sys
@@ -29,3 +30,14 @@ def test_each_tool_still_defines_its_flags_when_run(name):
     # absl's help flags exit with status 1 once the help is printed.
     assert result.returncode == 1, result.stderr[-2000:]
     assert TOOLS_WITH_FLAGS[name] in result.stdout + result.stderr
+
+
+def test_write_json_writes_only_where_asked(tmp_path):
+    from tools import results  # pylint: disable=import-outside-toplevel
+
+    path = tmp_path / "out.json"
+    results.write_json({"speedup": 1.08}, str(path))
+    assert json.loads(path.read_text(encoding="utf-8")) == {"speedup": 1.08}
+    results.write_json({"speedup": 2.0}, "")
+    results.write_json({"speedup": 2.0}, None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]

@@ -23,6 +23,8 @@ import time
 import numpy as np
 from absl import app, flags
 
+from tools import results
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -103,9 +105,7 @@ def main(argv):
     result = compare(values.ref, values.flagfile_path, values.short_steps, values.long_steps,
                      values.rounds)
     print(json.dumps(result, indent=2))
-    if values.output_json:
-        with open(values.output_json, "w", encoding="utf-8") as handle:
-            json.dump(result, handle, indent=2)
+    results.write_json(result, values.output_json)
     return 0
 
 

@@ -31,6 +31,7 @@ from PIL import Image
 
 from seg2vid_tf.data.synthetic.flow_png import read_kitti_flow
 from seg2vid_tf.metrics import segmentation
+from tools import results
 
 
 def define_flags():
@@ -185,9 +186,7 @@ def main(argv):
     curves = ceiling_curves(values.data_dir, values.split, values.num_frames, segmenter)
     for name in NAMES:
         print(f"{name:18s} " + " ".join(f"{value:.3f}" for value in curves[name]))
-    if values.output_json:
-        with open(values.output_json, "w", encoding="utf-8") as handle:
-            json.dump(curves, handle, indent=1)
+    results.write_json(curves, values.output_json, indent=1)
     return 0
 
 
