@@ -121,14 +121,15 @@ def coarse_reconstruction(start, target, flow, mask_fw, factors=COARSE_FACTORS):
     a displacement of d full-size pixels is `2 d / (W - 1)` at full size and
     `2 d / (W - s)` pooled by s: the pooled flow is rescaled by `(W - 1) / (W - s)`
     (and the same in y). A bilinear warp's photometric gradient reaches about a pixel;
-    pooled by s, it reaches s pixels of the full frame: the road's vectors grow to
-    16 pixels and more by the fourth frame (docs/experiments.md).
+    pooled by s, it reaches further, up to about s pixels of the full frame where the
+    texture is coarse enough: the road's vectors grow to 16 pixels and more by the
+    fourth frame (docs/experiments.md).
 
     Args:
         start: `[B, H, W, C]`; target: `[B, T, H, W, C]`; flow: `[B, T, H, W, 2]`
             normalized; mask_fw: `[B, T, H, W, 1]`.
-        factors: Pooling factors, each at least 2 and at most half the frame's
-            height and width.
+        factors: Pooling factors, each from 2 to half the frame's height and
+            width, dividing both.
 
     Raises:
         ValueError: On a factor outside that range.
@@ -148,11 +149,15 @@ def coarse_reconstruction(start, target, flow, mask_fw, factors=COARSE_FACTORS):
 
 
 def check_coarse_factors(factors, height, width):
-    """Raises ValueError unless every factor is an integer in [2, min(height, width) / 2]."""
+    """Raises ValueError unless every factor is an integer in [2, min(height, width) / 2]
+    that divides the height and the width (the pooling keeps every pixel, so the rescaled
+    flow's units hold)."""
     limit = min(height, width) // 2
-    if not factors or any(not isinstance(f, int) or not 2 <= f <= limit for f in factors):
+    if not factors or any(not isinstance(f, int) or not 2 <= f <= limit or height % f
+                          or width % f for f in factors):
         raise ValueError(f"--recon_coarse_factors must be integers from 2 to {limit} (half of "
-                         f"the {height}x{width} frame), got {list(factors)}.")
+                         f"the {height}x{width} frame) that divide {height} and {width}, got "
+                         f"{list(factors)}.")
 
 
 def img2vid_losses(video, outputs, perceptual, weights=None, coarse_factors=COARSE_FACTORS):

@@ -138,6 +138,6 @@ def test_recon_coarse_factors_reach_the_config_and_bad_ones_are_named():
     # Checked where the term is on: 128 is more than half of a 128x128 frame.
     too_coarse = ("--weight_vgg=0", "--height=128", "--width=128", "--recon_coarse_factors=2,128")
     assert config_lib.config_from_flags(parse(*too_coarse)).recon_coarse_factors == (2, 128)
-    with pytest.raises(ValueError, match="from 2 to 64 \\(half of the 128x128 frame\\), got "
-                                         "\\[2, 128\\]"):
+    with pytest.raises(ValueError, match="from 2 to 64 \\(half of the 128x128 frame\\) that "
+                                         "divide 128 and 128, got \\[2, 128\\]"):
         config_lib.config_from_flags(parse(*too_coarse, "--weight_recon_coarse=1"))
