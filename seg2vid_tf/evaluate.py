@@ -20,7 +20,8 @@ Two modes, next to the copy-the-start-frame and zero-flow baselines:
   the mean and best-of-K PSNR at the top level.
 * **Diversity** (`seg2vid_tf.evaluation.diversity`): `sample_diversity_l1`,
   `latent_active_dims`, `speed_spearman` and its `speed_spearman_interval`
-  (synthetic data with its motion record) and `prior_speed_coverage`: does the motion latent carry the motion?
+  (synthetic data with its motion record) and `prior_speed_coverage`: does the
+  motion latent carry the motion?
 
 Metrics (`seg2vid_tf.metrics`): PSNR and SSIM per predicted frame in [0, 1]
 (TensorFlow's 11x11 Gaussian SSIM; infinite PSNRs of identical frames are left
