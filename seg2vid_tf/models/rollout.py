@@ -195,9 +195,10 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
                     "first_frame": first_frame, "to_start": to_start}
             if start_labels is not None:
                 step.update(first_labels=label_map, start_labels=start_labels)
+            # Keyed by every option: one pipeline may be rolled out with several.
             carried = pipeline.traced_call(
-                f"frame_{options.frame_warp}_{options.label_warp}",
-                lambda tensors: _carry_frame(pipeline, options, tensors), step)
+                f"frame_{options!r}", lambda tensors: _carry_frame(pipeline, options, tensors),
+                step)
             round_frames[t] = carried["frame"]
             frames.append(round_frames[t])
             flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
