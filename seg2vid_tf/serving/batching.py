@@ -89,8 +89,10 @@ class BatchingParameters:
 _WRAPPED_INTS = ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
                  "num_batch_threads")
 _IGNORED = ("thread_pool_name", "pad_variable_length_inputs")
-_FIELD = re.compile(r"\s*([a-z_]+)\s*(?::\s*(\[[^\]]*\]|[^\s{}\[]+)"
-                    r"|:?\s*\{\s*value\s*:\s*([^\s{}]+)\s*\})")
+_QUOTED = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+_FIELD = re.compile(r"\s*([a-z_]+)\s*(?::\s*(\[[^\]]*\]|" + _QUOTED + r"|[^\s{}\['\"]+)"
+                    r"|:?\s*\{\s*value\s*:\s*(" + _QUOTED + r"|[^\s{}'\"]+)\s*\})")
+_COMMENT = re.compile("(" + _QUOTED + ")|#[^\n]*")  # a `#` inside quotes is text
 
 
 def read_batching_parameters(path, flag_name="batching_parameters_file"):
@@ -99,7 +101,7 @@ def read_batching_parameters(path, flag_name="batching_parameters_file"):
     Reads `max_batch_size { value: 8 }` and the other wrapped integers,
     `allowed_batch_sizes: N` (repeated); `thread_pool_name` and
     `pad_variable_length_inputs` are accepted and have no effect here (one pool;
-    the signatures' inputs have fixed sizes). `#` starts a comment.
+    the signatures' inputs have fixed sizes). `#` outside quotes starts a comment.
 
     Raises:
         FileNotFoundError: No such file (names the flag).
@@ -109,7 +111,7 @@ def read_batching_parameters(path, flag_name="batching_parameters_file"):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"--{flag_name}: no such file {path!r}.")
     with open(path, encoding="utf-8") as handle:
-        text = "\n".join(line.split("#", 1)[0] for line in handle)
+        text = _COMMENT.sub(lambda match: match.group(1) or "", handle.read())
     values, sizes, position = {}, [], 0
     text = text.rstrip()
     while position < len(text):

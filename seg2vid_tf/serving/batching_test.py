@@ -207,7 +207,8 @@ def test_parameters_file_is_read_as_tf_servings_text_proto(tmp_path):
     path.write_text("# a comment\nmax_batch_size { value: 8 }\nbatch_timeout_micros {value:5000}\n"
                     "max_enqueued_batches: { value: 3 } num_batch_threads { value: 2 }\n"
                     "allowed_batch_sizes: [2]\nallowed_batch_sizes: 4\nallowed_batch_sizes: 8\n"
-                    'thread_pool_name { value: "pool" }\npad_variable_length_inputs: true\n')
+                    'thread_pool_name { value: "batch pool #1" }  # quoted: space, #\n'
+                    "pad_variable_length_inputs: true\n")
     assert batching.read_batching_parameters(str(path)) == batching.BatchingParameters(
         max_batch_size=8, batch_timeout_micros=5000, max_enqueued_batches=3,
         num_batch_threads=2, allowed_batch_sizes=(2, 4, 8))
@@ -221,6 +222,7 @@ def test_parameters_file_is_read_as_tf_servings_text_proto(tmp_path):
     ("max_batch_size: {", "cannot read"),
     ("max_batch_size { value: 8 }\nmax_batch_size { value: 4 }", "max_batch_size is given twice"),
     ("allowed_batch_sizes: [4, x]", "allowed_batch_sizes needs an integer"),
+    ('thread_pool_name { value: "open }', "cannot read"),
 ])
 def test_bad_parameters_files_are_refused_naming_the_file(tmp_path, text, message):
     path = tmp_path / "batching.txt"
