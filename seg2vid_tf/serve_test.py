@@ -240,7 +240,10 @@ def test_a_batching_server_answers_each_request_as_the_unbatched_one(export_base
             answers = list(pool.map(
                 lambda seed: _call(batched_url, "/v1/models/seg2vid:predict",
                                    _columnar(seed=seed)), seeds))
-        sizes = list(server.registry.predictors[server.registry.latest].batcher.batch_sizes)
+        # One scheduler for the whole model, as TF Serving's shared batch scheduler.
+        assert all(predictor.batcher is server.registry.batcher
+                   for predictor in server.registry.predictors.values())
+        sizes = list(server.registry.batcher.batch_sizes)
     finally:
         server.shutdown()
         server.server_close()

@@ -178,9 +178,14 @@ def batch_rows(inputs):
 class Batcher:
     """Merges concurrent calls of `run_now(signature_name, inputs)` (see the module docstring).
 
+    Like TF Serving's shared batch scheduler, one `Batcher` (its threads) may serve
+    several model versions: each passes its own `run_now` to `run`, and each version,
+    signature and input layout has its own queue.
+
     Args:
         run_now: `(signature_name, {name: array}) -> {output name: array}`, the
-            unbatched call; raises `RequestError` for a request it refuses.
+            unbatched call; raises `RequestError` for a request it refuses. None when
+            every `run` passes its own.
         parameters: `BatchingParameters`.
         clock: Seconds, monotonic (tests inject one).
     """
@@ -198,22 +203,31 @@ class Batcher:
         for thread in self._threads:
             thread.start()
 
-    def run(self, signature_name, inputs):
+    def run(self, signature_name, inputs, run_now=None):
         """Runs one request, merged with whatever arrives with it; returns its outputs.
+
+        Args:
+            signature_name: The signature the request calls.
+            inputs: {name: array}, the request's inputs.
+            run_now: The unbatched call of the servable the request is for; the
+                constructor's when None. Only requests with the same one are merged.
 
         Raises:
             RequestError: The request's own error; INVALID_ARGUMENT for more rows
                 than `max_batch_size`; UNAVAILABLE when the queue is full.
         """
+        run_now = run_now or self.run_now
+        if run_now is None:
+            raise ValueError("Batcher.run needs run_now: the Batcher was made without one.")
         rows = batch_rows(inputs)
         if rows is None:
-            return self.run_now(signature_name, inputs)
+            return run_now(signature_name, inputs)
         if rows > self.parameters.max_batch_size:
             raise RequestError(f"Task size {rows} is larger than maximum batch size "
                                f"{self.parameters.max_batch_size}", code="INVALID_ARGUMENT")
         layout = sorted((name, np.shape(value)[1:], np.asarray(value).dtype.str)
                         for name, value in inputs.items())
-        key = (signature_name, tuple(layout))
+        key = (run_now, signature_name, tuple(layout))
         task = _Task(inputs, rows)
         with self._condition:
             if self._closed:
@@ -277,21 +291,21 @@ class Batcher:
                     if self._closed:
                         return
                     self._condition.wait(timeout=batch)
-            self._run_batch(key[0], batch)
+            self._run_batch(key[0], key[1], batch)
 
-    def _run_batch(self, signature_name, batch):
+    def _run_batch(self, run_now, signature_name, batch):
         """Runs one batch; every task ends with outputs or an error, whatever is raised."""
         tasks = batch.tasks
         alone = len(tasks) == 1 and self._padded(batch.rows) == batch.rows
         try:
-            self._run_merged(signature_name, tasks, batch.rows)
+            self._run_merged(run_now, signature_name, tasks, batch.rows)
         except RequestError as error:
             if alone:
                 tasks[0].error = error
             else:
                 for task in tasks:  # each request's own answer (see the module docstring)
                     task.outputs, task.error = None, None
-                    self._run_alone(signature_name, task)
+                    self._run_alone(run_now, signature_name, task)
         except Exception as error:  # pylint: disable=broad-except
             for task in tasks:
                 task.error = _internal(error)
@@ -302,9 +316,10 @@ class Batcher:
                     task.error = _internal("no outputs")
                 task.done.set()
 
-    def _run_alone(self, signature_name, task):
+    @staticmethod
+    def _run_alone(run_now, signature_name, task):
         try:
-            task.outputs = self.run_now(signature_name, task.inputs)
+            task.outputs = run_now(signature_name, task.inputs)
         except RequestError as error:
             task.error = error
         except Exception as error:  # pylint: disable=broad-except
@@ -314,11 +329,11 @@ class Batcher:
         """The smallest allowed batch size that holds `rows` (`rows` without a list)."""
         return next((size for size in self.parameters.allowed_batch_sizes if size >= rows), rows)
 
-    def _run_merged(self, signature_name, tasks, rows):
+    def _run_merged(self, run_now, signature_name, tasks, rows):
         """One call for `tasks` (padded to an allowed batch size); their outputs split by rows."""
         padded = self._padded(rows)
         if len(tasks) == 1 and padded == rows:
-            tasks[0].outputs = self.run_now(signature_name, tasks[0].inputs)
+            tasks[0].outputs = run_now(signature_name, tasks[0].inputs)
             return
         merged = {}
         for name in tasks[0].inputs:
@@ -326,7 +341,7 @@ class Batcher:
             if padded > rows:
                 parts.append(np.repeat(parts[0][:1], padded - rows, axis=0))
             merged[name] = np.concatenate(parts, axis=0)
-        outputs = self.run_now(signature_name, merged)
+        outputs = run_now(signature_name, merged)
         for name, value in outputs.items():
             if np.ndim(value) == 0 or np.shape(value)[0] != padded:
                 raise RequestError(

@@ -202,6 +202,34 @@ def test_an_open_batch_waits_for_the_timeout_unless_it_fills():
     assert model.calls == [2]
 
 
+def test_one_scheduler_keeps_each_versions_requests_apart():
+    """Versions share the threads (TF Serving's shared scheduler) but never a batch:
+    two requests per version, queued together, make one call of 2 rows per version."""
+    gate, versions = GatedModel(), {1: GatedModel(), 2: GatedModel()}
+    for model in versions.values():
+        model.release.set()
+    batcher = batching.Batcher(None, batching.BatchingParameters(
+        max_batch_size=4, num_batch_threads=1))
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        blocker = pool.submit(batcher.run, "sig", {"x": np.array([0.0], np.float32)}, gate)
+        assert gate.started.wait(30)
+        futures = {(version, value): pool.submit(
+            batcher.run, "sig", {"x": np.array([value], np.float32)}, versions[version])
+            for version in (1, 2) for value in (1.0, 2.0)}
+        wait_queued(batcher, 4)
+        gate.release.set()
+        assert blocker.result(30)["y"].tolist() == [0.0]
+        for (version, value), future in futures.items():
+            assert future.result(30)["y"].tolist() == [2 * value], version
+    batcher.close()
+    assert versions[1].calls == [2] and versions[2].calls == [2]
+    assert len(batcher._threads) == 1  # pylint: disable=protected-access
+    without_call = batching.Batcher(None, batching.BatchingParameters(num_batch_threads=1))
+    with pytest.raises(ValueError, match="needs run_now"):
+        without_call.run("sig", {"x": np.array([1.0], np.float32)})
+    without_call.close()
+
+
 def test_parameters_file_is_read_as_tf_servings_text_proto(tmp_path):
     path = tmp_path / "batching.txt"
     path.write_text("# a comment\nmax_batch_size { value: 8 }\nbatch_timeout_micros {value:5000}\n"

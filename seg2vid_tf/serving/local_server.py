@@ -23,6 +23,7 @@ from http import HTTPStatus
 from absl import logging
 
 from seg2vid_tf import labels
+from seg2vid_tf.serving import batching as batching_lib
 from seg2vid_tf.serving import export as export_lib
 from seg2vid_tf.serving import http_server
 from seg2vid_tf.serving import rest
@@ -43,8 +44,9 @@ class ModelRegistry:
     Args:
         export_base: Directory of all-digit version subdirectories.
         model_name: The name requests use.
-        batching: `batching.BatchingParameters` (each version gets its own
-            queues and threads), or None: each request runs alone.
+        batching: `batching.BatchingParameters` (one scheduler, its threads shared
+            by the versions as in TF Serving; each version has its own queues), or
+            None: each request runs alone.
 
     Raises:
         FileNotFoundError: No version under `export_base`.
@@ -58,10 +60,12 @@ class ModelRegistry:
                 "(--export_base); write one with export/export_saved_model.py.")
         self.model_name = model_name
         self.predictors = {}
+        self.batcher = None if batching is None else batching_lib.Batcher(None, batching)
         for version in versions:
             logging.info("Loading %s version %d", model_name, version)
             self.predictors[version] = rest.Predictor(
-                os.path.join(export_base, str(version)), model_name, version, batching)
+                os.path.join(export_base, str(version)), model_name, version,
+                batcher=self.batcher)
         self.latest = versions[-1]
 
     def page_config(self):

@@ -185,9 +185,12 @@ class Predictor:
         version: Its integer version.
         batching: `batching.BatchingParameters` to merge concurrent predicts
             (TF Serving's `--enable_batching`), or None to run each alone.
+        batcher: A `batching.Batcher` shared with other versions (its threads
+            run this version's batches from their own queues); `batching` is then
+            not used.
     """
 
-    def __init__(self, export_dir, model_name, version, batching=None):
+    def __init__(self, export_dir, model_name, version, batching=None, batcher=None):
         self.export_dir = export_dir
         self.model_name = model_name
         self.version = int(version)
@@ -199,8 +202,9 @@ class Predictor:
         if os.path.isfile(info_path):
             with open(info_path, encoding="utf-8") as handle:
                 self.export_info = json.load(handle)
-        self.batcher = (None if batching is None
-                        else batching_lib.Batcher(self._run_now, batching))
+        if batcher is None and batching is not None:
+            batcher = batching_lib.Batcher(None, batching)
+        self.batcher = batcher
 
     def input_specs(self, signature_name):
         """{input name: `tf.TensorSpec`} of a loaded signature."""
@@ -241,7 +245,7 @@ class Predictor:
         if self.batcher is None:
             outputs = self._run_now(signature_name, inputs)
         else:
-            outputs = self.batcher.run(signature_name, inputs)
+            outputs = self.batcher.run(signature_name, inputs, run_now=self._run_now)
         names = sorted(outputs) if output_names is None else output_names
         return {name: outputs[name] for name in names}
 
