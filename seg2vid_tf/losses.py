@@ -7,6 +7,8 @@ video `[B, T+1, H, W, C]`, frames `[B, T, H, W, C]`, flows `[B, T, H, W, 2]`,
 masks `[B, T, H, W]`.
 """
 
+import numbers
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -149,11 +151,12 @@ def coarse_reconstruction(start, target, flow, mask_fw, factors=COARSE_FACTORS):
 
 
 def check_coarse_factors(factors, height, width):
-    """Raises ValueError unless every factor is an integer in [2, min(height, width) / 2]
-    that divides the height and the width (the pooling keeps every pixel, so the rescaled
-    flow's units hold)."""
+    """Raises ValueError unless every factor is an integer (Python or NumPy; not a bool) in
+    [2, min(height, width) / 2] that divides the height and the width (the pooling keeps
+    every pixel, so the rescaled flow's units hold)."""
     limit = min(height, width) // 2
-    if not factors or any(not isinstance(f, int) or not 2 <= f <= limit or height % f
+    if not factors or any(isinstance(f, bool) or not isinstance(f, numbers.Integral)
+                          or not 2 <= f <= limit or height % f
                           or width % f for f in factors):
         raise ValueError(f"--recon_coarse_factors must be integers from 2 to {limit} (half of "
                          f"the {height}x{width} frame) that divide {height} and {width}, got "

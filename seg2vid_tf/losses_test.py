@@ -32,12 +32,19 @@ def test_coarse_reconstruction_by_hand():
     assert float(losses.coarse_reconstruction(start, target, flow, 0.0 * mask, (2, 4))) == 0.0
 
 
-@pytest.mark.parametrize("factors", [(), (1, 2), (2, 8), (2.0,), (3,)])
+@pytest.mark.parametrize("factors", [(), (1, 2), (2, 8), (2.0,), (3,), (True, 2)])
 def test_factors_outside_two_to_half_the_frame_are_refused(factors):
     with pytest.raises(ValueError, match=r"--recon_coarse_factors must be integers from 2 to 4 "
                                          r"\(half of the 8x8 frame\)"):
         losses.coarse_reconstruction(tf.zeros([1, 8, 8, 3]), tf.ones([1, 2, 8, 8, 3]),
                                      tf.zeros([1, 2, 8, 8, 2]), tf.ones([1, 2, 8, 8, 1]), factors)
+
+
+def test_numpy_integer_factors_are_integers():
+    factors = tuple(np.array([2, 4], np.int64))
+    assert float(losses.coarse_reconstruction(
+        tf.zeros([1, 8, 8, 3]), tf.ones([1, 2, 8, 8, 3]), tf.zeros([1, 2, 8, 8, 2]),
+        tf.ones([1, 2, 8, 8, 1]), factors)) == 2.0
 
 
 def test_the_flow_unit_is_the_warps():
