@@ -197,11 +197,8 @@ class Batcher:
         self._closed = False
         # Rows of the latest batches run, for tests and measurements.
         self.batch_sizes = collections.deque(maxlen=1000)
-        self._threads = [threading.Thread(target=self._work, daemon=True,
-                                          name=f"batch-{index}")
-                         for index in range(parameters.num_batch_threads)]
-        for thread in self._threads:
-            thread.start()
+        self._threads = []  # started by the first request: a server whose predicts all
+        # go elsewhere (`serve --backend`) holds none
 
     def run(self, signature_name, inputs, run_now=None):
         """Runs one request, merged with whatever arrives with it; returns its outputs.
@@ -232,6 +229,12 @@ class Batcher:
         with self._condition:
             if self._closed:
                 raise RequestError("The batch scheduler is shut down", code="UNAVAILABLE")
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._work, daemon=True,
+                                                  name=f"batch-{index}")
+                                 for index in range(self.parameters.num_batch_threads)]
+                for thread in self._threads:
+                    thread.start()
             batches = self._queues.setdefault(key, [])
             if not batches or batches[-1].rows + rows > self.parameters.max_batch_size:
                 if len(batches) >= self.parameters.max_enqueued_batches:

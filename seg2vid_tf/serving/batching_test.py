@@ -210,6 +210,7 @@ def test_one_scheduler_keeps_each_versions_requests_apart():
         model.release.set()
     batcher = batching.Batcher(None, batching.BatchingParameters(
         max_batch_size=4, num_batch_threads=1))
+    assert not batcher._threads  # pylint: disable=protected-access  # none before a request
     with concurrent.futures.ThreadPoolExecutor(5) as pool:
         blocker = pool.submit(batcher.run, "sig", {"x": np.array([0.0], np.float32)}, gate)
         assert gate.started.wait(30)
