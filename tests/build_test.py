@@ -47,7 +47,17 @@ def test_every_dep_names_an_existing_target(declared):
     assert not dangling, f"deps naming missing targets: {dangling}"
     for name, target in declared.items():
         for dep in target["deps"]:
-            assert declared[dep]["rule"] == "py_library", f"{name} depends on non-library {dep}"
+            # A program under tools/ that a test imports is a py_binary dep (rules_python's
+            # py_binary provides PyInfo); any other dep is a library.
+            allowed = ("py_library", "py_binary") if dep.startswith("tools_") else ("py_library",)
+            assert declared[dep]["rule"] in allowed, f"{name} depends on non-library {dep}"
+
+
+def test_tools_imports_are_deps(expected):
+    """`from tools import results` is a dep like a package import (it once was left out)."""
+    assert "tools_results" in expected["tools_compare_train_speed"]["deps"]
+    assert expected["tools_results"]["rule"] == "py_library"
+    assert expected["tools_compare_train_speed"]["rule"] == "py_binary"
 
 
 def test_deps_match_the_imports(declared, expected):

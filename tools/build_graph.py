@@ -49,6 +49,14 @@ def is_test(path):
     return path.endswith("_test.py")
 
 
+def is_entry_point(path):
+    """Whether a file runs as a program (`if __name__ == "__main__":`)."""
+    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), path)
+    return any(isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+               for node in tree.body)
+
+
 def target_name(path):
     """`seg2vid_tf/models/img2vid.py` -> `models_img2vid`; `__init__.py` files -> `package`."""
     if path.endswith("__init__.py"):
@@ -76,9 +84,9 @@ def imports(path):
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         for name in names:
             top = name.split(".")[0]
-            if top == PACKAGE:
+            if top in (PACKAGE, "tools"):
                 project.add(name)
-            elif top not in STANDARD_LIBRARY and top not in ("tools",):
+            elif top not in STANDARD_LIBRARY:
                 external.add(top)
     return project, external
 
@@ -97,14 +105,16 @@ def project_targets(modules, module_to_target):
 def expected_graph():
     """{target: {"rule", "srcs", "deps", "requirements"}} derived from the sources."""
     files = python_files()
-    library_files = [f for f in files if not is_test(f) and f.startswith(PACKAGE + "/")]
+    library_files = [f for f in files if not is_test(f) and f.startswith((PACKAGE + "/", "tools/"))]
     module_to_target = {module_of(f): target_name(f) for f in library_files}
     graph = {}
     for path in files:
-        if path.startswith(("tools/", "export/")) and not is_test(path):
+        if is_test(path):
+            rule = "py_test"
+        elif path.startswith(("tools/", "export/")) and is_entry_point(path):
             rule = "py_binary"
         else:
-            rule = "py_test" if is_test(path) else "py_library"
+            rule = "py_library"
         name = target_name(path)
         project, external = imports(path)
         deps = project_targets(project, module_to_target) - {name}
