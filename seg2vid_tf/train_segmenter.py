@@ -23,12 +23,8 @@ def main(argv):
     values = flags.FLAGS
     cli.check_usage(argv, required=("data_dir", "model_dir"), values=values)
     config = segmenter.config_from_flags(values)  # a bad value: FlagError, a usage error
-    terms = segmenter.train(config, values.model_dir)
-    model = segmenter.load_segmenter(values.model_dir, flag_name="model_dir")
-    scores = segmenter.score_real_frames(model, config.data_dir, "val", config.height,
-                                         config.width)
-    print(json.dumps({"model_dir": values.model_dir, "losses": terms, "val": scores},
-                     indent=2, sort_keys=True))
+    result = segmenter.train_and_score(config, values.model_dir)
+    print(json.dumps(result, indent=2, sort_keys=True))
     return 0
 
 

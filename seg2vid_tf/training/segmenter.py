@@ -148,6 +148,25 @@ def train(config, workdir, strategy=None, progress=True):
     return trainer.fit(progress=progress)
 
 
+def train_and_score(config, workdir, strategy=None, progress=True):
+    """Trains (resuming from `workdir`), then scores the chief's network on the val frames.
+
+    With several workers only the chief scores (it alone wrote the checkpoint).
+
+    Returns:
+        dict: `model_dir`, the last loss terms (`losses`) and the val scores (`val`:
+        `miou` and `pixel_accuracy`; empty on the other workers).
+    """
+    trainer = SegmenterTrainer(config, workdir, strategy=strategy)
+    trainer.restore()
+    terms = trainer.fit(progress=progress)
+    scores = {}
+    if trainer.is_chief:
+        model = load_segmenter(workdir, flag_name="model_dir")
+        scores = score_real_frames(model, config.data_dir, "val", config.height, config.width)
+    return {"model_dir": workdir, "losses": terms, "val": scores}
+
+
 def score_real_frames(segmenter, data_dir, split="val", height=128, width=128):
     """Mean IoU and pixel accuracy of `segmenter` on every labelled frame of `split`."""
     config = SegmenterTrainConfig(data_dir=data_dir, height=height, width=width)

@@ -121,6 +121,19 @@ def test_defaults_are_the_segmenters_and_the_networks():
     assert config.network_config == segmenter_lib.SegmenterConfig()
 
 
+def test_only_the_chief_scores(data_dir, tmp_path, monkeypatch):
+    """A worker that is not the chief trains but scores nothing (it wrote no checkpoint)."""
+    from seg2vid_tf.training import base  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(base, "is_chief", lambda strategy: False)
+    scored = []
+    monkeypatch.setattr(segmenter, "score_real_frames", lambda *args: scored.append(args))
+    result = segmenter.train_and_score(tiny_config(data_dir, train_steps=1), str(tmp_path),
+                                       progress=False)
+    assert result["val"] == {} and not scored
+    assert set(result["losses"]) == {"cross_entropy"}
+
+
 def test_command_reports_the_val_score(data_dir, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "seg2vid_tf.train_segmenter", f"--data_dir={data_dir}",
