@@ -157,11 +157,10 @@ def train_and_score(config, workdir, strategy=None, progress=True):
         dict: `model_dir`, the last loss terms (`losses`) and the val scores (`val`:
         `miou` and `pixel_accuracy`; empty on the other workers).
     """
-    trainer = SegmenterTrainer(config, workdir, strategy=strategy)
-    trainer.restore()
-    terms = trainer.fit(progress=progress)
+    strategy = strategy or base.make_strategy()
+    terms = train(config, workdir, strategy=strategy, progress=progress)
     scores = {}
-    if trainer.is_chief:
+    if base.is_chief(strategy):
         model = load_segmenter(workdir, flag_name="model_dir")
         scores = score_real_frames(model, config.data_dir, "val", config.height, config.width)
     return {"model_dir": workdir, "losses": terms, "val": scores}
