@@ -151,12 +151,11 @@ def coarse_reconstruction(start, target, flow, mask_fw, factors=COARSE_FACTORS):
 
 
 def check_coarse_factors(factors, height, width):
-    """Raises ValueError unless every factor is an integer (Python or NumPy; not a bool) in
+    """Raises ValueError unless every factor is an integer (Python or NumPy) in
     [2, min(height, width) / 2] that divides the height and the width (the pooling keeps
     every pixel, so the rescaled flow's units hold)."""
     limit = min(height, width) // 2
-    if not factors or any(isinstance(f, bool) or not isinstance(f, numbers.Integral)
-                          or not 2 <= f <= limit or height % f
+    if not factors or any(not isinstance(f, numbers.Integral) or not 2 <= f <= limit or height % f
                           or width % f for f in factors):
         raise ValueError(f"--recon_coarse_factors must be integers from 2 to {limit} (half of "
                          f"the {height}x{width} frame) that divide {height} and {width}, got "

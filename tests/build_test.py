@@ -54,8 +54,11 @@ def test_every_dep_names_an_existing_target(declared):
 
 
 def test_tools_imports_are_deps(expected):
-    """`from tools import results` is a dep like a package import (it once was left out)."""
+    """`from tools import results` is a dep like a package import (it once was left out), and
+    `tools/__init__.py` is its own target, not the package's."""
     assert "tools_results" in expected["tools_compare_train_speed"]["deps"]
+    assert "package" not in expected["tools_compare_train_speed"]["deps"]
+    assert expected["tools_package"]["srcs"] == ["tools/__init__.py"]
     assert expected["tools_results"]["rule"] == "py_library"
     assert expected["tools_compare_train_speed"]["rule"] == "py_binary"
 
@@ -63,6 +66,7 @@ def test_tools_imports_are_deps(expected):
 def test_deps_match_the_imports(declared, expected):
     assert set(declared) == set(expected)
     for name, target in expected.items():
+        assert declared[name]["rule"] == target["rule"], name
         assert declared[name]["deps"] == target["deps"], (
             f"{name}: BUILD deps {sorted(declared[name]['deps'])}, imports need {sorted(target['deps'])} "
             "(run `python tools/build_graph.py --write`)")

@@ -53,12 +53,16 @@ def is_entry_point(path):
     """Whether a file runs as a program (`if __name__ == "__main__":`)."""
     with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
         tree = ast.parse(handle.read(), path)
-    return any(isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+    return any(isinstance(node, ast.If)
+               and ast.unparse(node.test) in ('__name__ == "__main__"', "__name__ == '__main__'")
                for node in tree.body)
 
 
 def target_name(path):
-    """`seg2vid_tf/models/img2vid.py` -> `models_img2vid`; `__init__.py` files -> `package`."""
+    """`seg2vid_tf/models/img2vid.py` -> `models_img2vid`; the package's `__init__.py` files ->
+    `package`; `tools/__init__.py` -> `tools_package`."""
+    if path == "tools/__init__.py":
+        return "tools_package"
     if path.endswith("__init__.py"):
         return "package"
     stem = path[:-3]

@@ -230,11 +230,11 @@ class Batcher:
             if self._closed:
                 raise RequestError("The batch scheduler is shut down", code="UNAVAILABLE")
             if not self._threads:
-                self._threads = [threading.Thread(target=self._work, daemon=True,
-                                                  name=f"batch-{index}")
-                                 for index in range(self.parameters.num_batch_threads)]
-                for thread in self._threads:
+                threads = [threading.Thread(target=self._work, daemon=True, name=f"batch-{index}")
+                           for index in range(self.parameters.num_batch_threads)]
+                for thread in threads:
                     thread.start()
+                self._threads = threads  # only once all run: a failed start is retried
             batches = self._queues.setdefault(key, [])
             if not batches or batches[-1].rows + rows > self.parameters.max_batch_size:
                 if len(batches) >= self.parameters.max_enqueued_batches:
@@ -281,7 +281,10 @@ class Batcher:
             else:
                 wait = left if wait is None else min(wait, left)
         if chosen is not None:
-            return chosen, self._queues[chosen].pop(0)
+            batch = self._queues[chosen].pop(0)
+            if not self._queues[chosen]:
+                del self._queues[chosen]  # keys hold a version's call: keep none idle
+            return chosen, batch
         return None, wait
 
     def _work(self):
