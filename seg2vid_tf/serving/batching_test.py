@@ -224,6 +224,7 @@ def test_one_scheduler_keeps_each_versions_requests_apart():
             assert future.result(30)["y"].tolist() == [2 * value], version
     batcher.close()
     assert versions[1].calls == [2] and versions[2].calls == [2]
+    assert not batcher._queues  # pylint: disable=protected-access  # run queues are dropped
     assert len(batcher._threads) == 1  # pylint: disable=protected-access
     without_call = batching.Batcher(None, batching.BatchingParameters(num_batch_threads=1))
     with pytest.raises(ValueError, match="needs run_now"):
