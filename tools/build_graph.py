@@ -12,6 +12,7 @@ file (`..._test.py` -> `..._test`), third-party packages through rules_python's
 """
 
 import ast
+import functools
 import os
 import sys
 
@@ -49,13 +50,19 @@ def is_test(path):
     return path.endswith("_test.py")
 
 
+@functools.lru_cache(maxsize=None)
+def syntax_tree(path):
+    """The parsed module at a repository-relative path (read once; `imports` and
+    `is_entry_point` both need it)."""
+    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+        return ast.parse(handle.read(), path)
+
+
 def is_entry_point(path):
     """Whether a file runs as a program (`if __name__ == "__main__":`)."""
-    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
-        tree = ast.parse(handle.read(), path)
     return any(isinstance(node, ast.If)
                and ast.unparse(node.test) in ('__name__ == "__main__"', "__name__ == '__main__'")
-               for node in tree.body)
+               for node in syntax_tree(path).body)
 
 
 def target_name(path):
@@ -77,10 +84,8 @@ def module_of(path):
 
 def imports(path):
     """(project modules, third-party top-level names) imported by a file."""
-    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
-        tree = ast.parse(handle.read(), path)
     project, external = set(), set()
-    for node in ast.walk(tree):
+    for node in ast.walk(syntax_tree(path)):
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
