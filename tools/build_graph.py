@@ -28,7 +28,7 @@ THIRD_PARTY = {
     "tf_keras": "tf-keras", "torch": None, "imageio_ffmpeg": None, "requests": None,
     "grpc": "grpcio", "tensorflow_serving": "tensorflow-serving-api", "av": None,
     "selenium": "selenium", "cityscapesscripts": "cityscapesscripts", "h11": "h11",
-    "ml_dtypes": "ml-dtypes",
+    "ml_dtypes": "ml-dtypes", "google": "protobuf",
 }
 STANDARD_LIBRARY = set(sys.stdlib_module_names)
 

@@ -25,8 +25,6 @@ Where this differs from TF Serving:
   every request of the batch with that error; here each request of the batch is
   then run alone, so that each gets its own answer: the one it gets without
   batching.
-* Each model version has its own threads (TF Serving shares one pool across
-  models and versions).
 * A request whose inputs do not share dimension 0 cannot be split back, and
   runs alone at once (TF Serving refuses it); the signature then says what is
   wrong with it.
@@ -37,12 +35,14 @@ request's video does not depend on the requests it was batched with.
 
 import collections
 import dataclasses
+import functools
 import os
-import re
 import threading
 import time
 
 import numpy as np
+from google.protobuf import (descriptor_pb2, descriptor_pool, message_factory, text_format,
+                              wrappers_pb2)
 
 from seg2vid_tf.serving.json_errors import RequestError
 
@@ -84,67 +84,68 @@ class BatchingParameters:
                              f"with max_batch_size ({self.max_batch_size}), got {sizes}.")
 
 
-# The fields of a BatchingParameters text proto that this server reads: wrapped
-# scalars (`name { value: N }`), the repeated sizes, and names it accepts and ignores.
+# The fields of TF Serving's BatchingParameters (session_bundle_config.proto) that this
+# server reads: the wrapped integers and the repeated sizes. The names it accepts and
+# ignores are declared too, so that the text format parser takes them.
 _WRAPPED_INTS = ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
                  "num_batch_threads")
 _IGNORED = ("thread_pool_name", "pad_variable_length_inputs")
-_QUOTED = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-_FIELD = re.compile(r"\s*([a-z_]+)\s*(?::\s*(\[[^\]]*\]|" + _QUOTED + r"|[^\s{}\['\"]+)"
-                    r"|:?\s*\{\s*value\s*:\s*(" + _QUOTED + r"|[^\s{}'\"]+)\s*\})")
-_COMMENT = re.compile("(" + _QUOTED + ")|#[^\n]*")  # a `#` inside quotes is text
+_PROTO_PACKAGE = "seg2vid_tf.serving"
+
+
+@functools.lru_cache(maxsize=None)
+def _parameters_message_class():
+    """A protobuf class with BatchingParameters' fields, for `text_format.Parse`."""
+    field = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="seg2vid_tf/serving/batching_parameters.proto", package=_PROTO_PACKAGE,
+        syntax="proto3", dependency=["google/protobuf/wrappers.proto"])
+    message = proto.message_type.add(name="BatchingParameters")
+    wrapped = [(name, ".google.protobuf.Int64Value") for name in _WRAPPED_INTS]
+    for number, (name, type_name) in enumerate(
+            wrapped + [("thread_pool_name", ".google.protobuf.StringValue")], start=1):
+        message.field.add(name=name, number=number, type=field.TYPE_MESSAGE,
+                          type_name=type_name, label=field.LABEL_OPTIONAL)
+    message.field.add(name="allowed_batch_sizes", number=6, type=field.TYPE_INT64,
+                      label=field.LABEL_REPEATED)
+    message.field.add(name="pad_variable_length_inputs", number=7, type=field.TYPE_BOOL,
+                      label=field.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
+    pool.AddSerializedFile(proto.SerializeToString())
+    return message_factory.GetMessageClass(
+        pool.FindMessageTypeByName(f"{_PROTO_PACKAGE}.BatchingParameters"))
 
 
 def read_batching_parameters(path, flag_name="batching_parameters_file"):
-    """Reads a TF Serving `BatchingParameters` text proto.
+    """Reads a TF Serving `BatchingParameters` text proto (protobuf's own text parser).
 
     Reads `max_batch_size { value: 8 }` and the other wrapped integers,
     `allowed_batch_sizes: N` (repeated); `thread_pool_name` and
     `pad_variable_length_inputs` are accepted and have no effect here (one pool;
-    the signatures' inputs have fixed sizes). `#` outside quotes starts a comment.
+    the signatures' inputs have fixed sizes).
 
     Raises:
         FileNotFoundError: No such file (names the flag).
-        ValueError: A field this server does not know, a value that is not an
-            integer, or parameters `BatchingParameters` refuses (names the file).
+        ValueError: Text that is not such a proto, a field this server does not
+            read, or parameters `BatchingParameters` refuses (names the file).
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"--{flag_name}: no such file {path!r}.")
     with open(path, encoding="utf-8") as handle:
-        text = _COMMENT.sub(lambda match: match.group(1) or "", handle.read())
-    values, sizes, position = {}, [], 0
-    text = text.rstrip()
-    while position < len(text):
-        match = _FIELD.match(text, position)
-        if match is None:
-            raise ValueError(f"{path}: cannot read a BatchingParameters field at "
-                             f"{text[position:position + 40].strip()!r}.")
-        name, plain, wrapped = match.groups()
-        position = match.end()
-        while position < len(text) and text[position] in " \t\n\r":
-            position += 1
-        if name in _IGNORED:
-            continue
-        if name not in _WRAPPED_INTS + ("allowed_batch_sizes",):
-            raise ValueError(f"{path}: this server does not support the BatchingParameters "
-                             f"field {name!r}; it reads {', '.join(_WRAPPED_INTS)}, "
-                             "allowed_batch_sizes (and accepts " + ", ".join(_IGNORED) + ").")
-        repeated = name == "allowed_batch_sizes"
-        raw = plain if repeated else wrapped
-        items = ([] if raw is None else raw.strip("[]").split(",") if raw.startswith("[")
-                 else [raw])
-        if raw is None or not all(re.fullmatch(r"\s*-?[0-9]+\s*", item) for item in items):
-            form = f"{name}: N" if repeated else f"{name} {{ value: N }}"
-            raise ValueError(f"{path}: {name} needs an integer ({form}), "
-                             f"got {(plain or wrapped)!r}.")
-        if repeated:
-            sizes.extend(int(item) for item in items)
-        elif name in values:
-            raise ValueError(f"{path}: {name} is given twice.")
-        else:
-            values[name] = int(raw)
+        text = handle.read()
     try:
-        return BatchingParameters(allowed_batch_sizes=tuple(sizes), **values)
+        message = text_format.Parse(text, _parameters_message_class()())
+    except text_format.ParseError as error:
+        raise ValueError(
+            f"{path}: not a BatchingParameters text proto this server reads ({error}). It "
+            f"reads {', '.join(_WRAPPED_INTS)} (as `name {{ value: N }}`), allowed_batch_sizes "
+            f"(`allowed_batch_sizes: N`, repeated) and accepts {', '.join(_IGNORED)}.") from None
+    values = {name: getattr(message, name).value for name in _WRAPPED_INTS
+              if message.HasField(name)}
+    try:
+        return BatchingParameters(allowed_batch_sizes=tuple(message.allowed_batch_sizes),
+                                  **values)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
 
