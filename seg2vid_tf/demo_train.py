@@ -3,12 +3,11 @@
     python -m seg2vid_tf.demo_train --output_dir=demo_train \
         [--weights_dir=seg2vid_tf/assets/demo_weights]
 
-1. renders the synthetic training data (`configs/synthetic_diverse.cfg`: seed 0,
-   96 sequences of 9 frames at 128x128, camera speeds from near-stopped to
-   fast, gentle turns) into `output_dir/data`;
-2. trains stage 2, img2vid (`configs/synthetic_diverse.cfg`: 3000 steps, the
-   motion latent kept alive by the warm-up of docs/experiments.md, run r5),
-   into `output_dir/img2vid`;
+1. renders the synthetic training data that `configs/synthetic_diverse.cfg`
+   names (seed 0, 9-frame sequences at 128x128, camera speeds from
+   near-stopped to fast, gentle turns) into `output_dir/data`;
+2. trains stage 2, img2vid, by the same config's recipe (the motion latent kept
+   alive by the warm-up of docs/experiments.md), into `output_dir/img2vid`;
 3. trains stage 1, pix2pixHD (`configs/label2image_synthetic.cfg`), into
    `output_dir/label2image`;
 4. trains the FCN-score segmenter (`configs/segmenter_synthetic.cfg`) on the
