@@ -5,6 +5,7 @@
         [--num_samples=K] [--i3d_module=PATH] [--inception_weights=PATH]
     python -m seg2vid_tf.evaluate ... --saved_model_dir=models/seg2vid/1   # an export
     python -m seg2vid_tf.evaluate ... --num_frames=24   # long videos (data of >= 25 frames)
+    python -m seg2vid_tf.evaluate ... --eval_split=train   # the training clips, to compare
 
 Two modes, next to the copy-the-start-frame and zero-flow baselines:
 
@@ -116,6 +117,10 @@ def define_flags():
         ("string", "inception_weights", None, "Local InceptionV3 weights (.h5, no top) or a "
                                               ".keras feature model: enables FID."),
         ("integer", "max_eval_batches", None, "Evaluate at most this many batches."),
+        ("string", "eval_split", "val",
+         "Split of --data_dir whose clips are scored: val (held out) or train. Scoring the "
+         "training clips too shows generalization: a network far better on them than on val "
+         "has learned its clips rather than the task."),
         ("string", "label2image_checkpoint_dir", None,
          "Stage-1 (pix2pixHD) checkpoint directory: adds the label-map metrics (first-frame "
          "PSNR, FCN-score, Fréchet segmenter distance, and with --checkpoint_dir the FCN-score "
@@ -141,6 +146,14 @@ def _check_flags(values):
                              "and/or --label2image_checkpoint_dir (stage 1).")
     if values.num_samples < 0:
         raise app.UsageError(f"--num_samples must be >= 0, got {values.num_samples}.")
+    if values.eval_split not in runs.SPLITS:
+        raise app.UsageError(f"--eval_split must be one of {', '.join(runs.SPLITS)}, "
+                             f"got {values.eval_split!r}.")
+    if values.eval_split != "val" and (values.label2image_checkpoint_dir
+                                       or values["num_frames"].present):
+        raise app.UsageError(f"--eval_split={values.eval_split} scores the video model's clips "
+                             "only; the label-map (--label2image_checkpoint_dir) and long-video "
+                             "(--num_frames) metrics read the val split: run them separately.")
     painting = command_flags.rollout_options(values).painting_flags
     if painting and not values.label2image_checkpoint_dir:
         raise app.UsageError(f"{painting[0]} > 0 paints with stage 1: set "
@@ -156,7 +169,7 @@ def run_from_flags(values):
         segmenter_checkpoint_dir=values.segmenter_checkpoint_dir,
         i3d_module=values.i3d_module, inception_weights=values.inception_weights,
         max_eval_batches=values.max_eval_batches, num_samples=values.num_samples,
-        seed=values.seed,
+        seed=values.seed, split=values.eval_split,
         num_frames=values.num_frames if values["num_frames"].present else None,
         rollout=command_flags.rollout_settings(values),
         output_json=values.output_json, report_dir=values.report_dir)

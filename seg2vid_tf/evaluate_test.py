@@ -243,12 +243,57 @@ def test_painting_rollouts_without_stage_one_are_usage_errors(flag):
     values = dict(data_dir="/d", output_json="m.json", report_dir="", checkpoint_dir="/c",
                   saved_model_dir="", label2image_checkpoint_dir="", num_samples=0,
                   label_warp="reference", frame_warp="reference", latent_per_round="carry",
-                  repaint_weight=0.0, detail_weight=0.0)
+                  repaint_weight=0.0, detail_weight=0.0, eval_split="val")
     evaluate._check_flags(type("Flags", (), values)())  # pylint: disable=protected-access
     values[flag] = 0.4
     with pytest.raises(app.UsageError, match=f"^--{flag} > 0 paints with stage 1: set "
                                              "--label2image_checkpoint_dir.$"):
         evaluate._check_flags(type("Flags", (), values)())  # pylint: disable=protected-access
+
+
+def test_the_training_split_is_scored_when_asked(setup):
+    config = setup["config"]
+    result = model_evaluation.evaluate_model(setup["model"], config, split="train")
+    assert result["split"] == "train"
+    clips = list(model_evaluation.eval_dataset(config, "train"))
+    video = np.concatenate([clip["video"].numpy() for clip in clips])
+    val_video = np.concatenate([clip["video"].numpy()
+                                for clip in model_evaluation.eval_dataset(config)])
+    assert not np.array_equal(video, val_video)  # the two splits hold different clips
+    mse = np.mean((np.repeat(video[:, :1], 4, axis=1) - video[:, 1:]) ** 2, axis=(2, 3, 4))
+    np.testing.assert_allclose(result["psnr_copy_first_frame_per_frame"],
+                               np.mean(10 * np.log10(1.0 / mse), axis=0), rtol=1e-4)
+    assert result["num_clips"] == len(video)
+    # The camera speeds are found among the training sequences' records (looked up in the
+    # val records, none would match, and only a note would be written).
+    assert "speed_spearman" in result and "speed_spearman_note" not in result
+
+
+class _Flags:
+    """Parsed flags as `_check_flags` reads them: attributes, and `values[name].present`."""
+
+    def __init__(self, present=(), **values):
+        self.__dict__.update(values)
+        self._present = set(present)
+
+    def __getitem__(self, name):
+        return type("Flag", (), {"present": name in self._present})()
+
+
+@pytest.mark.parametrize("extra, present, message", [
+    ({"eval_split": "test"}, (), "--eval_split must be one of val, train, got 'test'"),
+    ({"eval_split": "train", "label2image_checkpoint_dir": "/s1"}, (), "read the val split"),
+    ({"eval_split": "train"}, ("num_frames",), "read the val split"),
+])
+def test_eval_split_is_checked(extra, present, message):
+    values = dict(data_dir="/d", output_json="m.json", report_dir="", checkpoint_dir="/c",
+                  saved_model_dir="", label2image_checkpoint_dir="", num_samples=0,
+                  label_warp="reference", frame_warp="reference", latent_per_round="carry",
+                  repaint_weight=0.0, detail_weight=0.0, eval_split="train")
+    evaluate._check_flags(_Flags(**values))  # pylint: disable=protected-access
+    with pytest.raises(app.UsageError, match=message):
+        evaluate._check_flags(  # pylint: disable=protected-access
+            _Flags(present, **dict(values, **extra)))
 
 
 def test_command_adds_the_label_map_metrics_with_a_stage_1_checkpoint(setup):

@@ -182,7 +182,8 @@ def evaluate_model(model, config, split="val", max_batches=None, num_samples=0, 
             (for pictures), under the key `_clips`.
 
     Returns:
-        dict: the metrics (floats, per-frame lists, a `generation` dict).
+        dict: the metrics (floats, per-frame lists, a `generation` dict), the `protocol`
+        and the `split` scored.
 
     Raises:
         ValueError: No clip in the split, or a predictor that can do neither mode.
@@ -221,6 +222,7 @@ def evaluate_model(model, config, split="val", max_batches=None, num_samples=0, 
     if fid_network is not None:
         result["fid"] = _fid(fid_network, real, collector)
     result["protocol"] = PROTOCOL
+    result["split"] = split
     if keep_clips:
         result["_clips"] = collector.kept
     return result

@@ -24,6 +24,8 @@ from seg2vid_tf.models.rollout import RolloutOptions
 
 # Clips (and first frames, long videos) shown in a report.
 REPORT_CLIPS = 4
+# The splits whose clips `evaluate_model` can score.
+SPLITS = ("val", "train")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +43,8 @@ class EvaluationRun:
         max_eval_batches: At most this many batches (None: all).
         num_samples: Prior samples per clip for the generation mode.
         seed: Base of the per-sample and per-video seeds.
+        split: The split whose clips the video model is scored on (`SPLITS`); the
+            label-map and long-video metrics always read val.
         num_frames: `--num_frames` when given: long-horizon curves beyond the
             model's frames.
         rollout: `RolloutOptions` keyword arguments of the long videos.
@@ -57,6 +61,7 @@ class EvaluationRun:
     max_eval_batches: Optional[int] = None
     num_samples: int = 0
     seed: int = 0
+    split: str = "val"
     num_frames: Optional[int] = None
     rollout: dict = dataclasses.field(default_factory=dict)
     output_json: Optional[str] = None
@@ -101,7 +106,7 @@ def evaluate(run):
         return _measure(run, model, config)
     except tf.errors.OpError as error:
         # A corrupt file of the evaluation split: name it (the decoders do not).
-        named = registry.explain_data_error(error, config, splits=("val",))
+        named = registry.explain_data_error(error, config, splits=(run.split,))
         if named is None:
             raise
         raise named from error
@@ -119,7 +124,8 @@ def _measure(run, model, config):
         fvd_network = metrics_lib.load_i3d(run.i3d_module) if run.i3d_module else None
         fid_network = (metrics_lib.load_inception(run.inception_weights)
                        if run.inception_weights else None)
-        metrics = evaluate_model(model, config, max_batches=run.max_eval_batches,
+        metrics = evaluate_model(model, config, split=run.split,
+                                 max_batches=run.max_eval_batches,
                                  num_samples=run.num_samples, seed=run.seed,
                                  fvd_network=fvd_network, fid_network=fid_network,
                                  keep_clips=run.kept)
