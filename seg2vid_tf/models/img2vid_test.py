@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from seg2vid_tf import losses
 from seg2vid_tf.models.config import Img2VidConfig
-from seg2vid_tf.models.img2vid import OUTPUT_KEYS, Img2Vid
+from seg2vid_tf.models.img2vid import Img2Vid
 from seg2vid_tf.ops.warp import warp
 
 
