@@ -269,6 +269,16 @@ def test_the_training_split_is_scored_when_asked(setup):
     assert "speed_spearman" in result and "speed_spearman_note" not in result
 
 
+def test_an_evaluation_run_refuses_a_split_its_other_metrics_cannot_follow(setup):
+    config = setup["config"]
+    assert runs.EvaluationRun(config=config, split="train").split == "train"
+    with pytest.raises(ValueError, match="must be one of"):
+        runs.EvaluationRun(config=config, split="test")
+    for extra in ({"label2image_checkpoint_dir": "/s1"}, {"num_frames": 8}):
+        with pytest.raises(ValueError, match="read the val split"):
+            runs.EvaluationRun(config=config, split="train", **extra)
+
+
 class _Flags:
     """Parsed flags as `_check_flags` reads them: attributes, and `values[name].present`."""
 

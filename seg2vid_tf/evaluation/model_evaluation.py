@@ -25,12 +25,12 @@ PROTOCOL = ("reconstruction: posterior-mean latent, zero fill noise; generation:
 
 
 def eval_dataset(config, split="val"):
-    """Held-out clips of `config.dataset` in a fixed order, with flows where the data has them.
+    """The clips of one split of `config.dataset` in a fixed order, with flows where there are.
 
     Args:
         config: A `TrainConfig` (`dataset`, `data_dir`, `model`, `batch_size`, ...).
-        split: "val"; KTH and UCF101 read their test split for it (see
-            `seg2vid_tf.data.registry`).
+        split: "val", the held-out clips (KTH and UCF101 read their test split for
+            it, see `seg2vid_tf.data.registry`), or "train".
 
     Returns:
         A `tf.data.Dataset` of dicts: `video`, `clip_id`, `label_map` for

@@ -67,6 +67,15 @@ class EvaluationRun:
     output_json: Optional[str] = None
     report_dir: Optional[str] = None
 
+    def __post_init__(self):
+        if self.split not in SPLITS:
+            raise ValueError(f"EvaluationRun.split must be one of {SPLITS}, got {self.split!r}.")
+        if self.split != "val" and (self.label2image_checkpoint_dir or self.num_frames is not None):
+            raise ValueError(
+                f"split={self.split!r} scores the video model's clips only; the label-map "
+                "(label2image_checkpoint_dir) and long-video (num_frames) metrics read the val "
+                "split: evaluate them in a separate run.")
+
     @property
     def kept(self):
         """How many clips, first frames and videos to keep for the report."""

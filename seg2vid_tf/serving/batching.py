@@ -37,6 +37,7 @@ import collections
 import dataclasses
 import functools
 import os
+import re
 import threading
 import time
 
@@ -90,7 +91,7 @@ class BatchingParameters:
 _WRAPPED_INTS = ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
                  "num_batch_threads")
 _IGNORED = ("thread_pool_name", "pad_variable_length_inputs")
-_PROTO_PACKAGE = "seg2vid_tf.serving"
+_PROTO_PACKAGE = "tensorflow.serving"  # as in session_bundle_config.proto
 
 
 @functools.lru_cache(maxsize=None)
@@ -121,9 +122,11 @@ def read_batching_parameters(path, flag_name="batching_parameters_file"):
     """Reads a TF Serving `BatchingParameters` text proto (protobuf's own text parser).
 
     Reads `max_batch_size { value: 8 }` and the other wrapped integers,
-    `allowed_batch_sizes: N` (repeated); `thread_pool_name` and
-    `pad_variable_length_inputs` are accepted and have no effect here (one pool;
-    the signatures' inputs have fixed sizes).
+    `allowed_batch_sizes: N` (repeated); `thread_pool_name { value: "..." }` and
+    `pad_variable_length_inputs: true` are accepted and have no effect here (one
+    pool; the signatures' inputs have fixed sizes). The field types are TF
+    Serving's, so a file is read as TF Serving reads it (`thread_pool_name: "x"`
+    is refused by both; `010` is octal).
 
     Raises:
         FileNotFoundError: No such file (names the flag).
@@ -137,10 +140,13 @@ def read_batching_parameters(path, flag_name="batching_parameters_file"):
     try:
         message = text_format.Parse(text, _parameters_message_class()())
     except text_format.ParseError as error:
+        unknown = re.search(r'has no field named "([^"]+)"', str(error))
+        what = (f"this server does not support the BatchingParameters field "
+                f"{unknown.group(1)!r}" if unknown else f"cannot read it ({error})")
         raise ValueError(
-            f"{path}: not a BatchingParameters text proto this server reads ({error}). It "
-            f"reads {', '.join(_WRAPPED_INTS)} (as `name {{ value: N }}`), allowed_batch_sizes "
-            f"(`allowed_batch_sizes: N`, repeated) and accepts {', '.join(_IGNORED)}.") from None
+            f"{path}: {what}. It reads {', '.join(_WRAPPED_INTS)} (as `name {{ value: N }}`), "
+            f"allowed_batch_sizes (`allowed_batch_sizes: N`, repeated) and accepts "
+            f"{', '.join(_IGNORED)}.") from None
     values = {name: getattr(message, name).value for name in _WRAPPED_INTS
               if message.HasField(name)}
     try:
