@@ -146,14 +146,11 @@ def _check_flags(values):
                              "and/or --label2image_checkpoint_dir (stage 1).")
     if values.num_samples < 0:
         raise app.UsageError(f"--num_samples must be >= 0, got {values.num_samples}.")
-    if values.eval_split not in runs.SPLITS:
-        raise app.UsageError(f"--eval_split must be one of {', '.join(runs.SPLITS)}, "
-                             f"got {values.eval_split!r}.")
-    if values.eval_split != "val" and (values.label2image_checkpoint_dir
-                                       or values["num_frames"].present):
-        raise app.UsageError(f"--eval_split={values.eval_split} scores the video model's clips "
-                             "only; the label-map (--label2image_checkpoint_dir) and long-video "
-                             "(--num_frames) metrics read the val split: run them separately.")
+    split_problem = runs.split_problem(values.eval_split,
+                                       bool(values.label2image_checkpoint_dir),
+                                       values["num_frames"].present)
+    if split_problem:
+        raise app.UsageError(split_problem)
     painting = command_flags.rollout_options(values).painting_flags
     if painting and not values.label2image_checkpoint_dir:
         raise app.UsageError(f"{painting[0]} > 0 paints with stage 1: set "

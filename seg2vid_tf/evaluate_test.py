@@ -237,6 +237,16 @@ def test_missing_network_paths_name_their_flags(tmp_path):
         predictors.SavedModelPredictor(str(tmp_path))
 
 
+class _Flags:
+    """Parsed flags as `_check_flags` reads them: attributes, and `values[name].present`."""
+
+    def __init__(self, present=(), **values):
+        self.__dict__.update(values)
+        self._present = set(present)
+
+    def __getitem__(self, name):
+        return type("Flag", (), {"present": name in self._present})()
+
 
 @pytest.mark.parametrize("flag", ["repaint_weight", "detail_weight"])
 def test_painting_rollouts_without_stage_one_are_usage_errors(flag):
@@ -244,11 +254,11 @@ def test_painting_rollouts_without_stage_one_are_usage_errors(flag):
                   saved_model_dir="", label2image_checkpoint_dir="", num_samples=0,
                   label_warp="reference", frame_warp="reference", latent_per_round="carry",
                   repaint_weight=0.0, detail_weight=0.0, eval_split="val")
-    evaluate._check_flags(type("Flags", (), values)())  # pylint: disable=protected-access
+    evaluate._check_flags(_Flags(**values))  # pylint: disable=protected-access
     values[flag] = 0.4
     with pytest.raises(app.UsageError, match=f"^--{flag} > 0 paints with stage 1: set "
                                              "--label2image_checkpoint_dir.$"):
-        evaluate._check_flags(type("Flags", (), values)())  # pylint: disable=protected-access
+        evaluate._check_flags(_Flags(**values))  # pylint: disable=protected-access
 
 
 def test_the_training_split_is_scored_when_asked(setup):
@@ -277,17 +287,6 @@ def test_an_evaluation_run_refuses_a_split_its_other_metrics_cannot_follow(setup
     for extra in ({"label2image_checkpoint_dir": "/s1"}, {"num_frames": 8}):
         with pytest.raises(ValueError, match="read the val split"):
             runs.EvaluationRun(config=config, split="train", **extra)
-
-
-class _Flags:
-    """Parsed flags as `_check_flags` reads them: attributes, and `values[name].present`."""
-
-    def __init__(self, present=(), **values):
-        self.__dict__.update(values)
-        self._present = set(present)
-
-    def __getitem__(self, name):
-        return type("Flag", (), {"present": name in self._present})()
 
 
 @pytest.mark.parametrize("extra, present, message", [

@@ -28,6 +28,23 @@ REPORT_CLIPS = 4
 SPLITS = ("val", "train")
 
 
+def split_problem(split, label_maps, long_videos):
+    """Why `split` cannot be evaluated with the other metrics asked for, or None.
+
+    Args:
+        split: The split whose clips the video model is scored on.
+        label_maps: Whether the label-map metrics are asked for (a stage-1 checkpoint).
+        long_videos: Whether the long-video curves are asked for (`--num_frames`).
+    """
+    if split not in SPLITS:
+        return f"--eval_split must be one of {', '.join(SPLITS)}, got {split!r}."
+    if split != "val" and (label_maps or long_videos):
+        return (f"--eval_split={split} scores the video model's clips only; the label-map "
+                "(--label2image_checkpoint_dir) and long-video (--num_frames) metrics read the "
+                "val split: evaluate them in a separate run.")
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class EvaluationRun:
     """What to evaluate and where the results go (the flags of `seg2vid_tf.evaluate`).
@@ -68,13 +85,10 @@ class EvaluationRun:
     report_dir: Optional[str] = None
 
     def __post_init__(self):
-        if self.split not in SPLITS:
-            raise ValueError(f"EvaluationRun.split must be one of {SPLITS}, got {self.split!r}.")
-        if self.split != "val" and (self.label2image_checkpoint_dir or self.num_frames is not None):
-            raise ValueError(
-                f"split={self.split!r} scores the video model's clips only; the label-map "
-                "(label2image_checkpoint_dir) and long-video (num_frames) metrics read the val "
-                "split: evaluate them in a separate run.")
+        problem = split_problem(self.split, bool(self.label2image_checkpoint_dir),
+                                self.num_frames is not None)
+        if problem:
+            raise ValueError(problem)
 
     @property
     def kept(self):
