@@ -70,27 +70,10 @@ class BatchNorm(keras.layers.Layer):
             name="moving_variance", shape=(channels,), initializer="ones", trainable=False,
             aggregation="mean", autocast=False)
 
-    def _normalize(self, x, mean, variance):
-        """Inference: `(x - mean) * (gamma / sqrt(variance + epsilon)) + beta`.
-
-        On float32 images (rank 4) as one `FusedBatchNormV3` op, which oneDNN runs
-        in one pass (and Grappler may fuse with the convolution before it): the
-        demo export's `img2vid` signature ran 5% faster (docs/performance.md).
-        """
-        if x.shape.rank == 4 and x.dtype == tf.float32:
-            outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                x, tf.convert_to_tensor(self.gamma), tf.convert_to_tensor(self.beta),
-                mean=tf.convert_to_tensor(mean), variance=tf.convert_to_tensor(variance),
-                epsilon=self.epsilon, is_training=False)
-            return outputs
-        dtype = x.dtype
-        scale = tf.cast(tf.cast(self.gamma, tf.float32)
-                        * tf.math.rsqrt(tf.cast(variance, tf.float32) + self.epsilon), dtype)
-        return (x - tf.cast(mean, dtype)) * scale + tf.cast(self.beta, dtype)
-
     def call(self, inputs, training=None):
         if not training:
-            return self._normalize(inputs, self.moving_mean, self.moving_variance)
+            return _normalize(inputs, self.gamma, self.beta, self.moving_mean,
+                              self.moving_variance, self.epsilon)
         replica = tf.distribute.get_replica_context()
         if not (self.synchronized and replica is not None and replica.num_replicas_in_sync > 1):
             replica = None
@@ -133,6 +116,62 @@ class BatchNorm(keras.layers.Layer):
                       synchronized=self.synchronized)
         return config
 
+
+
+def _normalize(x, gamma, beta, mean, variance, epsilon):
+    """Inference: `(x - mean) * (gamma / sqrt(variance + epsilon)) + beta` per channel.
+
+    On float32 images (rank 4) as one `FusedBatchNormV3` op, which oneDNN runs
+    in one pass (and Grappler may fuse with the convolution before it): the
+    demo export's `img2vid` signature ran 5% faster (docs/performance.md).
+    """
+    if x.shape.rank == 4 and x.dtype == tf.float32:
+        outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            x, tf.convert_to_tensor(gamma), tf.convert_to_tensor(beta),
+            mean=tf.convert_to_tensor(mean), variance=tf.convert_to_tensor(variance),
+            epsilon=epsilon, is_training=False)
+        return outputs
+    dtype = x.dtype
+    scale = tf.cast(tf.cast(gamma, tf.float32)
+                    * tf.math.rsqrt(tf.cast(variance, tf.float32) + epsilon), dtype)
+    return (x - tf.cast(mean, dtype)) * scale + tf.cast(beta, dtype)
+
+
+def fold_into_convolution(norms, kernel, bias):
+    """A convolution followed by batch norm in inference, as one convolution.
+
+    `(conv(x, kernel) + bias - mean) * gamma / sqrt(variance + epsilon) + beta` is
+    `conv(x, kernel * scale) + (bias - mean) * scale + beta` with `scale = gamma /
+    sqrt(variance + epsilon)` per output channel: the same function (up to float
+    rounding) without a pass over the activations, and oneDNN then fuses the
+    bias and the LeakyReLU after it into the convolution (docs/performance.md).
+
+    Args:
+        norms: Built `BatchNorm` layers whose channels, concatenated, are the
+            kernel's output channels (one layer, or several side by side).
+        kernel: Convolution kernel, output channels last.
+        bias: `[C]` convolution bias, or None.
+
+    Returns:
+        (kernel, bias), float32.
+
+    Raises:
+        ValueError: The norms' widths do not add up to the kernel's output channels.
+    """
+    def joined(name):
+        return tf.concat([tf.cast(getattr(norm, name), tf.float32) for norm in norms], 0)
+
+    gamma, beta = joined("gamma"), joined("beta")
+    if gamma.shape[0] != kernel.shape[-1]:
+        raise ValueError(f"fold_into_convolution: the batch norms have {gamma.shape[0]} "
+                         f"channels, the kernel {kernel.shape[-1]} outputs.")
+    epsilon = tf.concat([tf.fill(norm.gamma.shape, float(norm.epsilon)) for norm in norms], 0)
+    mean = joined("moving_mean")
+    scale = gamma * tf.math.rsqrt(joined("moving_variance") + epsilon)
+    shift = beta - mean * scale
+    if bias is not None:
+        shift += tf.cast(bias, tf.float32) * scale
+    return tf.cast(kernel, tf.float32) * scale, shift
 
 def _batch_normalize(grouped, gamma, beta, epsilon, replica):
     """Training-mode batch norm of `[G, n, ..., C]` over axes 1..-2, with its own gradient.

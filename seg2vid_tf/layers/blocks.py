@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from seg2vid_tf.layers import reference_names
-from seg2vid_tf.layers.batch_norm import BatchNorm
+from seg2vid_tf.layers.batch_norm import BatchNorm, fold_into_convolution
 from seg2vid_tf.layers.convolution import Conv2D, Conv3D
 
 LEAKY_SLOPE = 0.2  # The reference's slope; Keras' LeakyReLU defaults to 0.3.
@@ -19,6 +19,17 @@ LEAKY_SLOPE = 0.2  # The reference's slope; Keras' LeakyReLU defaults to 0.3.
 def leaky_relu(x):
     """LeakyReLU with the reference's slope 0.2."""
     return tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE)
+
+
+def conv_norm(conv, norm, inputs, training=None):
+    """`norm(conv(inputs))`: a convolution layer, then a `BatchNorm` layer.
+
+    In inference (once both are built) one convolution with the batch norm
+    folded into its kernel and bias (`fold_into_convolution`).
+    """
+    if training or not (conv.built and norm.built):
+        return norm(conv(inputs), training=training)
+    return conv.convolve(inputs, *fold_into_convolution([norm], conv.kernel, conv.bias))
 
 
 def upsample2x(x, method="bilinear"):
@@ -52,7 +63,7 @@ class ConvBlock(keras.layers.Layer):
         self.norm = BatchNorm(name="norm")
 
     def call(self, inputs, training=None):
-        return leaky_relu(self.norm(self.conv(inputs), training=training))
+        return leaky_relu(conv_norm(self.conv, self.norm, inputs, training))
 
     def reference_variables(self):
         return reference_names.nest({"main.0": self.conv, "main.1": self.norm})
@@ -72,7 +83,7 @@ class VggBlock(keras.layers.Layer):
         self.norm = BatchNorm(num_groups=num_groups, name="norm")
 
     def call(self, inputs, training=None):
-        return leaky_relu(self.norm(self.conv(inputs), training=training))
+        return leaky_relu(conv_norm(self.conv, self.norm, inputs, training))
 
     def reference_variables(self):
         return reference_names.nest({"main.0": self.conv, "main.1": self.norm})
@@ -97,8 +108,8 @@ class UpConv(keras.layers.Layer):
         self.upsampling = upsampling
 
     def call(self, inputs, training=None):
-        x = leaky_relu(self.norm1(self.conv1(inputs), training=training))
-        x = leaky_relu(self.norm2(self.conv2(x), training=training))
+        x = leaky_relu(conv_norm(self.conv1, self.norm1, inputs, training))
+        x = leaky_relu(conv_norm(self.conv2, self.norm2, x, training))
         return upsample2x(x, self.upsampling)
 
     def reference_variables(self):
@@ -119,7 +130,7 @@ class Gate3D(keras.layers.Layer):
         self.norm = BatchNorm(name="norm")
 
     def call(self, inputs, training=None):
-        return leaky_relu(self.norm(self.conv(inputs), training=training))
+        return leaky_relu(conv_norm(self.conv, self.norm, inputs, training))
 
     def reference_variables(self):
         return reference_names.nest({"conv": self.conv, "bn": self.norm})

@@ -1,9 +1,12 @@
 """Building blocks: activation slope, upsampling convention, parameter names."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from seg2vid_tf.layers import blocks
+from seg2vid_tf.layers.batch_norm import BatchNorm, fold_into_convolution
+from seg2vid_tf.layers.convolution import Conv2D, Conv3D
 
 
 def torch_upsample_bilinear_2x(x):
@@ -53,3 +56,54 @@ def test_reference_names_of_blocks():
     convblock = blocks.ConvBlock(3, 4, 2, 1)
     convblock(tf.zeros((1, 8, 8, 2)))
     assert "main.0.bias" not in convblock.reference_variables()
+
+
+def _with_running_statistics(norm, channels, seed):
+    rng = np.random.default_rng(seed)
+    norm.build((None, channels))
+    norm.gamma.assign(rng.uniform(0.5, 2.0, channels).astype(np.float32))
+    norm.beta.assign(rng.normal(size=channels).astype(np.float32))
+    norm.moving_mean.assign(rng.normal(size=channels).astype(np.float32))
+    norm.moving_variance.assign(rng.uniform(0.1, 3.0, channels).astype(np.float32))
+    return norm
+
+
+def _ops_on_activations(function, x):
+    """Types of the traced ops whose output has the shape of `function(x)`."""
+    concrete = tf.function(function).get_concrete_function(x)
+    shape = concrete.structured_outputs.shape
+    return {op.type for op in concrete.graph.get_operations()
+            if any(output.shape == shape for output in op.outputs)}
+
+
+@pytest.mark.parametrize("rank", [4, 5])
+def test_conv_norm_in_inference_is_one_convolution_with_the_batch_norm_folded_in(rank):
+    conv = Conv2D(6, 3, 1, 1) if rank == 4 else Conv3D(6, 3, padding=1)
+    norm = BatchNorm()
+    shape = (2, 9, 10, 4) if rank == 4 else (2, 3, 9, 10, 4)
+    x = tf.constant(np.random.default_rng(0).normal(size=shape).astype(np.float32))
+    conv(x)
+    _with_running_statistics(norm, 6, seed=1)
+    separate = norm(conv(x), training=False).numpy()
+    folded = blocks.conv_norm(conv, norm, x, training=False).numpy()
+    np.testing.assert_allclose(folded, separate, rtol=1e-5, atol=1e-5)
+    # Nothing but the convolution and its bias runs on the activations.
+    types = _ops_on_activations(lambda v: blocks.conv_norm(conv, norm, v, training=False), x)
+    assert types == {f"Conv{rank - 2}D", "BiasAdd", "Identity"}, types
+
+
+def test_conv_norm_in_training_takes_batch_statistics_and_updates_the_running_ones():
+    conv, norm = Conv2D(3, 3, 1, 1), BatchNorm()
+    x = tf.constant(np.random.default_rng(2).normal(size=(4, 6, 6, 2)).astype(np.float32))
+    conv(x)
+    _with_running_statistics(norm, 3, seed=3)
+    before = norm.moving_mean.numpy().copy()
+    out = blocks.conv_norm(conv, norm, x, training=True).numpy()
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), norm.beta.numpy(), atol=1e-4)
+    assert not np.allclose(norm.moving_mean.numpy(), before)
+
+
+def test_fold_refuses_batch_norms_of_another_width():
+    norm = _with_running_statistics(BatchNorm(), 4, seed=0)
+    with pytest.raises(ValueError, match="4 channels, the kernel 6 outputs"):
+        fold_into_convolution([norm], tf.zeros([3, 3, 2, 6]), None)

@@ -36,10 +36,11 @@ class _ReferenceWeights(keras.layers.Layer):
             self.bias = self.add_weight(
                 name="bias", shape=(bias_size,), initializer=_torch_uniform(fan_in))
 
-    def _add_bias(self, outputs):
-        if self.bias is None:
+    def _add_bias(self, outputs, bias=None):
+        bias = self.bias if bias is None else bias
+        if bias is None:
             return outputs
-        return tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
+        return tf.nn.bias_add(outputs, tf.cast(bias, outputs.dtype))
 
     def reference_variables(self):
         """PyTorch parameter names of this layer, see `reference_names`."""
@@ -83,13 +84,53 @@ class Conv2D(_ReferenceWeights):
         self._add_kernel_and_bias((k, k, channels, self.filters), channels * k * k, self.filters)
 
     def call(self, inputs):
+        return self.convolve(inputs, self.kernel, self.bias)
+
+    def convolve(self, inputs, kernel, bias):
+        """This layer's convolution (padding, stride) with the given `kernel` and `bias`
+        (None: none); a kernel with `1/g` of the input channels makes it grouped."""
         p = self.padding
         if p:
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]])
-        outputs = tf.nn.conv2d(inputs, tf.cast(self.kernel, inputs.dtype),
+        outputs = tf.nn.conv2d(inputs, tf.cast(kernel, inputs.dtype),
                                strides=self.strides, padding="VALID")
-        return self._add_bias(outputs)
+        return self._add_bias(outputs, bias)
 
+
+
+def side_by_side(layers):
+    """The kernel and bias of several convolutions as one, output channels concatenated.
+
+    `layers[0].convolve(x, *side_by_side(layers))` is what the layers give one by
+    one, concatenated along channels (up to float rounding), when they all read
+    `x`; when layer `i` reads the `i`-th channel block of `x`, the same call is a
+    grouped convolution. One convolution with a few more output channels makes
+    better use of oneDNN than several with a few each (docs/performance.md).
+
+    Args:
+        layers: Built convolution layers of one class, kernel size, stride,
+            padding and input width, all with bias or all without.
+
+    Returns:
+        (kernel, bias or None).
+
+    Raises:
+        ValueError: The layers differ in any of those, or are not built.
+    """
+    first = layers[0]
+
+    def geometry(layer):
+        return (type(layer), layer.kernel_size, layer.strides, layer.padding, layer.use_bias,
+                tuple(layer.kernel.shape[:-1]))
+
+    for layer in layers:
+        if not layer.built or geometry(layer) != geometry(first):
+            raise ValueError(f"side_by_side needs built convolutions of one geometry; "
+                             f"{layer.name} differs from {first.name} or is not built.")
+    kernel = tf.concat([tf.convert_to_tensor(layer.kernel) for layer in layers], axis=-1)
+    if not first.use_bias:
+        return kernel, None
+    return kernel, tf.concat([tf.convert_to_tensor(layer.bias) for layer in layers], axis=0)
 
 class Conv2DTranspose(_ReferenceWeights):
     """`torch.nn.ConvTranspose2d(in, filters, k, strides, padding, output_padding)`.
@@ -165,12 +206,16 @@ class Conv3D(_ReferenceWeights):
             (k, k, k, channels, self.filters), channels * k ** 3, self.filters)
 
     def call(self, inputs):
+        return self.convolve(inputs, self.kernel, self.bias)
+
+    def convolve(self, inputs, kernel, bias):
+        """This layer's convolution with the given `kernel` and `bias` (None: none)."""
         p = self.padding
         if p:
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [p, p], [0, 0]])
-        outputs = tf.nn.conv3d(inputs, tf.cast(self.kernel, inputs.dtype),
+        outputs = tf.nn.conv3d(inputs, tf.cast(kernel, inputs.dtype),
                                strides=[1, 1, 1, 1, 1], padding="VALID")
-        return self._add_bias(outputs)
+        return self._add_bias(outputs, bias)
 
 
 class Linear(_ReferenceWeights):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seg2vid_tf.layers import reference_names
-from seg2vid_tf.layers.convolution import Conv2D, Conv2DTranspose, Conv3D, Linear
+from seg2vid_tf.layers.convolution import Conv2D, Conv2DTranspose, Conv3D, Linear, side_by_side
 
 
 def torch_conv2d(x, weight, bias, stride, padding):
@@ -124,3 +124,48 @@ def test_default_initialization_is_pytorch_uniform():
     assert np.abs(kernel).max() <= limit
     assert np.abs(kernel).max() > 0.9 * limit
     assert np.abs(layer.bias.numpy()).max() <= limit
+
+
+def _built_conv2d(filters, in_channels, seed, kernel=3, padding=1):
+    layer = Conv2D(filters, kernel, 1, padding, use_bias=True)
+    layer.build((None, 8, 8, in_channels))
+    rng = np.random.default_rng(seed)
+    layer.kernel.assign(rng.normal(size=layer.kernel.shape).astype(np.float32))
+    layer.bias.assign(rng.normal(size=layer.bias.shape).astype(np.float32))
+    return layer
+
+
+def _torch_weight(layer):
+    """The layer's kernel in PyTorch's `[out, in, kh, kw]` layout, float64."""
+    return np.transpose(layer.kernel.numpy(), (3, 2, 0, 1)).astype(np.float64)
+
+
+def test_side_by_side_convolutions_on_one_input_concatenate_their_outputs():
+    layers = [_built_conv2d(2, 5, seed) for seed in (1, 2, 3)]
+    x = np.random.default_rng(4).normal(size=(2, 7, 6, 5)).astype(np.float32)
+    out = layers[0].convolve(x, *side_by_side(layers)).numpy()
+    expected = np.concatenate(
+        [torch_conv2d(x.astype(np.float64), _torch_weight(layer), layer.bias.numpy(), 1, 1)
+         for layer in layers], axis=-1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_side_by_side_convolutions_on_their_own_channel_blocks_are_grouped():
+    layers = [_built_conv2d(3, 4, seed, kernel=5, padding=2) for seed in (5, 6)]
+    x = np.random.default_rng(7).normal(size=(2, 9, 8, 8)).astype(np.float32)
+    out = layers[0].convolve(x, *side_by_side(layers)).numpy()
+    expected = np.concatenate(
+        [torch_conv2d(x[..., 4 * i:4 * i + 4].astype(np.float64), _torch_weight(layer),
+                      layer.bias.numpy(), 1, 2)
+         for i, layer in enumerate(layers)], axis=-1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_side_by_side_refuses_convolutions_of_different_geometry():
+    unbuilt = Conv2D(2, 3, 1, 1)
+    with pytest.raises(ValueError, match="not built"):
+        side_by_side([_built_conv2d(2, 5, 0), unbuilt])
+    with pytest.raises(ValueError, match="one geometry"):
+        side_by_side([_built_conv2d(2, 5, 0), _built_conv2d(2, 5, 1, kernel=5, padding=2)])
+    with pytest.raises(ValueError, match="one geometry"):
+        side_by_side([_built_conv2d(2, 5, 0), _built_conv2d(2, 4, 1)])

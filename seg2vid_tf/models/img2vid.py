@@ -18,7 +18,7 @@ from seg2vid_tf.layers.blocks import ConvBase
 from seg2vid_tf.layers.convolution import Linear
 from seg2vid_tf.models import config as config_lib
 from seg2vid_tf.models.flow_decoder import FlowDecoder, frames_to_time_axis, repeat_frames
-from seg2vid_tf.models.heads import OutputHead
+from seg2vid_tf.models.heads import OutputHead, run_heads
 from seg2vid_tf.models.image_encoder import ImageEncoder
 from seg2vid_tf.models.motion_encoder import MotionEncoder, motion_input, rows_to_features
 from seg2vid_tf.models.refine import RefineNetwork
@@ -253,9 +253,9 @@ class Img2Vid(keras.Model):
         features = self.flow_decoder(codes, e1, e2, e3, training=training)
         # The heads' outputs in float32 (a no-op unless the layers compute in bfloat16:
         # warping, the masks' blend and the losses stay in float32).
-        flow = _float32(self.forward_flow_head(features, training=training))
+        flow, masks = (_float32(head) for head in run_heads(
+            [self.forward_flow_head, self.occlusion_head], features, training=training))
         flow_back = _float32(self.backward_flow_head(features, training=training))
-        masks = _float32(self.occlusion_head(features, training=training))
         mask_fw, mask_bw = masks[..., :1], masks[..., 1:]
 
         # 6. Warp the start frame by the masked forward flow.

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from seg2vid_tf.layers import reference_names
 from seg2vid_tf.layers.batch_norm import BatchNorm
-from seg2vid_tf.layers.blocks import VggBlock, leaky_relu, upsample2x
+from seg2vid_tf.layers.blocks import VggBlock, conv_norm, leaky_relu, upsample2x
 from seg2vid_tf.layers.convolution import Conv2D, Conv2DTranspose
 
 # Output channels of the VGG blocks of each stage, as in the reference.
@@ -80,7 +80,7 @@ class RefineNetwork(keras.layers.Layer):
         for i, blocks in enumerate(self.encoder_stages):
             x = self._run(blocks, x if i == 0 else _max_pool(x), training)
             skips.append(x)
-        x = tf.tanh(self.bottleneck_norm(self.bottleneck_conv(_max_pool(x)), training=training))
+        x = tf.tanh(conv_norm(self.bottleneck_conv, self.bottleneck_norm, _max_pool(x), training))
         x = leaky_relu(self.expand_norm(self.expand_conv(x), training=training))
         for blocks, skip in zip(self.decoder_stages, reversed(skips[1:])):
             x = self._run(blocks, tf.concat([upsample2x(x), skip], axis=-1), training)

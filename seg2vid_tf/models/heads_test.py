@@ -1,0 +1,52 @@
+"""Output heads: side by side in inference, each on its own in training."""
+
+import numpy as np
+import tensorflow as tf
+
+from seg2vid_tf.layers.batch_norm import BatchNorm
+from seg2vid_tf.models.config import Img2VidConfig
+from seg2vid_tf.models.heads import OutputHead, run_heads
+
+
+def _heads_with_statistics():
+    config = Img2VidConfig(height=128, width=128, width_multiplier=0.25)
+    heads = [OutputHead(config, name="flow"), OutputHead(config, "sigmoid", name="mask"),
+             OutputHead(config, name="back")]
+    features = tf.constant(np.random.default_rng(0).normal(size=(3, 8, 8, 16)), tf.float32)
+    rng = np.random.default_rng(1)
+    for head in heads:
+        head(features, training=False)
+        for norm in (layer for layer in head._flatten_layers() if isinstance(layer, BatchNorm)):
+            channels = norm.gamma.shape[0]
+            norm.gamma.assign(rng.uniform(0.5, 2.0, channels))
+            norm.beta.assign(rng.normal(size=channels))
+            norm.moving_mean.assign(rng.normal(size=channels))
+            norm.moving_variance.assign(rng.uniform(0.1, 3.0, channels))
+    return heads, features
+
+
+def test_heads_side_by_side_give_what_each_head_gives():
+    heads, features = _heads_with_statistics()
+    together = run_heads(heads, features, training=False)
+    for head, output in zip(heads, together):
+        np.testing.assert_allclose(output.numpy(), head(features, training=False).numpy(),
+                                   rtol=1e-4, atol=1e-5)
+    assert np.all((together[1].numpy() > 0) & (together[1].numpy() < 1))  # the sigmoid head
+
+
+def test_heads_side_by_side_are_three_convolutions():
+    heads, features = _heads_with_statistics()
+    graph = tf.function(lambda x: run_heads(heads, x, training=False)).get_concrete_function(
+        features).graph
+    assert [op.type for op in graph.get_operations()].count("Conv2D") == 3
+
+
+def test_heads_in_training_update_their_own_running_statistics():
+    heads, features = _heads_with_statistics()
+    norm = heads[2].upconv.norm1
+    before = norm.moving_mean.numpy().copy()
+    together = run_heads(heads, features, training=True)
+    assert not np.allclose(norm.moving_mean.numpy(), before)
+    for head, output in zip(heads, together):
+        np.testing.assert_allclose(output.numpy(), head(features, training=True).numpy(),
+                                   rtol=1e-4, atol=1e-5)
