@@ -16,9 +16,22 @@ from seg2vid_tf.layers.convolution import Conv2D, Conv3D
 LEAKY_SLOPE = 0.2  # The reference's slope; Keras' LeakyReLU defaults to 0.3.
 
 
+@tf.custom_gradient
 def leaky_relu(x):
-    """LeakyReLU with the reference's slope 0.2."""
-    return tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE)
+    """LeakyReLU with the reference's slope 0.2.
+
+    Its gradient is TensorFlow's own (`LeakyReluGrad`), read from the output
+    rather than the input (the same: both have the same sign). Read from the
+    input, it keeps Grappler's remapper from fusing convolution, bias and
+    LeakyReLU on a training graph: the remapper fails there ("fanout
+    'LeakyReluGrad' exist for missing node 'BiasAdd'") and then leaves out all
+    its fusions (docs/performance.md).
+    """
+    y = tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE)
+
+    def gradient(upstream):
+        return tf.raw_ops.LeakyReluGrad(gradients=upstream, features=y, alpha=LEAKY_SLOPE)
+    return y, gradient
 
 
 def conv_norm(conv, norm, inputs, training=None):

@@ -107,3 +107,45 @@ def test_fold_refuses_batch_norms_of_another_width():
     norm = _with_running_statistics(BatchNorm(), 4, seed=0)
     with pytest.raises(ValueError, match="4 channels, the kernel 6 outputs"):
         fold_into_convolution([norm], tf.zeros([3, 3, 2, 6]), None)
+
+
+def _grappler_op_types(function, spec):
+    """Op types of `function`'s graph after Grappler's default passes, as TF runs them."""
+    from tensorflow.core.protobuf import config_pb2  # pylint: disable=import-outside-toplevel
+    from tensorflow.python.grappler import tf_optimizer  # pylint: disable=import-outside-toplevel
+    from tensorflow.python.training import saver  # pylint: disable=import-outside-toplevel
+
+    concrete = tf.function(function).get_concrete_function(spec)
+    graph = concrete.graph
+    graph.get_collection_ref(tf.compat.v1.GraphKeys.TRAIN_OP).extend(concrete.outputs)
+    meta_graph = saver.export_meta_graph(graph_def=graph.as_graph_def(), graph=graph)
+    config = config_pb2.ConfigProto()
+    config.graph_options.rewrite_options.min_graph_nodes = -1
+    return {node.op for node in tf_optimizer.OptimizeGraph(config, meta_graph).node}
+
+
+def test_training_graph_fuses_convolution_bias_and_leaky_relu():
+    """Grappler's remapper used to fail on the training step (a LeakyReLU gradient and a
+    3-D convolution's filter gradient read tensors it fuses away), leaving every
+    LeakyReLU as an op of its own."""
+    conv2d, conv3d = Conv2D(4, 3, 1, 1), Conv3D(4, 3, padding=1)
+    conv2d.build((None, 8, 8, 3))
+    conv3d.build((None, 3, 8, 8, 4))
+
+    def gradients(x):
+        with tf.device("/device:CPU:0"), tf.GradientTape() as tape:
+            y = blocks.leaky_relu(conv2d(x))
+            y = blocks.leaky_relu(conv3d(tf.stack([y, y, y], axis=1)))
+            loss = tf.reduce_sum(y)
+        return tape.gradient(loss, [conv2d.kernel, conv3d.kernel])
+
+    types = _grappler_op_types(gradients, tf.TensorSpec([2, 8, 8, 3]))
+    assert {"_FusedConv2D", "_FusedConv3D"} <= types and "LeakyRelu" not in types, types
+
+
+def test_leaky_relu_gradient_is_the_slope_on_each_side():
+    x = tf.constant([-3.0, -0.5, 0.0, 0.5, 2.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = blocks.leaky_relu(x)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [0.2, 0.2, 0.2, 1.0, 1.0])

@@ -210,11 +210,19 @@ class Conv3D(_ReferenceWeights):
 
     def convolve(self, inputs, kernel, bias):
         """This layer's convolution with the given `kernel` and `bias` (None: none)."""
+        # `SAME` where it pads exactly `p` on every side (stride 1, odd kernel), not a
+        # `Pad` op: Grappler's remapper fuses a `Pad` into the 3-D convolution after it
+        # and then fails on the training graph, whose filter gradient still reads the
+        # padded input, and a failed remapper leaves all its fusions out of the step
+        # (docs/performance.md). 2-D convolutions keep theirs: those do not trip the
+        # remapper, and `SAME` rounds differently, enough to take the no-label variant's
+        # training-mode frames past their parity tolerance.
         p = self.padding
-        if p:
+        padding = "SAME" if p and 2 * p == self.kernel_size - 1 else "VALID"
+        if p and padding == "VALID":
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [p, p], [0, 0]])
         outputs = tf.nn.conv3d(inputs, tf.cast(kernel, inputs.dtype),
-                               strides=[1, 1, 1, 1, 1], padding="VALID")
+                               strides=[1, 1, 1, 1, 1], padding=padding)
         return self._add_bias(outputs, bias)
 
 
