@@ -241,8 +241,10 @@ def _query_points(flow, height, width, padding):
     dtype = flow.dtype
     grid_y = tf.cast(tf.range(height), dtype)[:, tf.newaxis]
     grid_x = tf.cast(tf.range(width), dtype)[tf.newaxis, :]
-    query_y = grid_y[tf.newaxis] - flow[..., 0]
-    query_x = grid_x[tf.newaxis] - flow[..., 1]
+    # Unstacked, not sliced: a slice's gradient is a zero tensor of the whole flow.
+    flow_y, flow_x = tf.unstack(flow, axis=-1)
+    query_y = grid_y[tf.newaxis] - flow_y
+    query_x = grid_x[tf.newaxis] - flow_x
 
     max_y = tf.cast(height - 1, dtype)
     max_x = tf.cast(width - 1, dtype)
@@ -287,7 +289,7 @@ def _bilinear_sample(image, query_y, query_x, padding):
         # neighbour except with zero weight, so clipping is exact.
         values = tf.gather(image_flat, y_safe * width + x_safe,
                            batch_dims=1)  # [B, H, W, C]
-        return values * weight[..., tf.newaxis]
+        return values * tf.expand_dims(weight, -1)  # a slice's gradient would be a scatter
 
     return (corner(y0, x0, (1.0 - frac_y) * (1.0 - frac_x)) +
             corner(y0, x1, (1.0 - frac_y) * frac_x) +
@@ -323,8 +325,9 @@ def normalized_to_pixel_flow(flow_xy):
     """
     with tf.name_scope("normalized_to_pixel_flow"):
         flow_xy, scale_y, scale_x = _flow_and_half_sizes(flow_xy, "flow_xy")
-        return tf.stack(
-            [flow_xy[..., 1] * scale_y, flow_xy[..., 0] * scale_x], axis=-1)
+        # (y, x) by a reversal and per-channel scales: slicing the channels apart would
+        # make each slice's gradient a zero tensor of the whole flow.
+        return tf.reverse(flow_xy, axis=[-1]) * tf.stack([scale_y, scale_x])
 
 
 def pixel_to_normalized_flow(flow_pixels):

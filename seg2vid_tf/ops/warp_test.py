@@ -579,3 +579,20 @@ def test_conversion_invalid_shapes(fn, arg):
 def test_warp_invalid_shapes():
     with pytest.raises(ValueError, match="width of `flow`"):
         warp(tf.zeros([1, 3, 4, 1]), tf.zeros([1, 3, 5, 2]))
+
+
+def test_gradient_graph_has_no_slice_gradients():
+    """The flow's channels are unstacked and reversed, not sliced: the gradient of a
+    slice is a zero tensor of the whole flow plus a scatter (docs/performance.md)."""
+    image = tf.TensorSpec([2, 8, 8, 3])
+    flow = tf.TensorSpec([2, 8, 8, 2])
+
+    def gradients(image, flow_xy):
+        with tf.GradientTape() as tape:
+            tape.watch([image, flow_xy])
+            loss = tf.reduce_sum(warp(image, flow_xy) ** 2)
+        return tape.gradient(loss, [image, flow_xy])
+
+    graph = tf.function(gradients).get_concrete_function(image, flow).graph
+    types = {op.type for op in graph.get_operations()}
+    assert "StridedSliceGrad" not in types and "UnsortedSegmentSum" in types, types
