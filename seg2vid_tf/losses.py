@@ -50,6 +50,28 @@ def _sum_of_frame_means(x):
     return tf.reduce_sum(tf.reduce_mean(x, axis=axes))
 
 
+# The 16 offsets of `edge_aware_smoothness`: a 5x5 window without its centre row and column.
+_SMOOTHNESS_OFFSETS = tuple((i, j) for i in (0, 1, 3, 4) for j in (0, 1, 3, 4))
+
+
+def _differences_from_centre(x):
+    """`x[y + 2, x + 2] - x[y + i, x + j]` for each offset `(i, j)`, `[B, H-4, W-4, C, 16]`.
+
+    One depthwise convolution with a +1 at the centre and a -1 at the offset:
+    the same differences (every other product is an exact zero) as 16 crops,
+    whose gradients would be 16 zero tensors of the whole input plus scatters.
+    """
+    kernel = tf.scatter_nd([[2, 2, m] for m in range(len(_SMOOTHNESS_OFFSETS))],
+                           tf.ones([len(_SMOOTHNESS_OFFSETS)], x.dtype), [5, 5, 16])
+    kernel -= tf.scatter_nd([[i, j, m] for m, (i, j) in enumerate(_SMOOTHNESS_OFFSETS)],
+                            tf.ones([len(_SMOOTHNESS_OFFSETS)], x.dtype), [5, 5, 16])
+    channels = x.shape[-1]
+    kernel = tf.tile(kernel[:, :, None, :], [1, 1, channels, 1])
+    differences = tf.nn.depthwise_conv2d(x, kernel, [1, 1, 1, 1], "VALID")
+    shape = tf.shape(differences)
+    return tf.reshape(differences, tf.concat([shape[:3], [channels, 16]], axis=0))
+
+
 def edge_aware_smoothness(flow, image):
     """`S(f, I)`: 5x5 edge-aware flow smoothness of one flow field.
 
@@ -64,22 +86,12 @@ def edge_aware_smoothness(flow, image):
     flow = flow * _SMOOTHNESS_FLOW_SCALE
     image = image * _SMOOTHNESS_IMAGE_SCALE
     shape = tf.shape(flow)
-    height, width = shape[1], shape[2]
-    centre = 2
-
-    def crop(x, i, j):
-        return x[:, i:height - 4 + i, j:width - 4 + j, :]
-
-    flow_centre = crop(flow, centre, centre)
-    image_centre = crop(image, centre, centre)
-    total = 0.0
-    for i in (0, 1, 3, 4):
-        for j in (0, 1, 3, 4):
-            flow_difference = tf.reduce_sum(tf.square(flow_centre - crop(flow, i, j)), axis=-1)
-            image_difference = tf.reduce_sum(tf.square(image_centre - crop(image, i, j)), axis=-1)
-            distance = float((i - centre) ** 2 + (j - centre) ** 2)
-            total += tf.reduce_sum(flow_difference * tf.exp(-image_difference - distance))
-    count = tf.cast(shape[0] * height * width, flow.dtype)
+    flow_difference = tf.reduce_sum(tf.square(_differences_from_centre(flow)), axis=3)
+    image_difference = tf.reduce_sum(tf.square(_differences_from_centre(image)), axis=3)
+    distance = tf.constant([float((i - 2) ** 2 + (j - 2) ** 2) for i, j in _SMOOTHNESS_OFFSETS],
+                           flow.dtype)
+    total = tf.reduce_sum(flow_difference * tf.exp(-image_difference - distance))
+    count = tf.cast(shape[0] * shape[1] * shape[2], flow.dtype)
     return total / count
 
 
@@ -162,6 +174,23 @@ def check_coarse_factors(factors, height, width):
                          f"{list(factors)}.")
 
 
+def weighted_total(terms, weights):
+    """`sum(weights[key] * terms[key])` over `LOSS_KEYS`.
+
+    A term whose weight is the number 0 enters without its gradient: it is still
+    computed and reported, but nothing differentiates it (its gradient would be
+    zeros; the flow-consistency warps' backward pass alone was ~4% of the demo
+    recipe's step, docs/performance.md).
+    """
+    def term(key):
+        weight = weights[key]
+        if isinstance(weight, numbers.Number) and weight == 0:
+            return tf.stop_gradient(terms[key])
+        return terms[key]
+
+    return tf.add_n([weights[key] * term(key) for key in LOSS_KEYS])
+
+
 def img2vid_losses(video, outputs, perceptual, weights=None, coarse_factors=COARSE_FACTORS):
     """The nine img2vid training terms of the reference (and departures) and their total.
 
@@ -192,8 +221,9 @@ def img2vid_losses(video, outputs, perceptual, weights=None, coarse_factors=COAR
                          f"predicted frames, got shape {video.shape}.")
     start, target = video[:, 0], video[:, 1:]
     warped, flow, flow_back = outputs["warped"], outputs["flow"], outputs["flow_back"]
-    mask_fw = outputs["mask_fw"][..., None]
-    mask_bw = outputs["mask_bw"][..., None]
+    # expand_dims, not [..., None]: a slice's gradient is a zero tensor plus a scatter.
+    mask_fw = tf.expand_dims(outputs["mask_fw"], -1)
+    mask_bw = tf.expand_dims(outputs["mask_bw"], -1)
 
     losses = {}
     losses["flow_smoothness"] = 0.01 * (
@@ -214,11 +244,11 @@ def img2vid_losses(video, outputs, perceptual, weights=None, coarse_factors=COAR
         loc=tf.zeros_like(outputs["mu"]), scale_diag=tf.ones_like(outputs["mu"]))
     losses["kld"] = tf.reduce_sum(tfd.kl_divergence(posterior, prior)) / 1000.0
 
-    similarity = 0.0
-    for t in range(num_predicted):
-        similarity += (0.85 * ssim_dissimilarity(frames[:, t], target[:, t])
-                       + 0.15 * tf.reduce_mean(tf.abs(frames[:, t] - target[:, t])))
-    losses["image_similarity"] = similarity
+    # The sum over frames of each frame's mean, as T times the mean over all frames.
+    merged_frames, merged_target = _merge_time(frames), _merge_time(target)
+    losses["image_similarity"] = num_predicted * (
+        0.85 * ssim_dissimilarity(merged_frames, merged_target)
+        + 0.15 * tf.reduce_mean(tf.abs(merged_frames - merged_target)))
 
     losses["recon"] = tf.reduce_mean(tf.abs(frames - target))
 
@@ -241,5 +271,5 @@ def img2vid_losses(video, outputs, perceptual, weights=None, coarse_factors=COAR
                       + tf.reduce_mean(1.0 - outputs["mask_fw"]))
 
     losses = {key: tf.cast(value, tf.float32) for key, value in losses.items()}
-    losses["total"] = tf.add_n([weights[key] * losses[key] for key in LOSS_KEYS])
+    losses["total"] = weighted_total(losses, weights)
     return {key: losses[key] for key in LOSS_KEYS + ("total",)}

@@ -90,3 +90,47 @@ def test_an_exact_shift_is_reconstructed_exactly_at_every_scale(size, shift, fac
     assert float(loss) < 1e-5
     assert float(losses.coarse_reconstruction(start, target, _uniform_flow(0.0, size), mask,
                                               factors)) > 0.05
+
+
+def test_a_term_weighted_zero_is_summed_without_its_gradient():
+    x = tf.Variable(3.0)
+    weights = dict(losses.DEFAULT_WEIGHTS, recon=0.0, mask=0.5)
+    with tf.GradientTape(persistent=True) as tape:
+        terms = {key: tf.constant(1.0) for key in losses.LOSS_KEYS}
+        terms["recon"] = x * x
+        terms["mask"] = 2.0 * x
+        total = losses.weighted_total(terms, weights)
+    expected = sum(weights[key] for key in losses.LOSS_KEYS if key not in ("recon", "mask"))
+    np.testing.assert_allclose(float(total), expected + 0.5 * 6.0)
+    np.testing.assert_allclose(float(tape.gradient(total, x)), 1.0)  # the mask term's only
+    # A weight that is a tensor (a warm-up ramp) may be 0 now and not later: differentiated.
+    weights["recon"] = tf.constant(0.0)
+    with tf.GradientTape() as tape:
+        terms["recon"] = x * x
+        total = losses.weighted_total(terms, weights)
+    assert tape.gradient(total, x) is not None
+
+
+def _smoothness_by_crops(flow, image):
+    """The formula as written: 16 crops of a 5x5 window (NumPy, float64)."""
+    flow, image = flow * 128.0, image * 256.0
+    _, height, width, _ = flow.shape
+    total = 0.0
+    for i in (0, 1, 3, 4):
+        for j in (0, 1, 3, 4):
+            crop = (slice(None), slice(i, height - 4 + i), slice(j, width - 4 + j))
+            centre = (slice(None), slice(2, height - 2), slice(2, width - 2))
+            flow_difference = ((flow[centre] - flow[crop]) ** 2).sum(-1)
+            image_difference = ((image[centre] - image[crop]) ** 2).sum(-1)
+            total += (flow_difference * np.exp(-image_difference - (i - 2) ** 2
+                                               - (j - 2) ** 2)).sum()
+    return total / (flow.shape[0] * height * width)
+
+
+def test_edge_aware_smoothness_is_the_sum_over_the_sixteen_offsets():
+    rng = np.random.default_rng(0)
+    flow = rng.normal(scale=0.01, size=(2, 12, 10, 2))
+    image = rng.uniform(size=(2, 12, 10, 3)) * 0.004  # edges weak enough to leave weight
+    got = losses.edge_aware_smoothness(tf.constant(flow, tf.float32),
+                                       tf.constant(image, tf.float32))
+    np.testing.assert_allclose(float(got), _smoothness_by_crops(flow, image), rtol=1e-5)

@@ -256,7 +256,7 @@ class Img2Vid(keras.Model):
         flow, masks = (_float32(head) for head in run_heads(
             [self.forward_flow_head, self.occlusion_head], features, training=training))
         flow_back = _float32(self.backward_flow_head(features, training=training))
-        mask_fw, mask_bw = masks[..., :1], masks[..., 1:]
+        mask_fw, mask_bw = tf.split(masks, 2, axis=-1)  # a slice's gradient is a scatter
 
         # 6. Warp the start frame by the masked forward flow.
         first_per_frame = repeat_frames(first, t)
@@ -276,8 +276,8 @@ class Img2Vid(keras.Model):
             "frames": per_sample(frames),
             "flow": per_sample(flow),
             "flow_back": per_sample(flow_back),
-            "mask_fw": per_sample(mask_fw[..., 0]),
-            "mask_bw": per_sample(mask_bw[..., 0]),
+            "mask_fw": per_sample(tf.squeeze(mask_fw, -1)),
+            "mask_bw": per_sample(tf.squeeze(mask_bw, -1)),
             "mu": mu,
             "logvar": logvar,
         }

@@ -153,7 +153,7 @@ class Trainer(base.TrainerBase):
                   for key, value in terms.items() if key != "total"}
         weights = dict(self.config.weights,
                        kld=self.config.weights["kld"] * self.ramp(self.config.kld_warmup_steps))
-        objective = tf.add_n([weights[key] * scaled[key] for key in losses.LOSS_KEYS])
+        objective = losses.weighted_total(scaled, weights)
         return objective, scaled, outputs
 
     def ramp(self, warmup):
