@@ -52,8 +52,10 @@ def run_heads(heads, features, training=None):
     In inference, once every head is built, as one chain of side-by-side
     convolutions (`side_by_side`, batch norms folded in): the first with the
     heads' kernels concatenated, the others grouped (head `i` reads its own
-    channel block). In training each head runs on its own (its batch norms
-    take batch statistics and update their running ones).
+    channel block). In training each head runs on its own: its batch norms
+    take batch statistics and update their own running ones, and the filter
+    gradient of a grouped convolution needs oneDNN on a CPU (TensorFlow's own
+    kernel refuses it; the forward pass runs with or without oneDNN).
 
     Args:
         heads: `OutputHead` layers of one configuration.

@@ -1,5 +1,9 @@
 """Output heads: side by side in inference, each on its own in training."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import tensorflow as tf
 
@@ -50,3 +54,22 @@ def test_heads_in_training_update_their_own_running_statistics():
     for head, output in zip(heads, together):
         np.testing.assert_allclose(output.numpy(), head(features, training=True).numpy(),
                                    rtol=1e-4, atol=1e-5)
+
+
+def test_heads_side_by_side_run_without_onednn():
+    """TensorFlow's own CPU kernels (oneDNN off, as on some serving builds) run the grouped
+    convolutions of inference."""
+    script = (
+        "import numpy as np, tensorflow as tf\n"
+        "from seg2vid_tf.models.config import Img2VidConfig\n"
+        "from seg2vid_tf.models.heads import OutputHead, run_heads\n"
+        "config = Img2VidConfig(height=128, width=128, width_multiplier=0.25)\n"
+        "heads = [OutputHead(config), OutputHead(config, 'sigmoid')]\n"
+        "x = tf.random.stateless_normal([2, 8, 8, 16], seed=[0, 1])\n"
+        "apart = [h(x, training=False).numpy() for h in heads]\n"
+        "together = [o.numpy() for o in run_heads(heads, x, training=False)]\n"
+        "print(max(float(np.abs(a - b).max()) for a, b in zip(apart, together)))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0"), check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert float(result.stdout.split()[-1]) < 1e-5
