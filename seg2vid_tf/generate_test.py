@@ -11,7 +11,7 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
+from PIL import Image, ImageSequence
 
 from seg2vid_tf import generate
 from seg2vid_tf.command_flags import FlagError
@@ -28,8 +28,16 @@ def write_label_png(path, ids, mode="L"):
     return str(path)
 
 
-def gif_frames(path):
-    return np.stack([np.asarray(frame)[..., :3] for frame in imageio.mimread(path)])
+def gif_frames(path, fps=4):
+    """The GIF's frames, one per `1 / fps` of its animation: Pillow writes identical
+    consecutive frames as one frame of their summed duration (an untrained model's frames
+    can be equal in uint8), so each stored frame is repeated for the time it shows."""
+    frames = []
+    with Image.open(path) as gif:
+        for frame in ImageSequence.Iterator(gif):
+            repeats = round(frame.info.get("duration", 1000.0 / fps) * fps / 1000.0)
+            frames += [np.asarray(frame.convert("RGB"))] * max(repeats, 1)
+    return np.stack(frames)
 
 
 # --------------------------------------------------------------------------- label PNGs

@@ -86,7 +86,9 @@ def mask_to_image(mask):
 def write_gif(path, frames, fps=4):
     """Writes uint8 `[T, H, W, 3]` frames as a looping GIF; returns the path."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    imageio.mimsave(path, list(np.asarray(frames, np.uint8)), duration=1.0 / fps, loop=0)
+    # imageio's Pillow writer takes the duration in milliseconds (in seconds, 0.25 was
+    # written as 0 ms: every frame shown as fast as the viewer allows).
+    imageio.mimsave(path, list(np.asarray(frames, np.uint8)), duration=1000.0 / fps, loop=0)
     return path
 
 

@@ -1,7 +1,7 @@
 """Pictures: the Middlebury colour coding, the legend, the comparison grid, GIFs."""
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageSequence
 
 from seg2vid_tf import visualization
 
@@ -42,3 +42,13 @@ def test_comparison_frames_layout(tmp_path):
     path = visualization.write_gif(str(tmp_path / "grid.gif"), animation)
     with Image.open(path) as gif:
         assert gif.n_frames == t + 1 and gif.size == (5 * width, height)
+
+
+def test_gif_frames_show_for_one_over_fps_seconds(tmp_path):
+    frames = np.zeros((3, 8, 8, 3), np.uint8)
+    frames[1] = 200
+    frames[2] = 90
+    path = visualization.write_gif(str(tmp_path / "timed.gif"), frames, fps=5)
+    with Image.open(path) as gif:
+        durations = [frame.info.get("duration") for frame in ImageSequence.Iterator(gif)]
+    assert durations == [200, 200, 200], durations

@@ -37,7 +37,7 @@ import math
 import tensorflow as tf
 
 from seg2vid_tf.models import config as model_config
-from seg2vid_tf.ops.warp import normalized_to_pixel_flow, warp
+from seg2vid_tf.ops.warp import warp
 
 LABEL_WARPS = ("reference", "composed")
 FRAME_WARPS = ("reference", "composed")
@@ -149,7 +149,14 @@ def _carry_frame(pipeline, options, tensors):
     return carried
 
 
-def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=RolloutOptions()):
+def _pixel_flow(flow, height, width):
+    """Normalized (x, y) flow `[B, N, H, W, 2]` -> pixels (dx, dy): `normalized_to_pixel_flow`'s
+    scales, `(W - 1) / 2` and `(H - 1) / 2`, on every frame at once, channels kept in order."""
+    return flow * tf.constant([(width - 1) / 2.0, (height - 1) / 2.0], flow.dtype)
+
+
+def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=RolloutOptions(),
+            label_maps=True):
     """The prediction rounds on tensors; traceable inside a `tf.function`.
 
     No validation: `Seg2Vid.generate` and the serving signatures check their inputs first.
@@ -162,21 +169,26 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
             of round `r` by `(seeds[i], r + 1)`.
         num_frames: Python int >= 1, frames predicted after the first one.
         options: `RolloutOptions`.
+        label_maps: Whether to return the label map carried to every frame. Without it a
+            round whose frames are the model's own (`frame_warp="reference"`, no detail)
+            and whose label maps no later round needs is taken whole, not frame by frame.
 
     Returns:
         dict of tensors: `video` `[B, N + 1, H, W, C]`, `flow` `[B, N, H, W, 2]` in pixels
         (dx, dy) from the start frame of each frame's round, `mask_fw`, `mask_bw`
-        `[B, N, H, W]` and, with a label map, `label_maps` `[B, N + 1, H, W]`.
+        `[B, N, H, W]` and, with a label map and `label_maps`, `label_maps` `[B, N + 1, H, W]`.
     """
     from seg2vid_tf.models.seg2vid import seeded_normal  # pylint: disable=import-outside-toplevel
 
     per_round = pipeline.video_model.config.num_predicted_frames
     latent_shape = [pipeline.video_model.config.latent_rows, model_config.LATENT_ROW]
     z = pipeline.sample_latent(seeds)
-    frames, labels = [first_frame], [label_map]
-    flows, masks_fw, masks_bw = [], [], []
+    # Frames (and the rest) in parts along time, each [B, n, ...], concatenated at the end.
+    parts = {"video": [first_frame[:, None]], "flow": [], "mask_fw": [], "mask_bw": []}
+    labels = [label_map]
     start_frame, start_labels = first_frame, label_map
     to_start = tf.zeros_like(first_frame[..., :2])  # composed masked flow, frame 0 -> round start
+    done = 0
     for round_index in range(math.ceil(num_frames / per_round)):
         if round_index > 0 and options.latent == "resample":
             z = seeded_normal(seeds, latent_shape, stream=RESAMPLED_LATENT_STREAM + round_index)
@@ -186,41 +198,44 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
         if pipeline.uses_labels:
             inputs["label_map"] = start_labels
         outputs = pipeline.video_step(inputs)
-        take = min(per_round, num_frames - len(flows))
-        round_frames = [outputs["frames"][:, t] for t in range(per_round)]
+        take = min(per_round, num_frames - done)
+        done += take
+        for key in ("flow", "mask_fw", "mask_bw"):
+            parts[key].append(outputs[key] if take == per_round else outputs[key][:, :take])
+        carry_labels = start_labels is not None and (label_maps or done < num_frames)
+        if (options.frame_warp == "reference" and not carry_labels
+                and not (options.detail_weight > 0 and pipeline.painter is not None)):
+            # The model's frames as they are, the round in one piece.
+            parts["video"].append(outputs["frames"] if take == per_round
+                                  else outputs["frames"][:, :take])
+            start_frame = outputs["frames"][:, per_round - 1]
+            continue
+        round_frames = tf.unstack(outputs["frames"], axis=1)
         for t in range(take):
-            mask_fw = outputs["mask_fw"][:, t]
-            step = {"frame": round_frames[t], "flow": outputs["flow"][:, t], "mask_fw": mask_fw,
-                    "noise": noise,
+            step = {"frame": round_frames[t], "flow": outputs["flow"][:, t],
+                    "mask_fw": outputs["mask_fw"][:, t], "noise": noise,
                     "first_frame": first_frame, "to_start": to_start}
-            if start_labels is not None:
+            if carry_labels:
                 step.update(first_labels=label_map, start_labels=start_labels)
             # Keyed by every option: one pipeline may be rolled out with several.
             carried = pipeline.traced_call(
-                f"frame_{options!r}", lambda tensors: _carry_frame(pipeline, options, tensors),
-                step)
+                f"frame_{options!r}_{carry_labels}",
+                lambda tensors: _carry_frame(pipeline, options, tensors), step)
             round_frames[t] = carried["frame"]
-            frames.append(round_frames[t])
-            flows.append(normalized_to_pixel_flow(outputs["flow"][:, t])[..., ::-1])
-            masks_fw.append(mask_fw)
-            masks_bw.append(outputs["mask_bw"][:, t])
-            if start_labels is not None:
+            parts["video"].append(round_frames[t][:, None])
+            if carry_labels:
                 labels.append(carried["label_map"])
             if "composed" in carried and t == per_round - 1:
                 to_start = carried["composed"]
         start_frame = round_frames[per_round - 1]
-        if start_labels is not None:
+        if carry_labels:
             start_labels = labels[-1]
             if options.repaint_weight > 0 and pipeline.painter is not None:
                 painted = pipeline.paint_tensor(start_labels)
                 start_frame = ((1.0 - options.repaint_weight) * start_frame
                                + options.repaint_weight * painted)
-    result = {
-        "video": tf.stack(frames, axis=1),
-        "flow": tf.stack(flows, axis=1),
-        "mask_fw": tf.stack(masks_fw, axis=1),
-        "mask_bw": tf.stack(masks_bw, axis=1),
-    }
-    if label_map is not None:
+    result = {key: tf.concat(value, axis=1) for key, value in parts.items()}
+    result["flow"] = _pixel_flow(result["flow"], pipeline.height, pipeline.width)
+    if label_map is not None and label_maps:
         result["label_maps"] = tf.stack(labels, axis=1)
     return result

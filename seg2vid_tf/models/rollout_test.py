@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from seg2vid_tf.models import rollout as rollout_lib
 from seg2vid_tf.models import seg2vid
-from seg2vid_tf.ops.warp import pixel_to_normalized_flow, warp
+from seg2vid_tf.ops.warp import normalized_to_pixel_flow, pixel_to_normalized_flow, warp
 
 H, W, T = 16, 40, 4
 STEP = 0.375  # px per frame to the right: a round ends at 1.5 px, two rounds at 3 px
@@ -170,3 +170,28 @@ def test_one_pipeline_traced_with_two_options_follows_each():
                                       rollout_lib.RolloutOptions())["video"].numpy()
     np.testing.assert_allclose(plain, eager_plain, atol=1e-5)
     assert np.abs(with_detail - plain)[:, 1:].mean() > 0.01
+
+
+def test_pixel_flow_is_the_warps_unit_in_x_y_order():
+    flow = tf.random.stateless_uniform([2, 3, 6, 10, 2], seed=[0, 1], minval=-1.0, maxval=1.0)
+    pixels = rollout_lib._pixel_flow(flow, 6, 10)  # pylint: disable=protected-access
+    merged = tf.reshape(flow, [6, 6, 10, 2])
+    expected = tf.reverse(normalized_to_pixel_flow(merged), axis=[-1])
+    np.testing.assert_array_equal(pixels.numpy(), tf.reshape(expected, [2, 3, 6, 10, 2]).numpy())
+
+
+@pytest.mark.parametrize("options", [rollout_lib.RolloutOptions(),
+                                     rollout_lib.RolloutOptions(label_warp="composed",
+                                                                frame_warp="composed")])
+@pytest.mark.parametrize("num_frames", [T - 1, 2 * T + 1])
+def test_without_label_maps_the_video_is_the_same(options, num_frames):
+    """The signatures' rollout (no label maps returned): whole rounds where nothing is carried
+    frame by frame, the same frames, flows and masks."""
+    with_maps, _, _, _ = _roll(options, num_frames)
+    pipeline = seg2vid.Seg2Vid(_HalfPixelModel(), rollout_options=options)
+    frame, labels = _scene()
+    without = rollout_lib.rollout(pipeline, frame, labels, tf.constant([7], tf.int64),
+                                  num_frames, options, label_maps=False)
+    assert "label_maps" not in without and with_maps["label_maps"].shape[1] == num_frames + 1
+    for key in ("video", "flow", "mask_fw", "mask_bw"):
+        np.testing.assert_array_equal(without[key].numpy(), with_maps[key].numpy())

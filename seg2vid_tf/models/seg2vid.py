@@ -201,10 +201,11 @@ class Seg2Vid:
         return self.traced_call("refine", lambda x: self.video_model.refine(x, training=False),
                                 warped)
 
-    def rollout(self, first_frame, label_map, seeds, num_frames):
+    def rollout(self, first_frame, label_map, seeds, num_frames, label_maps=True):
         """The prediction rounds on tensors (`seg2vid_tf.models.rollout.rollout` with this
         pipeline's `rollout_options`); traceable inside a `tf.function`."""
-        return rollout(self, first_frame, label_map, seeds, num_frames, self.rollout_options)
+        return rollout(self, first_frame, label_map, seeds, num_frames, self.rollout_options,
+                       label_maps=label_maps)
 
     def generate(self, num_frames, seed, label_map=None, first_frame=None,
                  cityscapes_label_map=None):

@@ -160,7 +160,7 @@ class ServingFunctions:
         # One trace of the rollout, called by seg2vid, img2vid and seg2vid_png alike.
         self._rollout = tf.function(
             lambda first_frame, label_map, seed: pipeline.rollout(first_frame, label_map, seed,
-                                                                  num_frames),
+                                                                  num_frames, label_maps=False),
             autograph=False)
 
     def _label_map(self, label_map):
