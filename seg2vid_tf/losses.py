@@ -58,8 +58,10 @@ def _differences_from_centre(x):
     """`x[y + 2, x + 2] - x[y + i, x + j]` for each offset `(i, j)`, `[B, H-4, W-4, C, 16]`.
 
     One depthwise convolution with a +1 at the centre and a -1 at the offset:
-    the same differences (every other product is an exact zero) as 16 crops,
-    whose gradients would be 16 zero tensors of the whole input plus scatters.
+    on a CPU the same differences (every other product is an exact zero) as 16
+    crops, whose gradients would be 16 zero tensors of the whole input plus
+    scatters. (A GPU may run a one-channel depthwise convolution through cuDNN,
+    in TF32 where that is allowed.)
     """
     kernel = tf.scatter_nd([[2, 2, m] for m in range(len(_SMOOTHNESS_OFFSETS))],
                            tf.ones([len(_SMOOTHNESS_OFFSETS)], x.dtype), [5, 5, 16])

@@ -23,6 +23,13 @@ def _torch_uniform(fan_in):
     return keras.initializers.RandomUniform(-limit, limit)
 
 
+def _bias_add(outputs, bias):
+    """`outputs + bias` per channel; `bias` None: `outputs`."""
+    if bias is None:
+        return outputs
+    return tf.nn.bias_add(outputs, tf.cast(bias, outputs.dtype))
+
+
 class _ReferenceWeights(keras.layers.Layer):
     """Shared kernel/bias handling of the layers below."""
 
@@ -36,11 +43,8 @@ class _ReferenceWeights(keras.layers.Layer):
             self.bias = self.add_weight(
                 name="bias", shape=(bias_size,), initializer=_torch_uniform(fan_in))
 
-    def _add_bias(self, outputs, bias=None):
-        bias = self.bias if bias is None else bias
-        if bias is None:
-            return outputs
-        return tf.nn.bias_add(outputs, tf.cast(bias, outputs.dtype))
+    def _add_bias(self, outputs):
+        return _bias_add(outputs, self.bias)
 
     def reference_variables(self):
         """PyTorch parameter names of this layer, see `reference_names`."""
@@ -94,7 +98,7 @@ class Conv2D(_ReferenceWeights):
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]])
         outputs = tf.nn.conv2d(inputs, tf.cast(kernel, inputs.dtype),
                                strides=self.strides, padding="VALID")
-        return self._add_bias(outputs, bias)
+        return _bias_add(outputs, bias)
 
 
 
@@ -104,8 +108,10 @@ def side_by_side(layers):
     `layers[0].convolve(x, *side_by_side(layers))` is what the layers give one by
     one, concatenated along channels (up to float rounding), when they all read
     `x`; when layer `i` reads the `i`-th channel block of `x`, the same call is a
-    grouped convolution. One convolution with a few more output channels makes
-    better use of oneDNN than several with a few each (docs/performance.md).
+    grouped convolution (which TensorFlow's own CPU kernels, with oneDNN off,
+    refuse fused with its bias in a graph, and in its filter gradient). One
+    convolution with a few more output channels makes better use of oneDNN than
+    several with a few each (docs/performance.md).
 
     Args:
         layers: Built convolution layers of one class, kernel size, stride,
@@ -223,7 +229,7 @@ class Conv3D(_ReferenceWeights):
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [p, p], [0, 0]])
         outputs = tf.nn.conv3d(inputs, tf.cast(kernel, inputs.dtype),
                                strides=[1, 1, 1, 1, 1], padding=padding)
-        return self._add_bias(outputs, bias)
+        return _bias_add(outputs, bias)
 
 
 class Linear(_ReferenceWeights):

@@ -5,9 +5,9 @@ to full resolution, then a 5x5 convolution to two channels. The flows are in
 the reference's normalized units (channel 0 = x); the occlusion head ends in a
 sigmoid, channel 0 being the forward mask and channel 1 the backward mask.
 
-In inference, heads on the same features run side by side (`run_heads`): one
-convolution per layer with the heads' kernels concatenated (grouped after the
-first), which is the same arithmetic in fewer, wider operations.
+In inference, heads on the same features share their first convolution
+(`run_heads`): one convolution with the heads' kernels concatenated, the same
+arithmetic in one wider operation.
 """
 
 import keras
@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from seg2vid_tf.layers import reference_names
 from seg2vid_tf.layers.batch_norm import fold_into_convolution
-from seg2vid_tf.layers.blocks import UpConv, leaky_relu, upsample2x
+from seg2vid_tf.layers.blocks import UpConv, conv_norm, leaky_relu, upsample2x
 from seg2vid_tf.layers.convolution import Conv2D, side_by_side
 
 
@@ -49,13 +49,14 @@ class OutputHead(keras.layers.Layer):
 def run_heads(heads, features, training=None):
     """The outputs of `heads` on the same `features`, in a list.
 
-    In inference, once every head is built, as one chain of side-by-side
-    convolutions (`side_by_side`, batch norms folded in): the first with the
-    heads' kernels concatenated, the others grouped (head `i` reads its own
-    channel block). In training each head runs on its own: its batch norms
-    take batch statistics and update their own running ones, and the filter
-    gradient of a grouped convolution needs oneDNN on a CPU (TensorFlow's own
-    kernel refuses it; the forward pass runs with or without oneDNN).
+    In inference, once every head is built, the heads' first convolutions run
+    as one (`side_by_side`: their kernels concatenated, batch norms folded in),
+    and each head goes on from its own channels. Not grouped convolutions for
+    the layers after it: TensorFlow's own CPU kernel (oneDNN off, as on some
+    serving builds) refuses a grouped convolution fused with its bias in a
+    graph, and a grouped convolution's filter gradient. In training each head
+    runs on its own (its batch norms take batch statistics and update their own
+    running ones).
 
     Args:
         heads: `OutputHead` layers of one configuration.
@@ -67,15 +68,13 @@ def run_heads(heads, features, training=None):
     """
     if training or len(heads) < 2 or not all(head.built for head in heads):
         return [head(features, training=training) for head in heads]
-    upconvs = [head.upconv for head in heads]
-
-    def conv_norm(convs, norms, x):
-        return leaky_relu(convs[0].convolve(
-            x, *fold_into_convolution(norms, *side_by_side(convs))))
-
-    x = conv_norm([u.conv1 for u in upconvs], [u.norm1 for u in upconvs], features)
-    x = conv_norm([u.conv2 for u in upconvs], [u.norm2 for u in upconvs], x)
-    x = upsample2x(x, upconvs[0].upsampling)
-    convs = [head.conv for head in heads]
-    outputs = tf.split(convs[0].convolve(x, *side_by_side(convs)), len(heads), axis=-1)
-    return [head.activate(output) for head, output in zip(heads, outputs)]
+    first_convs = [head.upconv.conv1 for head in heads]
+    kernel, bias = fold_into_convolution([head.upconv.norm1 for head in heads],
+                                         *side_by_side(first_convs))
+    shared = leaky_relu(first_convs[0].convolve(features, kernel, bias))
+    outputs = []
+    for head, own in zip(heads, tf.split(shared, [conv.filters for conv in first_convs], -1)):
+        upconv = head.upconv
+        x = leaky_relu(conv_norm(upconv.conv2, upconv.norm2, own, training=False))
+        outputs.append(head.activate(head.conv(upsample2x(x, upconv.upsampling))))
+    return outputs

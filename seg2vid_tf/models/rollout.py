@@ -170,8 +170,9 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
         num_frames: Python int >= 1, frames predicted after the first one.
         options: `RolloutOptions`.
         label_maps: Whether to return the label map carried to every frame. Without it a
-            round whose frames are the model's own (`frame_warp="reference"`, no detail)
-            and whose label maps no later round needs is taken whole, not frame by frame.
+            round whose frames are the model's own (`frame_warp="reference"`) and whose
+            label maps nothing needs (no later round, no detail) is taken whole, not frame
+            by frame.
 
     Returns:
         dict of tensors: `video` `[B, N + 1, H, W, C]`, `flow` `[B, N, H, W, 2]` in pixels
@@ -202,9 +203,10 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
         done += take
         for key in ("flow", "mask_fw", "mask_bw"):
             parts[key].append(outputs[key] if take == per_round else outputs[key][:, :take])
-        carry_labels = start_labels is not None and (label_maps or done < num_frames)
-        if (options.frame_warp == "reference" and not carry_labels
-                and not (options.detail_weight > 0 and pipeline.painter is not None)):
+        detail = options.detail_weight > 0 and pipeline.painter is not None
+        # Label maps go along where they are returned, start a later round or paint detail.
+        carry_labels = start_labels is not None and (label_maps or done < num_frames or detail)
+        if options.frame_warp == "reference" and not carry_labels:
             # The model's frames as they are, the round in one piece.
             parts["video"].append(outputs["frames"] if take == per_round
                                   else outputs["frames"][:, :take])

@@ -119,7 +119,8 @@ def _box_mean_inside(image, size):
     return out
 
 
-def test_detail_adds_stage_ones_fine_structure_to_every_predicted_frame():
+@pytest.mark.parametrize("label_maps", [True, False])  # False: the signatures' rollout
+def test_detail_adds_stage_ones_fine_structure_to_every_predicted_frame(label_maps):
     """With `detail_weight=g` frame t is `clip(frame_t + g * (painted - box5(painted)))`."""
     model = _HalfPixelModel()
     rng = np.random.default_rng(5)
@@ -129,7 +130,8 @@ def test_detail_adds_stage_ones_fine_structure_to_every_predicted_frame():
     pipeline.painter = object()  # stage 1 present; its painting is stubbed below
     pipeline.paint_tensor = lambda label_map: tf.constant(painted)
     frame, labels = _scene()
-    result = rollout_lib.rollout(pipeline, frame, labels, tf.constant([7], tf.int64), T, options)
+    result = rollout_lib.rollout(pipeline, frame, labels, tf.constant([7], tf.int64), T, options,
+                                 label_maps=label_maps)
     plain, _, _, _ = _roll(rollout_lib.RolloutOptions(), num_frames=T)
     detail = painted[0] - _box_mean_inside(painted[0], rollout_lib.DETAIL_POOL)
     assert np.abs(detail).mean() > 0.1  # the check below is not trivially met
