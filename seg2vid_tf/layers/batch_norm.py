@@ -117,7 +117,6 @@ class BatchNorm(keras.layers.Layer):
         return config
 
 
-
 def _normalize(x, gamma, beta, mean, variance, epsilon):
     """Inference: `(x - mean) * (gamma / sqrt(variance + epsilon)) + beta` per channel.
 
@@ -172,6 +171,7 @@ def fold_into_convolution(norms, kernel, bias):
     if bias is not None:
         shift += tf.cast(bias, tf.float32) * scale
     return tf.cast(kernel, tf.float32) * scale, shift
+
 
 def _batch_normalize(grouped, gamma, beta, epsilon, replica):
     """Training-mode batch norm of `[G, n, ..., C]` over axes 1..-2, with its own gradient.

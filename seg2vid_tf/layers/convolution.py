@@ -92,7 +92,7 @@ class Conv2D(_ReferenceWeights):
 
     def convolve(self, inputs, kernel, bias):
         """This layer's convolution (padding, stride) with the given `kernel` and `bias`
-        (None: none); a kernel with `1/g` of the input channels makes it grouped."""
+        (None: none)."""
         p = self.padding
         if p:
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]])
@@ -101,15 +101,11 @@ class Conv2D(_ReferenceWeights):
         return _bias_add(outputs, bias)
 
 
-
 def side_by_side(layers):
     """The kernel and bias of several convolutions as one, output channels concatenated.
 
     `layers[0].convolve(x, *side_by_side(layers))` is what the layers give one by
-    one, concatenated along channels (up to float rounding), when they all read
-    `x`; when layer `i` reads the `i`-th channel block of `x`, the same call is a
-    grouped convolution (which TensorFlow's own CPU kernels, with oneDNN off,
-    refuse fused with its bias in a graph, and in its filter gradient). One
+    one on `x`, concatenated along channels (up to float rounding). One
     convolution with a few more output channels makes better use of oneDNN than
     several with a few each (docs/performance.md).
 
@@ -137,6 +133,7 @@ def side_by_side(layers):
     if not first.use_bias:
         return kernel, None
     return kernel, tf.concat([tf.convert_to_tensor(layer.bias) for layer in layers], axis=0)
+
 
 class Conv2DTranspose(_ReferenceWeights):
     """`torch.nn.ConvTranspose2d(in, filters, k, strides, padding, output_padding)`.

@@ -37,7 +37,7 @@ import math
 import tensorflow as tf
 
 from seg2vid_tf.models import config as model_config
-from seg2vid_tf.ops.warp import warp
+from seg2vid_tf.ops.warp import normalized_to_pixel_flow, warp
 
 LABEL_WARPS = ("reference", "composed")
 FRAME_WARPS = ("reference", "composed")
@@ -149,10 +149,11 @@ def _carry_frame(pipeline, options, tensors):
     return carried
 
 
-def _pixel_flow(flow, height, width):
-    """Normalized (x, y) flow `[B, N, H, W, 2]` -> pixels (dx, dy): `normalized_to_pixel_flow`'s
-    scales, `(W - 1) / 2` and `(H - 1) / 2`, on every frame at once, channels kept in order."""
-    return flow * tf.constant([(width - 1) / 2.0, (height - 1) / 2.0], flow.dtype)
+def _pixel_flow(flow):
+    """Normalized (x, y) flow `[B, N, H, W, 2]` -> pixels (dx, dy), every frame at once."""
+    shape = tf.shape(flow)
+    merged = tf.reshape(flow, tf.concat([[shape[0] * shape[1]], shape[2:]], axis=0))
+    return tf.reshape(normalized_to_pixel_flow(merged)[..., ::-1], shape)
 
 
 def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=RolloutOptions(),
@@ -189,6 +190,7 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
     labels = [label_map]
     start_frame, start_labels = first_frame, label_map
     to_start = tf.zeros_like(first_frame[..., :2])  # composed masked flow, frame 0 -> round start
+    detail = options.detail_weight > 0 and pipeline.painter is not None
     done = 0
     for round_index in range(math.ceil(num_frames / per_round)):
         if round_index > 0 and options.latent == "resample":
@@ -203,7 +205,6 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
         done += take
         for key in ("flow", "mask_fw", "mask_bw"):
             parts[key].append(outputs[key] if take == per_round else outputs[key][:, :take])
-        detail = options.detail_weight > 0 and pipeline.painter is not None
         # Label maps go along where they are returned, start a later round or paint detail.
         carry_labels = start_labels is not None and (label_maps or done < num_frames or detail)
         if options.frame_warp == "reference" and not carry_labels:
@@ -237,7 +238,7 @@ def rollout(pipeline, first_frame, label_map, seeds, num_frames, options=Rollout
                 start_frame = ((1.0 - options.repaint_weight) * start_frame
                                + options.repaint_weight * painted)
     result = {key: tf.concat(value, axis=1) for key, value in parts.items()}
-    result["flow"] = _pixel_flow(result["flow"], pipeline.height, pipeline.width)
+    result["flow"] = _pixel_flow(result["flow"])
     if label_map is not None and label_maps:
         result["label_maps"] = tf.stack(labels, axis=1)
     return result

@@ -176,7 +176,7 @@ def test_one_pipeline_traced_with_two_options_follows_each():
 
 def test_pixel_flow_is_the_warps_unit_in_x_y_order():
     flow = tf.random.stateless_uniform([2, 3, 6, 10, 2], seed=[0, 1], minval=-1.0, maxval=1.0)
-    pixels = rollout_lib._pixel_flow(flow, 6, 10)  # pylint: disable=protected-access
+    pixels = rollout_lib._pixel_flow(flow)  # pylint: disable=protected-access
     merged = tf.reshape(flow, [6, 6, 10, 2])
     expected = tf.reverse(normalized_to_pixel_flow(merged), axis=[-1])
     np.testing.assert_array_equal(pixels.numpy(), tf.reshape(expected, [2, 3, 6, 10, 2]).numpy())
