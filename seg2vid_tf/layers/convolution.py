@@ -23,6 +23,42 @@ def _torch_uniform(fan_in):
     return keras.initializers.RandomUniform(-limit, limit)
 
 
+# A stride-1 inference convolution to at most `ROWS_MAX_FILTERS` channels, with a kernel of
+# at least `ROWS_MIN_KERNEL` and `ROWS_MIN_INPUT_CHANNELS` input channels or more, runs as
+# `rows_convolution`: oneDNN computes such narrow outputs at a fifth of its peak
+# (docs/performance.md, "Narrow convolutions").
+ROWS_MAX_FILTERS = 4
+ROWS_MIN_KERNEL = 5
+ROWS_MIN_INPUT_CHANNELS = 16
+
+
+def rows_convolution(inputs, kernel):
+    """A `VALID`, stride-1 `k x k` convolution as one `1 x k` convolution and `k` row sums.
+
+    The `1 x k` convolution computes, for every kernel row `dy` at once, each
+    input row's contribution (`k * filters` output channels, a shape oneDNN
+    runs near its peak); output row `y` is then the sum over `dy` of those
+    contributions of input row `y + dy`. The same products as `tf.nn.conv2d`,
+    added in another order (float rounding apart).
+
+    Args:
+        inputs: `[N, H, W, C]`.
+        kernel: `[k, k, C, F]`.
+
+    Returns:
+        `[N, H - k + 1, W - k + 1, F]`.
+    """
+    size, filters = kernel.shape[0], kernel.shape[-1]
+    # [dy, dx, c, f] -> [1, dx, c, (dy, f)]
+    row_kernel = tf.reshape(tf.transpose(kernel, [1, 2, 0, 3]),
+                            [1, size, kernel.shape[2], size * filters])
+    contributions = tf.nn.conv2d(inputs, row_kernel, strides=1, padding="VALID")
+    shape = tf.shape(contributions)
+    contributions = tf.reshape(contributions, tf.concat([shape[:3], [size, filters]], 0))
+    height = shape[1] - size + 1
+    return tf.add_n([contributions[:, dy:dy + height, :, dy, :] for dy in range(size)])
+
+
 def _bias_add(outputs, bias):
     """`outputs + bias` per channel; `bias` None: `outputs`."""
     if bias is None:
@@ -87,18 +123,27 @@ class Conv2D(_ReferenceWeights):
         k = self.kernel_size
         self._add_kernel_and_bias((k, k, channels, self.filters), channels * k * k, self.filters)
 
-    def call(self, inputs):
-        return self.convolve(inputs, self.kernel, self.bias)
+    def call(self, inputs, training=None):
+        return self.convolve(inputs, self.kernel, self.bias, by_rows=not training)
 
-    def convolve(self, inputs, kernel, bias):
+    def convolve(self, inputs, kernel, bias, by_rows=False):
         """This layer's convolution (padding, stride) with the given `kernel` and `bias`
-        (None: none)."""
+        (None: none); with `by_rows`, as `rows_convolution` where the layer's shape
+        qualifies (inference only: the row sums' gradient is slower)."""
         p = self.padding
         if p:
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]])
-        outputs = tf.nn.conv2d(inputs, tf.cast(kernel, inputs.dtype),
-                               strides=self.strides, padding="VALID")
+        kernel = tf.cast(kernel, inputs.dtype)
+        if by_rows and self._runs_by_rows(kernel):
+            outputs = rows_convolution(inputs, kernel)
+        else:
+            outputs = tf.nn.conv2d(inputs, kernel, strides=self.strides, padding="VALID")
         return _bias_add(outputs, bias)
+
+    def _runs_by_rows(self, kernel):
+        return (self.strides == 1 and self.kernel_size >= ROWS_MIN_KERNEL
+                and kernel.shape[-1] <= ROWS_MAX_FILTERS
+                and kernel.shape[-2] >= ROWS_MIN_INPUT_CHANNELS)
 
 
 def side_by_side(layers):

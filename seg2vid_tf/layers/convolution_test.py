@@ -169,3 +169,37 @@ def test_side_by_side_refuses_convolutions_of_different_geometry():
         side_by_side([_built_conv2d(2, 5, 0), _built_conv2d(2, 5, 1, kernel=5, padding=2)])
     with pytest.raises(ValueError, match="one geometry"):
         side_by_side([_built_conv2d(2, 5, 0), _built_conv2d(2, 4, 1)])
+
+
+@pytest.mark.parametrize("kernel,padding", [(5, 2), (7, 0)])
+def test_narrow_conv2d_runs_by_rows_in_inference_with_pytorch_results(kernel, padding):
+    """A narrow output (3 channels from 16, 5x5 or 7x7) runs as `rows_convolution` in
+    inference, plain in training, and both give PyTorch's convolution."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(kernel)
+    x = rng.normal(size=(2, 11, 13, 16))
+    state = {"weight": rng.normal(size=(3, 16, kernel, kernel)), "bias": rng.normal(size=3)}
+    layer = Conv2D(3, kernel, 1, padding)
+    layer.build(x.shape)
+    _assign(layer, state)
+    expected = torch_conv2d(x, state["weight"], state["bias"], 1, padding)
+    for training in (False, True):
+        function = tf.function(lambda v, training=training: layer(v, training=training))
+        graph = function.get_concrete_function(tf.TensorSpec(x.shape, tf.float32)).graph
+        kernels = [op.inputs[1].shape[-1] for op in graph.get_operations() if op.type == "Conv2D"]
+        assert kernels == ([3] if training else [3 * kernel]), training
+        np.testing.assert_allclose(function(x.astype(np.float32)).numpy(), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("filters,channels,kernel,stride", [(5, 16, 5, 1), (3, 8, 5, 1),
+                                                            (3, 16, 3, 1), (3, 16, 5, 2)])
+def test_conv2d_outside_the_narrow_shapes_runs_plain_in_inference(filters, channels, kernel,
+                                                                  stride):
+    import tensorflow as tf
+
+    layer = Conv2D(filters, kernel, stride, 0)
+    function = tf.function(lambda v: layer(v, training=False))
+    graph = function.get_concrete_function(tf.TensorSpec([1, 12, 12, channels], tf.float32)).graph
+    kernels = [op.inputs[1].shape[-1] for op in graph.get_operations() if op.type == "Conv2D"]
+    assert kernels == [filters]
