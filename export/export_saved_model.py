@@ -31,7 +31,7 @@ flags.DEFINE_integer("version", None, "Version number; the next free one when no
 flags.DEFINE_integer("num_frames", 4, "Frames predicted after the first one (the videos have "
                                       "num_frames + 1 frames).")
 flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
-                  "The video model's compute precision in the export (mixed_bfloat16: bfloat16 "
+                  "Both networks' compute precision in the export (mixed_bfloat16: bfloat16 "
                   "compute, for CPUs with AVX512_BF16/AMX, GPUs and TPUs).")
 FLAGS = flags.FLAGS
 

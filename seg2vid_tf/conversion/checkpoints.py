@@ -105,18 +105,23 @@ def save_label2image(generator, output_dir):
     return _save(generator, output_dir, LABEL2IMAGE_CONFIG_FILENAME)
 
 
-def load_label2image(checkpoint_dir, flag_name="label2image_checkpoint_dir"):
+def load_label2image(checkpoint_dir, flag_name="label2image_checkpoint_dir", precision="float32"):
     """Rebuilds a pix2pixHD generator from a directory written by `save_label2image`.
 
     The generator runs at any size its config allows
-    (`Pix2PixHDConfig.check_size`).
+    (`Pix2PixHDConfig.check_size`), in `precision` (`"float32"` or
+    `"mixed_bfloat16"`: bfloat16 compute, float32 weights and instance-norm
+    statistics; its output is then bfloat16).
 
     Raises:
         FileNotFoundError: No config or checkpoint in `checkpoint_dir` (naming `--flag_name`).
+        ValueError: An unknown precision.
     """
     values, prefix = read_checkpoint_dir(checkpoint_dir, LABEL2IMAGE_CONFIG_FILENAME, flag_name)
     config = pix2pixhd.Pix2PixHDConfig.from_dict(values)
-    return _restore(pix2pixhd.build_generator(config).build_for_size(), prefix)
+    with precision_lib.policy_scope(precision):
+        generator = pix2pixhd.build_generator(config).build_for_size()
+    return _restore(generator, prefix)
 
 
 def save_segmenter(model, output_dir):
@@ -147,8 +152,8 @@ def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="flo
         checkpoint_dir: img2vid directory (`load_img2vid`).
         label2image_checkpoint_dir: Optional stage-1 directory
             (`load_label2image`); without it the first frame must be given.
-        precision: The video model's precision, `"float32"` or `"mixed_bfloat16"`
-            (`seg2vid_tf.models.precision`); stage 1 stays float32.
+        precision: Both networks' precision, `"float32"` or `"mixed_bfloat16"`
+            (`seg2vid_tf.models.precision`).
         rollout_options: How videos longer than one round are made (`RolloutOptions`).
 
     Raises:
@@ -159,5 +164,5 @@ def load_seg2vid(checkpoint_dir, label2image_checkpoint_dir=None, precision="flo
     painter = None
     if label2image_checkpoint_dir:
         painter = load_label2image(label2image_checkpoint_dir,
-                                   flag_name="label2image_checkpoint_dir")
+                                   flag_name="label2image_checkpoint_dir", precision=precision)
     return Seg2Vid(video_model, painter, rollout_options)

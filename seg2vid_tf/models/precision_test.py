@@ -134,3 +134,28 @@ def test_gpus_count_from_compute_capability_8(monkeypatch, capabilities, expecte
     monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda device: {
         "compute_capability": capabilities[devices.index(device)]})
     assert precision._gpu_has_bfloat16() is expected  # pylint: disable=protected-access
+
+
+def test_a_mixed_seg2vid_paints_in_bfloat16_and_returns_float32(tmp_path):
+    """`load_seg2vid(precision=...)` applies to stage 1 too (the export's `--precision`)."""
+    from seg2vid_tf.models import pix2pixhd
+    from seg2vid_tf.models.pix2pixhd_config import Pix2PixHDConfig
+
+    reference, _ = _pair()
+    checkpoints.save_img2vid(reference, str(tmp_path / "img2vid"))
+    painter_config = Pix2PixHDConfig(input_channels=20, output_channels=3, ngf=16,
+                                     n_downsampling=2, n_blocks=1)
+    painter = pix2pixhd.build_generator(painter_config).build_for_size()
+    checkpoints.save_label2image(painter, str(tmp_path / "label2image"))
+    label_map = tf.constant(np.repeat(np.arange(16, dtype=np.int32).reshape(1, 4, 4) % 20,
+                                      32, axis=1).repeat(32, axis=2))
+    images = {}
+    for name in precision.PRECISIONS:
+        pipeline = checkpoints.load_seg2vid(str(tmp_path / "img2vid"), str(tmp_path / "label2image"),
+                                            precision=name)
+        assert pipeline.painter.compute_dtype == name.replace("mixed_", "")
+        images[name] = pipeline.paint(label_map)
+        assert images[name].dtype == tf.float32
+    mse = np.mean((images["float32"].numpy() - images["mixed_bfloat16"].numpy()) ** 2)
+    assert not np.array_equal(images["float32"], images["mixed_bfloat16"])
+    assert 10 * np.log10(1.0 / mse) >= 35.0

@@ -167,7 +167,7 @@ class Seg2Vid:
         """`paint` without the checks; traceable inside a `tf.function`."""
         inputs = painter_input(label_map, self.painter.config.input_channels,
                                cityscapes_label_map)
-        image = self.painter(inputs, training=False)
+        image = tf.cast(self.painter(inputs, training=False), tf.float32)  # bfloat16 painters
         image = tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
         return _to_channels(image, self.channels)
 
