@@ -151,8 +151,8 @@ def test_a_mixed_seg2vid_paints_in_bfloat16_and_returns_float32(tmp_path):
                                       32, axis=1).repeat(32, axis=2))
     images = {}
     for name in precision.PRECISIONS:
-        pipeline = checkpoints.load_seg2vid(str(tmp_path / "img2vid"), str(tmp_path / "label2image"),
-                                            precision=name)
+        pipeline = checkpoints.load_seg2vid(str(tmp_path / "img2vid"),
+                                            str(tmp_path / "label2image"), precision=name)
         assert pipeline.painter.compute_dtype == name.replace("mixed_", "")
         images[name] = pipeline.paint(label_map)
         assert images[name].dtype == tf.float32
