@@ -219,6 +219,11 @@ def test_load_of_32_concurrent_requests_has_no_errors(url):
     assert result["errors"] == 0, result["first_error"]
     assert result["requests"] == 32 and result["throughput_rps"] > 0
     assert 0 < result["median_s"] <= result["p99_s"] <= result["seconds"] + 1e-6
+    # Clients sending several requests back to back: all of them counted.
+    result = serve.load_test(url, "seg2vid", buffer.getvalue(), 8, requests_per_client=3)
+    assert result["errors"] == 0, result["first_error"]
+    assert result["requests"] == 24
+    assert result["throughput_rps"] == pytest.approx(24 / result["seconds"])
 
 
 def _closed_port():

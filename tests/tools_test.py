@@ -8,7 +8,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS_WITH_FLAGS = {"compare_train_speed": "--long_steps", "hostile_clients": "--slow_clients",
-                    "long_video_ceiling": "--segmenter_checkpoint_dir"}
+                    "long_video_ceiling": "--segmenter_checkpoint_dir",
+                    "rest_throughput": "--requests_per_client"}
 
 
 def _python(*args):
@@ -41,3 +42,22 @@ def test_write_json_writes_only_where_asked(tmp_path):
     results.write_json({"speedup": 2.0}, "")
     results.write_json({"speedup": 2.0}, None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_rest_throughput_compares_exports_round_by_round(tmp_path):
+    from seg2vid_tf.testing.tiny_pipeline import export_tiny  # pylint: disable=import-outside-toplevel
+    from tools import rest_throughput  # pylint: disable=import-outside-toplevel
+
+    first = export_tiny(str(tmp_path / "a"), 1)[0]
+    second = export_tiny(str(tmp_path / "b"), 1)[0]
+    result = rest_throughput.measure([first, second], clients=3, requests_per_client=2, rounds=2)
+    assert (result["clients"], result["requests_per_client"], result["rounds"]) == (3, 2, 2)
+    assert sorted(result["exports"]) == sorted([first, second])
+    for entry in result["exports"].values():
+        assert entry["errors"] == 0, entry["first_error"]
+        assert len(entry["rounds_videos_per_second"]) == 2
+        assert min(entry["rounds_videos_per_second"]) <= round(entry["videos_per_second"], 3)
+        assert entry["videos_per_second"] <= max(entry["rounds_videos_per_second"]) + 1e-3
+        assert entry["median_latency_s"] > 0
+    with pytest.raises(ValueError, match="--clients"):
+        rest_throughput.measure([first], clients=0, requests_per_client=1, rounds=1)

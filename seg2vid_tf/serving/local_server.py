@@ -232,12 +232,14 @@ def start_in_thread(server):
     return thread
 
 
-def load_test(url, model_name, label_png, num_requests, seed=0, timeout=600.0):
-    """`num_requests` concurrent `seg2vid_png` predicts; throughput and latencies.
+def load_test(url, model_name, label_png, num_requests, seed=0, timeout=600.0,
+              requests_per_client=1):
+    """`num_requests` concurrent clients, each sending `requests_per_client` `seg2vid_png`
+    predicts back to back (one video each); throughput and latencies.
 
     Returns:
-        dict: `requests`, `errors`, `seconds`, `throughput_rps`, `median_s`, `p99_s`,
-        and the first error message if any.
+        dict: `requests` (all of them), `errors`, `seconds`, `throughput_rps`, `median_s`,
+        `p99_s`, and the first error message if any.
     """
     body_of = lambda number: json.dumps({  # noqa: E731
         "signature_name": "seg2vid_png",
@@ -257,15 +259,19 @@ def load_test(url, model_name, label_png, num_requests, seed=0, timeout=600.0):
         except (urllib.error.URLError, OSError) as error:
             return time.perf_counter() - begin, str(error)
 
+    def client(number):
+        return [one(number * requests_per_client + index) for index in range(requests_per_client)]
+
     begin = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=num_requests) as pool:
-        results = list(pool.map(one, range(num_requests)))
+        results = [result for results in pool.map(client, range(num_requests))
+                   for result in results]
     seconds = time.perf_counter() - begin
     latencies = sorted(latency for latency, _ in results)
     errors = [error for _, error in results if error]
     p99_index = min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))
-    return {"requests": num_requests, "errors": len(errors), "seconds": seconds,
-            "throughput_rps": num_requests / seconds,
+    return {"requests": len(results), "errors": len(errors), "seconds": seconds,
+            "throughput_rps": len(results) / seconds,
             "median_s": latencies[len(latencies) // 2] if len(latencies) % 2
             else 0.5 * (latencies[len(latencies) // 2 - 1] + latencies[len(latencies) // 2]),
             "p99_s": latencies[p99_index], "first_error": errors[0] if errors else None}
