@@ -45,11 +45,11 @@ def test_write_json_writes_only_where_asked(tmp_path):
 
 
 def test_rest_throughput_compares_exports_round_by_round(tmp_path):
-    from seg2vid_tf.testing.tiny_pipeline import export_tiny  # pylint: disable=import-outside-toplevel
+    from seg2vid_tf.testing import tiny_pipeline  # pylint: disable=import-outside-toplevel
     from tools import rest_throughput  # pylint: disable=import-outside-toplevel
 
-    first = export_tiny(str(tmp_path / "a"), 1)[0]
-    second = export_tiny(str(tmp_path / "b"), 1)[0]
+    first = tiny_pipeline.export_tiny(str(tmp_path / "a"), 1)[0]
+    second = tiny_pipeline.export_tiny(str(tmp_path / "b"), 1)[0]
     result = rest_throughput.measure([first, second], clients=3, requests_per_client=2, rounds=2)
     assert (result["clients"], result["requests_per_client"], result["rounds"]) == (3, 2, 2)
     assert sorted(result["exports"]) == sorted([first, second])
