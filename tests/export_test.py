@@ -153,6 +153,34 @@ def test_loaded_export_gives_the_keras_frames_for_the_same_seed(exported, checkp
     assert result["other_seed"] > 1.0
 
 
+
+def test_a_bfloat16_export_computes_both_stages_in_bfloat16(exported, checkpoints, tmp_path):
+    """`--precision=mixed_bfloat16` reaches stage 1 too: its first frame moves, and the
+    video stays close to the float32 export's."""
+    img2vid_dir, label2image_dir = checkpoints
+    result = _export(img2vid_dir, str(tmp_path / "seg2vid"),
+                     f"--label2image_checkpoint_dir={label2image_dir}",
+                     "--precision=mixed_bfloat16")
+    assert result.returncode == 0, result.stderr[-3000:]
+    measured = _python("""
+        import json, sys
+        import numpy as np, tensorflow as tf
+        from seg2vid_tf.testing.tiny_pipeline import street_label_map
+        labels = tf.constant(street_label_map())
+        videos = []
+        for path in sys.argv[1:3]:
+            loaded = tf.saved_model.load(path)
+            videos.append(loaded.signatures["seg2vid"](
+                label_map=labels, seed=tf.constant([3], tf.int64))["frames"].numpy())
+        difference = videos[0].astype(float) - videos[1].astype(float)
+        print(json.dumps({"first_frame_moved": bool(np.any(difference[:, 0])),
+                          "dtype": str(videos[1].dtype),
+                          "psnr": float(10 * np.log10(255.0 ** 2 / np.mean(difference ** 2)))}))
+        """, exported[1], result.stdout.strip().splitlines()[-1])
+    assert measured["dtype"] == "uint8"
+    assert measured["first_frame_moved"]  # stage 1 computed in bfloat16
+    assert measured["psnr"] >= 35.0
+
 _REST_CHECKS = """
     import base64, io, json, sys
     import numpy as np

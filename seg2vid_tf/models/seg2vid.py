@@ -165,11 +165,14 @@ class Seg2Vid:
 
     def paint_tensor(self, label_map, cityscapes_label_map=None):
         """`paint` without the checks; traceable inside a `tf.function`."""
+        return _to_channels(self.paint_rgb(label_map, cityscapes_label_map), self.channels)
+
+    def paint_rgb(self, label_map, cityscapes_label_map=None):
+        """Stage 1's own image, float32 `[B, H, W, 3]` in [0, 1] (any precision); no checks."""
         inputs = painter_input(label_map, self.painter.config.input_channels,
                                cityscapes_label_map)
         image = tf.cast(self.painter(inputs, training=False), tf.float32)  # bfloat16 painters
-        image = tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
-        return _to_channels(image, self.channels)
+        return tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
 
     def sample_latent(self, seeds):
         """The prior sample `[B, R, 1024]`, row `i` keyed by `(seeds[i], 0)` (stateless)."""

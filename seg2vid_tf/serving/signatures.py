@@ -176,10 +176,7 @@ class ServingFunctions:
         }
 
     def _paint(self, label_map):
-        painter = self.pipeline.painter
-        inputs = seg2vid_lib.painter_input(label_map, painter.config.input_channels)
-        image = painter(inputs, training=False)
-        return tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
+        return self.pipeline.paint_rgb(label_map)
 
     def _first_frame_for_video(self, image):
         """Stage-1 RGB (or any 3-channel image) -> the video model's channels."""
