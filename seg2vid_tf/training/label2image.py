@@ -63,6 +63,7 @@ from seg2vid_tf.layers.normalization import NORM_TYPES
 from seg2vid_tf.models import pix2pixhd, vgg19
 from seg2vid_tf.models.seg2vid import painter_input
 from seg2vid_tf.training import base, loop
+from seg2vid_tf.training.adam import FusedAdam
 from seg2vid_tf.training.base import make_strategy  # noqa: F401  (public here too)
 
 NUM_LABELS = labels.NUM_LABELS  # train ids 0..18 and void 19
@@ -323,9 +324,9 @@ class Label2ImageTrainer(base.TrainerBase):
             self.discriminator = pix2pixhd.MultiscaleDiscriminator(
                 config.discriminator_config, name="discriminator")
             self.discriminator.build_for_size(config.height, config.width)
-            self.generator_optimizer = keras.optimizers.Adam(
+            self.generator_optimizer = FusedAdam(
                 learning_rate=self.schedule, beta_1=config.beta_1, beta_2=config.beta_2)
-            self.discriminator_optimizer = keras.optimizers.Adam(
+            self.discriminator_optimizer = FusedAdam(
                 learning_rate=self.schedule, beta_1=config.beta_1, beta_2=config.beta_2)
             self.generator_optimizer.build(self.generator.trainable_variables)
             self.discriminator_optimizer.build(self.discriminator.trainable_variables)

@@ -28,6 +28,7 @@ from seg2vid_tf.conversion.checkpoints import (  # noqa: F401 (load_/save_segmen
 from seg2vid_tf.metrics import segmentation
 from seg2vid_tf.models import segmenter as segmenter_lib
 from seg2vid_tf.training import base, label2image, loop
+from seg2vid_tf.training.adam import FusedAdam
 
 
 # Help of the segmenter's own flags (`SegmenterTrainConfig` fields past the bookkeeping).
@@ -98,7 +99,7 @@ class SegmenterTrainer(base.TrainerBase):
                                                                config.train_steps)
         with self.strategy.scope():
             self.model = segmenter_lib.build_segmenter(config.network_config)
-            self.optimizer = keras.optimizers.Adam(learning_rate=self.schedule)
+            self.optimizer = FusedAdam(learning_rate=self.schedule)
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.iterator = iter(self.strategy.experimental_distribute_dataset(

@@ -47,6 +47,7 @@ from seg2vid_tf.models import config as model_config
 from seg2vid_tf.models import precision
 from seg2vid_tf.models.img2vid import Img2Vid
 from seg2vid_tf.training import base, summaries
+from seg2vid_tf.training.adam import FusedAdam
 from seg2vid_tf.training.base import is_chief, make_strategy  # noqa: F401  (public here too)
 from seg2vid_tf.training.loop import NonFiniteLossError  # noqa: F401  (public here too)
 
@@ -122,7 +123,7 @@ class Trainer(base.TrainerBase):
             self.model.build_for_size()
             if config.sync_batch_norm:
                 set_synchronized(self.model)
-            self.optimizer = keras.optimizers.Adam(
+            self.optimizer = FusedAdam(
                 learning_rate=learning_rate(config), beta_1=config.beta_1, beta_2=config.beta_2)
             self.optimizer.build(self.model.trainable_variables)
             self.perceptual = None
