@@ -53,10 +53,13 @@ def rows_convolution(inputs, kernel):
     row_kernel = tf.reshape(tf.transpose(kernel, [1, 2, 0, 3]),
                             [1, size, kernel.shape[2], size * filters])
     contributions = tf.nn.conv2d(inputs, row_kernel, strides=1, padding="VALID")
+    # The row sums in float32 under bfloat16 (a plain convolution accumulates in float32 too).
+    contributions = tf.cast(contributions, tf.float32)
     shape = tf.shape(contributions)
     contributions = tf.reshape(contributions, tf.concat([shape[:3], [size, filters]], 0))
     height = shape[1] - size + 1
-    return tf.add_n([contributions[:, dy:dy + height, :, dy, :] for dy in range(size)])
+    total = tf.add_n([contributions[:, dy:dy + height, :, dy, :] for dy in range(size)])
+    return tf.cast(total, inputs.dtype)
 
 
 def _bias_add(outputs, bias):
