@@ -222,8 +222,9 @@ def test_load_of_32_concurrent_requests_has_no_errors(url):
     # Clients sending several requests back to back: all of them counted.
     result = serve.load_test(url, "seg2vid", buffer.getvalue(), 8, requests_per_client=3)
     assert result["errors"] == 0, result["first_error"]
-    assert result["requests"] == 24
-    assert result["throughput_rps"] == pytest.approx(24 / result["seconds"])
+    assert result["requests"] == 24 and result["median_s"] <= result["seconds"]
+    with pytest.raises(ValueError, match="requests_per_client"):
+        serve.load_test(url, "seg2vid", buffer.getvalue(), 2, requests_per_client=0)
 
 
 def _closed_port():

@@ -153,7 +153,6 @@ def test_loaded_export_gives_the_keras_frames_for_the_same_seed(exported, checkp
     assert result["other_seed"] > 1.0
 
 
-
 def test_a_bfloat16_export_computes_both_stages_in_bfloat16(exported, checkpoints, tmp_path):
     """`--precision=mixed_bfloat16` reaches stage 1 too: its first frame moves, and the
     video stays close to the float32 export's."""
@@ -180,6 +179,7 @@ def test_a_bfloat16_export_computes_both_stages_in_bfloat16(exported, checkpoint
     assert measured["dtype"] == "uint8"
     assert measured["first_frame_moved"]  # stage 1 computed in bfloat16
     assert measured["psnr"] >= 35.0
+
 
 _REST_CHECKS = """
     import base64, io, json, sys

@@ -44,7 +44,7 @@ def test_write_json_writes_only_where_asked(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
 
-def test_rest_throughput_compares_exports_round_by_round(tmp_path):
+def test_rest_throughput_measures_each_export_in_every_round(tmp_path):
     from seg2vid_tf.testing import tiny_pipeline  # pylint: disable=import-outside-toplevel
     from tools import rest_throughput  # pylint: disable=import-outside-toplevel
 
@@ -61,3 +61,5 @@ def test_rest_throughput_compares_exports_round_by_round(tmp_path):
         assert entry["median_latency_s"] > 0
     with pytest.raises(ValueError, match="--clients"):
         rest_throughput.measure([first], clients=0, requests_per_client=1, rounds=1)
+    with pytest.raises(ValueError, match="twice"):
+        rest_throughput.measure([first, first], clients=1, requests_per_client=1, rounds=1)

@@ -52,25 +52,28 @@ def measure(export_bases, clients, requests_per_client, rounds):
         `median_latency_s`, `first_error`}.
 
     Raises:
-        ValueError: A count below 1 or no export.
+        ValueError: A count below 1, no export or one named twice.
+        RuntimeError: An export's warm-up request failed.
     """
     if clients < 1 or requests_per_client < 1 or rounds < 1 or not export_bases:
         raise ValueError(f"--clients, --requests_per_client and --rounds must be >= 1 and "
                          f"--export_bases not empty; got {clients}, {requests_per_client}, "
                          f"{rounds} and {export_bases}.")
+    if len(set(export_bases)) != len(export_bases):
+        raise ValueError(f"--export_bases names an export twice: {export_bases}.")
     servers = {}
-    for base in export_bases:
-        server = serve.make_server(base, "seg2vid", port=0,
-                                   batching=batching.BatchingParameters())
-        serve.start_in_thread(server)
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        label_png = base64.b64decode(server.registry.examples()[0]["png_b64"])
-        serve.warm_up(url, "seg2vid", label_png)
-        # One untimed wave: the merged batch sizes the timed rounds will see.
-        serve.load_test(url, "seg2vid", label_png, clients)
-        servers[base] = (server, url, label_png)
     runs = {base: [] for base in export_bases}
     try:
+        for base in export_bases:
+            server = serve.make_server(base, "seg2vid", port=0,
+                                       batching=batching.BatchingParameters())
+            serve.start_in_thread(server)
+            servers[base] = (server, f"http://127.0.0.1:{server.server_address[1]}", None)
+            label_png = base64.b64decode(server.registry.examples()[0]["png_b64"])
+            servers[base] = (server, servers[base][1], label_png)
+            serve.warm_up(servers[base][1], "seg2vid", label_png)
+            # One untimed wave: the merged batch sizes the timed rounds will see.
+            serve.load_test(servers[base][1], "seg2vid", label_png, clients)
         for _ in range(rounds):
             for base, (_, url, label_png) in servers.items():
                 runs[base].append(serve.load_test(url, "seg2vid", label_png, clients,
@@ -101,7 +104,7 @@ def main(argv):
         export_bases = [showcase.export_shipped_weights(serve.DEMO_EXPORT_BASE)]
     try:
         result = measure(export_bases, values.clients, values.requests_per_client, values.rounds)
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2))

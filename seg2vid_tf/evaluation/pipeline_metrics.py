@@ -39,9 +39,7 @@ def label_map_metrics(painter, video_model, segmenter, data_dir, height, width, 
         keep_first_frames: Painted first frames kept under `_first_frames`.
     """
     def paint(label_map):
-        image = painter(seg2vid.painter_input(tf.convert_to_tensor(label_map, tf.int32),
-                                              painter.config.input_channels), training=False)
-        return tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0).numpy()
+        return seg2vid.painted_image(painter, tf.convert_to_tensor(label_map, tf.int32)).numpy()
 
     result = label_maps.evaluate_label2image(paint, height, width, segmenter, data_dir,
                                              keep=keep_first_frames)

@@ -38,23 +38,33 @@ def rows_convolution(inputs, kernel):
     The `1 x k` convolution computes, for every kernel row `dy` at once, each
     input row's contribution (`k * filters` output channels, a shape oneDNN
     runs near its peak); output row `y` is then the sum over `dy` of those
-    contributions of input row `y + dy`. The same products as `tf.nn.conv2d`,
-    added in another order (float rounding apart).
+    contributions of input row `y + dy`. Every product of `tf.nn.conv2d` is
+    among them, added in another order (float rounding apart); the `k - 1`
+    rows per kernel row that no output uses cost `H / (H - k + 1)` of the
+    work, and the intermediate tensor has `k * filters` channels.
 
     Args:
-        inputs: `[N, H, W, C]`.
+        inputs: `[N, H, W, C]`, at least `k` rows and columns.
         kernel: `[k, k, C, F]`.
 
     Returns:
         `[N, H - k + 1, W - k + 1, F]`.
+
+    Raises:
+        ValueError: A static height or width under `k`.
     """
     size, filters = kernel.shape[0], kernel.shape[-1]
+    for axis, name in ((1, "height"), (2, "width")):
+        if inputs.shape[axis] is not None and inputs.shape[axis] < size:
+            raise ValueError(f"A {size}x{size} convolution needs a {name} of at least {size}, "
+                             f"got input shape {inputs.shape}.")
     # [dy, dx, c, f] -> [1, dx, c, (dy, f)]
     row_kernel = tf.reshape(tf.transpose(kernel, [1, 2, 0, 3]),
                             [1, size, kernel.shape[2], size * filters])
     contributions = tf.nn.conv2d(inputs, row_kernel, strides=1, padding="VALID")
-    # The row sums in float32 under bfloat16 (a plain convolution accumulates in float32 too).
-    contributions = tf.cast(contributions, tf.float32)
+    if inputs.dtype in (tf.bfloat16, tf.float16):
+        # The row sums in float32, as a plain convolution accumulates.
+        contributions = tf.cast(contributions, tf.float32)
     shape = tf.shape(contributions)
     contributions = tf.reshape(contributions, tf.concat([shape[:3], [size, filters]], 0))
     height = shape[1] - size + 1
@@ -127,12 +137,22 @@ class Conv2D(_ReferenceWeights):
         self._add_kernel_and_bias((k, k, channels, self.filters), channels * k * k, self.filters)
 
     def call(self, inputs, training=None):
-        return self.convolve(inputs, self.kernel, self.bias, by_rows=not training)
+        # Only where inference is explicit: a call without a mode (None) may be under a tape.
+        return self.convolve(inputs, self.kernel, self.bias, by_rows=training is False)
 
     def convolve(self, inputs, kernel, bias, by_rows=False):
-        """This layer's convolution (padding, stride) with the given `kernel` and `bias`
-        (None: none); with `by_rows`, as `rows_convolution` where the layer's shape
-        qualifies (inference only: the row sums' gradient is slower)."""
+        """This layer's convolution (padding, stride) with the given `kernel` and `bias`.
+
+        Args:
+            inputs: `[N, H, W, C]`.
+            kernel: `[k, k, C, filters]`.
+            bias: `[filters]`, or None for none.
+            by_rows: Run as `rows_convolution` where the shape qualifies (`ROWS_*`);
+                for inference, since the row sums' gradient is slower.
+
+        Returns:
+            `[N, H', W', filters]`.
+        """
         p = self.padding
         if p:
             inputs = tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]])

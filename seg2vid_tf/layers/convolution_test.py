@@ -174,7 +174,8 @@ def test_side_by_side_refuses_convolutions_of_different_geometry():
 @pytest.mark.parametrize("kernel,padding", [(5, 2), (7, 0)])
 def test_narrow_conv2d_runs_by_rows_in_inference_with_pytorch_results(kernel, padding):
     """A narrow output (3 channels from 16, 5x5 or 7x7) runs as `rows_convolution` in
-    inference, plain in training, and both give PyTorch's convolution."""
+    explicit inference, plain in training or without a mode, and each gives PyTorch's
+    convolution."""
     import tensorflow as tf
 
     rng = np.random.default_rng(kernel)
@@ -184,11 +185,11 @@ def test_narrow_conv2d_runs_by_rows_in_inference_with_pytorch_results(kernel, pa
     layer.build(x.shape)
     _assign(layer, state)
     expected = torch_conv2d(x, state["weight"], state["bias"], 1, padding)
-    for training in (False, True):
+    for training in (False, True, None):
         function = tf.function(lambda v, training=training: layer(v, training=training))
         graph = function.get_concrete_function(tf.TensorSpec(x.shape, tf.float32)).graph
         kernels = [op.inputs[1].shape[-1] for op in graph.get_operations() if op.type == "Conv2D"]
-        assert kernels == ([3] if training else [3 * kernel]), training
+        assert kernels == ([3 * kernel] if training is False else [3]), training
         np.testing.assert_allclose(function(x.astype(np.float32)).numpy(), expected, atol=1e-4)
 
 
@@ -203,3 +204,12 @@ def test_conv2d_outside_the_narrow_shapes_runs_plain_in_inference(filters, chann
     graph = function.get_concrete_function(tf.TensorSpec([1, 12, 12, channels], tf.float32)).graph
     kernels = [op.inputs[1].shape[-1] for op in graph.get_operations() if op.type == "Conv2D"]
     assert kernels == [filters]
+
+
+def test_rows_convolution_names_an_input_smaller_than_its_kernel():
+    import tensorflow as tf
+
+    from seg2vid_tf.layers.convolution import rows_convolution
+
+    with pytest.raises(ValueError, match="7x7 convolution needs a height of at least 7"):
+        rows_convolution(tf.zeros([1, 6, 9, 16]), tf.zeros([7, 7, 16, 3]))

@@ -88,6 +88,14 @@ def painter_input(label_map, input_channels, cityscapes_label_map=None):
     return pix2pixhd.generator_input(ids, num_labels, edges)
 
 
+def painted_image(painter, label_map, cityscapes_label_map=None):
+    """A pix2pixHD generator's image of int `[B, H, W]` train ids: float32 `[B, H, W, 3]` in
+    [0, 1], whatever precision the generator computes in. No checks; traceable."""
+    inputs = painter_input(label_map, painter.config.input_channels, cityscapes_label_map)
+    image = tf.cast(painter(inputs, training=False), tf.float32)  # bfloat16 painters
+    return tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
+
+
 def _to_channels(images, channels):
     """`[B, H, W, 3 or 1]` images -> `channels` channels (grey by luminance, or repeated)."""
     if images.shape[-1] == channels:
@@ -168,11 +176,8 @@ class Seg2Vid:
         return _to_channels(self.paint_rgb(label_map, cityscapes_label_map), self.channels)
 
     def paint_rgb(self, label_map, cityscapes_label_map=None):
-        """Stage 1's own image, float32 `[B, H, W, 3]` in [0, 1] (any precision); no checks."""
-        inputs = painter_input(label_map, self.painter.config.input_channels,
-                               cityscapes_label_map)
-        image = tf.cast(self.painter(inputs, training=False), tf.float32)  # bfloat16 painters
-        return tf.clip_by_value((image + 1.0) * 0.5, 0.0, 1.0)
+        """Stage 1's own image, float32 `[B, H, W, 3]` in [0, 1] (`painted_image`); no checks."""
+        return painted_image(self.painter, label_map, cityscapes_label_map)
 
     def sample_latent(self, seeds):
         """The prior sample `[B, R, 1024]`, row `i` keyed by `(seeds[i], 0)` (stateless)."""

@@ -234,13 +234,27 @@ def start_in_thread(server):
 
 def load_test(url, model_name, label_png, num_requests, seed=0, timeout=600.0,
               requests_per_client=1):
-    """`num_requests` concurrent clients, each sending `requests_per_client` `seg2vid_png`
-    predicts back to back (one video each); throughput and latencies.
+    """Concurrent clients sending `seg2vid_png` predicts (one video each); throughput, latencies.
+
+    Args:
+        url: The server's base URL.
+        model_name: The model's name in request paths.
+        label_png: A label map PNG (bytes) every request sends.
+        num_requests: Concurrent clients (each sends one request by default).
+        seed: Seed of the first request; each further request takes the next.
+        timeout: Seconds a request may take.
+        requests_per_client: Requests each client sends back to back.
 
     Returns:
         dict: `requests` (all of them), `errors`, `seconds`, `throughput_rps`, `median_s`,
         `p99_s`, and the first error message if any.
+
+    Raises:
+        ValueError: `num_requests` or `requests_per_client` below 1.
     """
+    if num_requests < 1 or requests_per_client < 1:
+        raise ValueError(f"load_test needs num_requests and requests_per_client >= 1, got "
+                         f"{num_requests} and {requests_per_client}.")
     body_of = lambda number: json.dumps({  # noqa: E731
         "signature_name": "seg2vid_png",
         "instances": [{"label_map_png_bytes": {"b64": base64.b64encode(label_png).decode()},

@@ -11,7 +11,8 @@ class FusedAdam(keras.optimizers.Adam):
     formula: `m += (g - m) * (1 - beta_1)`, `v += (g^2 - v) * (1 - beta_2)`,
     `var -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)`.
     Only rounding differs (TensorFlow's kernel forms `1 - beta` in float32, Keras
-    in float64): 2e-6 apart after 21 steps on 202 unit-scale variables. Keras
+    in float64): 2e-6 apart after 21 steps on 202 unit-scale variables (a
+    benchmark of 3x3 kernels, biases and two 1024x1024 matrices). Keras
     writes the update as about 25 graph ops per variable: the video model's 226
     variables made 5900 ops, 45 ms of a demo training step's op time
     (docs/performance.md). AMSGrad falls back to Keras' own update.

@@ -61,8 +61,19 @@ def test_fused_adam_is_one_op_per_variable():
 
 
 def test_amsgrad_keeps_keras_update():
-    variable = tf.Variable([1.0, 2.0])
-    optimizer = FusedAdam(amsgrad=True)
-    optimizer.build([variable])
-    optimizer.apply_gradients([(tf.constant([0.5, -0.5]), variable)])
-    np.testing.assert_allclose(variable.numpy(), [0.999, 2.001], atol=1e-6)
+    """Shrinking gradients, where AMSGrad's running maximum of `v` departs from Adam's `v`."""
+    results = {}
+    for name, cls, amsgrad in (("fused", FusedAdam, True), ("keras", keras.optimizers.Adam, True),
+                               ("plain", keras.optimizers.Adam, False)):
+        variable = tf.Variable([1.0, 2.0])
+        optimizer = cls(learning_rate=0.1, beta_2=0.5, amsgrad=amsgrad)
+        optimizer.build([variable])
+        apply = tf.function(lambda g, optimizer=optimizer, variable=variable:
+                            optimizer.apply_gradients([(g, variable)]))
+        graph = apply.get_concrete_function(tf.TensorSpec([2], tf.float32)).graph
+        assert "ResourceApplyAdam" not in [op.type for op in graph.get_operations()]
+        for scale in (1.0, 0.1, 0.01):
+            apply(tf.constant([0.5, -0.5]) * scale)
+        results[name] = variable.numpy()
+    np.testing.assert_allclose(results["fused"], results["keras"], rtol=0, atol=1e-7)
+    assert np.abs(results["fused"] - results["plain"]).max() > 1e-3
