@@ -92,7 +92,9 @@ def compare(ref, flagfile, short_steps, long_steps, rounds):
             subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", reference],
                            check=False, capture_output=True)
     medians = {name: float(np.median(values)) for name, values in rates.items()}
-    return {"ref": ref, "flagfile": flagfile, "short_steps": short_steps,
+    inside = os.path.abspath(flagfile).startswith(REPO + os.sep)
+    return {"ref": ref, "flagfile": os.path.relpath(flagfile, REPO) if inside else flagfile,
+            "short_steps": short_steps,
             "long_steps": long_steps, "steps_per_s": rates, "median_steps_per_s": medians,
             "speedup": medians["this tree"] / medians[ref]}
 
