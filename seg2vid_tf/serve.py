@@ -62,7 +62,7 @@ from seg2vid_tf.serving import batching as batching_lib
 from seg2vid_tf.serving import http_server
 from seg2vid_tf.serving.local_server import (  # noqa: F401 (the library's names, re-exported)
     NUM_EXAMPLES, WEB_DIR, ModelRegistry, load_test, make_app, make_server, start_in_thread,
-    warm_up)
+    start_warm, warm_up)
 
 DEMO_EXPORT_BASE = os.path.join("demo_output", "export", "seg2vid")
 

@@ -227,6 +227,19 @@ def test_load_of_32_concurrent_requests_has_no_errors(url):
         serve.load_test(url, "seg2vid", buffer.getvalue(), 2, requests_per_client=0)
 
 
+def test_start_warm_serves_the_exports_first_example_on_a_free_port(export_base):
+    server, url, label_png = serve.start_warm(export_base)
+    try:
+        assert label_png.startswith(b"\x89PNG")
+        assert url == f"http://127.0.0.1:{server.server_address[1]}"
+        assert server.server_address[1] != 0
+        result = serve.load_test(url, "seg2vid", label_png, 2)
+        assert result["errors"] == 0, result["first_error"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

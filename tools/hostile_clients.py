@@ -15,7 +15,6 @@ written from the shipped weights when missing), then:
 * checks that the server still answers at the end.
 """
 
-import base64
 import json
 import socket
 import sys
@@ -94,12 +93,8 @@ def main(argv):
         from seg2vid_tf.demos import showcase  # pylint: disable=import-outside-toplevel
         export_base = showcase.export_shipped_weights(serve.DEMO_EXPORT_BASE)
     limits = http_server.Limits(request_timeout_s=values.request_timeout_s)
-    server = serve.make_server(export_base, "seg2vid", port=0, limits=limits)
-    serve.start_in_thread(server)
+    server, url, label_png = serve.start_warm(export_base, limits=limits)
     address = ("127.0.0.1", server.server_address[1])
-    url = f"http://127.0.0.1:{address[1]}"
-    label_png = base64.b64decode(server.registry.examples()[0]["png_b64"])
-    serve.warm_up(url, "seg2vid", label_png)
     tally, wrong = hostile_campaign(address, "seg2vid", limits)
     slow = slow_clients(address, "seg2vid", values.slow_clients, values.request_timeout_s)
     load = serve.load_test(url, "seg2vid", label_png, values.concurrent)

@@ -16,7 +16,6 @@ speed issue's target at demo size: 15 videos/s with 32 clients and no error
 model's export (written from the shipped weights when missing).
 """
 
-import base64
 import json
 import statistics
 import sys
@@ -65,15 +64,9 @@ def measure(export_bases, clients, requests_per_client, rounds):
     runs = {base: [] for base in export_bases}
     try:
         for base in export_bases:
-            server = serve.make_server(base, "seg2vid", port=0,
-                                       batching=batching.BatchingParameters())
-            serve.start_in_thread(server)
-            servers[base] = (server, f"http://127.0.0.1:{server.server_address[1]}", None)
-            label_png = base64.b64decode(server.registry.examples()[0]["png_b64"])
-            servers[base] = (server, servers[base][1], label_png)
-            serve.warm_up(servers[base][1], "seg2vid", label_png)
+            servers[base] = serve.start_warm(base, batching=batching.BatchingParameters())
             # One untimed wave: the merged batch sizes the timed rounds will see.
-            serve.load_test(servers[base][1], "seg2vid", label_png, clients)
+            serve.load_test(servers[base][1], "seg2vid", servers[base][2], clients)
         for _ in range(rounds):
             for base, (_, url, label_png) in servers.items():
                 runs[base].append(serve.load_test(url, "seg2vid", label_png, clients,

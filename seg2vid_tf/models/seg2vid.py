@@ -173,11 +173,8 @@ class Seg2Vid:
 
     def paint_tensor(self, label_map, cityscapes_label_map=None):
         """`paint` without the checks; traceable inside a `tf.function`."""
-        return _to_channels(self.paint_rgb(label_map, cityscapes_label_map), self.channels)
-
-    def paint_rgb(self, label_map, cityscapes_label_map=None):
-        """Stage 1's own image, float32 `[B, H, W, 3]` in [0, 1] (`painted_image`); no checks."""
-        return painted_image(self.painter, label_map, cityscapes_label_map)
+        return _to_channels(painted_image(self.painter, label_map, cityscapes_label_map),
+                            self.channels)
 
     def sample_latent(self, seeds):
         """The prior sample `[B, R, 1024]`, row `i` keyed by `(seeds[i], 0)` (stateless)."""

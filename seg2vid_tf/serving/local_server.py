@@ -232,6 +232,33 @@ def start_in_thread(server):
     return thread
 
 
+def start_warm(export_base, model_name="seg2vid", **server_options):
+    """A loopback server on a free port, started and warmed up with the export's first example.
+
+    Args:
+        export_base: Directory of all-digit version subdirectories.
+        model_name: The name requests use.
+        **server_options: More `make_server` arguments (`limits`, `batching`, ...).
+
+    Returns:
+        `(server, url, label_png)`: the running server, its base URL and the example's PNG.
+
+    Raises:
+        RuntimeError: The warm-up request failed (the server is shut down first).
+    """
+    server = make_server(export_base, model_name, port=0, **server_options)
+    start_in_thread(server)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        label_png = base64.b64decode(server.registry.examples()[0]["png_b64"])
+        warm_up(url, model_name, label_png)  # traces and loads
+    except BaseException:
+        server.shutdown()
+        server.server_close()
+        raise
+    return server, url, label_png
+
+
 def load_test(url, model_name, label_png, num_requests, seed=0, timeout=600.0,
               requests_per_client=1):
     """Concurrent clients sending `seg2vid_png` predicts (one video each); throughput, latencies.

@@ -176,7 +176,7 @@ class ServingFunctions:
         }
 
     def _paint(self, label_map):
-        return self.pipeline.paint_rgb(label_map)
+        return seg2vid_lib.painted_image(self.pipeline.painter, label_map)
 
     def _first_frame_for_video(self, image):
         """Stage-1 RGB (or any 3-channel image) -> the video model's channels."""

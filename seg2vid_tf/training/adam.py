@@ -15,21 +15,35 @@ class FusedAdam(keras.optimizers.Adam):
     benchmark of 3x3 kernels, biases and two 1024x1024 matrices). Keras
     writes the update as about 25 graph ops per variable: the video model's 226
     variables made 5900 ops, 45 ms of a demo training step's op time
-    (docs/performance.md). AMSGrad falls back to Keras' own update.
+    (docs/performance.md); here `beta^t` is also computed once a step, not per
+    variable. AMSGrad falls back to Keras' own update.
     """
 
+    _beta_powers = None
+
+    def _distributed_tf_update_step(self, distribution, grads_and_vars, learning_rate):
+        # `beta^t` once per step (in the cross-replica context every update runs from),
+        # not once per variable.
+        step = tf.cast(self.iterations + 1, tf.float32)
+        self._beta_powers = (tf.pow(tf.cast(self.beta_1, tf.float32), step),
+                             tf.pow(tf.cast(self.beta_2, tf.float32), step))
+        try:
+            return super()._distributed_tf_update_step(distribution, grads_and_vars,
+                                                       learning_rate)
+        finally:
+            self._beta_powers = None
+
     def update_step(self, gradient, variable, learning_rate):
-        if self.amsgrad:
+        if self.amsgrad or self._beta_powers is None:
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         index = self._get_variable_index(variable)
-        step = tf.cast(self.iterations + 1, dtype)
-        beta_1 = tf.cast(self.beta_1, dtype)
-        beta_2 = tf.cast(self.beta_2, dtype)
+        beta_1_power, beta_2_power = (tf.cast(power, dtype) for power in self._beta_powers)
         tf.raw_ops.ResourceApplyAdam(
             var=variable.handle, m=self._momentums[index].handle,
-            v=self._velocities[index].handle, beta1_power=tf.pow(beta_1, step),
-            beta2_power=tf.pow(beta_2, step), lr=tf.cast(learning_rate, dtype), beta1=beta_1,
-            beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype),
+            v=self._velocities[index].handle, beta1_power=beta_1_power,
+            beta2_power=beta_2_power, lr=tf.cast(learning_rate, dtype),
+            beta1=tf.cast(self.beta_1, dtype), beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype),
             use_locking=False, use_nesterov=False)
         return None

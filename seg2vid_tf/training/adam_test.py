@@ -58,6 +58,7 @@ def test_fused_adam_is_one_op_per_variable():
     kinds = [op.type for op in graph.get_operations()]
     assert kinds.count("ResourceApplyAdam") == 5
     assert "AssignSubVariableOp" not in kinds  # no Keras per-variable update left
+    assert kinds.count("Pow") == 2  # beta_1^t and beta_2^t once a step, not per variable
 
 
 def test_amsgrad_keeps_keras_update():
